@@ -1,0 +1,39 @@
+import { createLogger, type Logger } from '../logging/logger.ts';
+import { RemotingServer } from '../remoting/index.ts';
+import type { NamesrvConfig } from './namesrv-config.ts';
+import { KvConfigTable, registerNamesrvProcessors } from './namesrv-processor.ts';
+import { RouteInfoManager } from './route-info-manager.ts';
+
+/** A running name server: the route table, its request handlers and the liveness scan. */
+export class NamesrvController {
+  readonly config: NamesrvConfig;
+  readonly routes: RouteInfoManager;
+  private readonly server: RemotingServer;
+  private readonly log: Logger;
+  private scanTimer: NodeJS.Timeout | undefined;
+
+  constructor(config: NamesrvConfig, log: Logger = createLogger('namesrv')) {
+    this.config = config;
+    this.log = log;
+    this.routes = new RouteInfoManager(log, config.brokerChannelExpiredTime);
+    this.server = new RemotingServer({ port: config.listenPort, host: config.bindAddress, logger: log, frameTimeoutMs: 30_000 });
+    registerNamesrvProcessors(this.server, this.routes, new KvConfigTable(), config.orderMessageEnable);
+  }
+
+  get port(): number {
+    return this.server.port;
+  }
+
+  async start(): Promise<void> {
+    await this.server.listen();
+    this.scanTimer = setInterval(() => this.routes.scanNotActiveBroker(), this.config.scanNotActiveBrokerInterval);
+    this.scanTimer.unref();
+    this.log.info(`namesrv listening on ${this.config.bindAddress}:${this.port}`);
+  }
+
+  async shutdown(): Promise<void> {
+    if (this.scanTimer) clearInterval(this.scanTimer);
+    await this.server.shutdown();
+    this.log.info('namesrv stopped');
+  }
+}

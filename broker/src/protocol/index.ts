@@ -1,0 +1,4 @@
+export * from './header-fields.ts';
+export * from './route-data.ts';
+export * from './topic-config.ts';
+export * from './heartbeat.ts';

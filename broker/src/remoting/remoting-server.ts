@@ -1,0 +1,93 @@
+import net from 'node:net';
+import type { Logger } from '../logging/logger.ts';
+import { ResponseCode } from './codes.ts';
+import { createResponse, type RemotingCommand } from './remoting-command.ts';
+import { RemotingConnection, type ConnectionOptions, type RequestHandler } from './remoting-connection.ts';
+
+export interface RemotingServerOptions extends Omit<ConnectionOptions, 'handler'> {
+  port: number;
+  host?: string;
+}
+
+/** Accepts connections and routes each request to the processor registered for its code. */
+export class RemotingServer {
+  private readonly server: net.Server;
+  private readonly processors = new Map<number, RequestHandler>();
+  private readonly connections = new Set<RemotingConnection>();
+  private readonly options: RemotingServerOptions;
+  private readonly log: Logger;
+  private readonly connectionListeners: ((c: RemotingConnection, event: 'open' | 'close') => void)[] = [];
+  private accepting = true;
+
+  constructor(options: RemotingServerOptions) {
+    this.options = options;
+    this.log = options.logger;
+    this.server = net.createServer((socket) => this.onSocket(socket));
+  }
+
+  registerProcessor(codes: number | number[], handler: RequestHandler): void {
+    for (const code of Array.isArray(codes) ? codes : [codes]) this.processors.set(code, handler);
+  }
+
+  onConnection(listener: (c: RemotingConnection, event: 'open' | 'close') => void): void {
+    this.connectionListeners.push(listener);
+  }
+
+  get port(): number {
+    const address = this.server.address();
+    return typeof address === 'object' && address ? address.port : this.options.port;
+  }
+
+  listen(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.options.port, this.options.host ?? '0.0.0.0', () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+  }
+
+  /** Stop accepting, let in-flight requests finish (up to graceMs), then close every connection. */
+  async shutdown(graceMs = 10_000): Promise<void> {
+    this.accepting = false;
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const deadline = Date.now() + graceMs;
+    while (Date.now() < deadline && [...this.connections].some((c) => c.inFlight > 0)) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    // Give the last responses a tick to leave the corked sockets.
+    await new Promise((r) => setImmediate(r));
+    for (const c of this.connections) c.socket.end();
+    await new Promise((r) => setTimeout(r, 20));
+    for (const c of this.connections) c.close('server shutting down');
+    await closed;
+  }
+
+  private onSocket(socket: net.Socket): void {
+    if (!this.accepting) {
+      socket.destroy();
+      return;
+    }
+    const connection = new RemotingConnection(socket, {
+      ...this.options,
+      idleTimeoutMs: this.options.idleTimeoutMs ?? 120_000,
+      handler: (request, conn) => this.dispatch(request, conn),
+    });
+    this.connections.add(connection);
+    for (const l of this.connectionListeners) l(connection, 'open');
+    connection.onClose((reason) => {
+      this.connections.delete(connection);
+      this.log.debug(`connection ${connection.remoteAddress} closed: ${reason}`);
+      for (const l of this.connectionListeners) l(connection, 'close');
+    });
+  }
+
+  private dispatch(request: RemotingCommand, connection: RemotingConnection): ReturnType<RequestHandler> {
+    const processor = this.processors.get(request.code);
+    if (!processor) {
+      return createResponse(request, ResponseCode.REQUEST_CODE_NOT_SUPPORTED, ` request type ${request.code} not supported`);
+    }
+    return processor(request, connection);
+  }
+}
