@@ -84,6 +84,7 @@ export const ResponseCode = {
   FILTER_DATA_NOT_EXIST: 27,
   FILTER_DATA_NOT_LATEST: 28,
   INVALID_PARAMETER: 29,
+  CONSUMER_NOT_ONLINE: 206,
   GO_AWAY: 1500,
 } as const;
 

@@ -1,0 +1,32 @@
+# The verbs people type. Each wraps npm (or a project script) so that a fresh clone needs only `npm ci` first.
+NPM ?= npm
+
+.PHONY: all install build typecheck test run java-interop clean
+
+all: build
+
+node_modules: package.json package-lock.json
+	$(NPM) ci
+	@touch node_modules
+
+install: node_modules
+
+build: node_modules
+	$(NPM) run build
+
+typecheck: node_modules
+	$(NPM) run typecheck
+
+test: node_modules
+	$(NPM) test
+
+# namesrv + broker in one process, data in ./data
+run: node_modules
+	$(NPM) start
+
+# Official Apache RocketMQ Java client for the interop tests (Maven Central, cached in ~/.m2 and .cache/)
+java-interop:
+	scripts/java-interop-build.sh
+
+clean:
+	rm -rf broker/dist .cache/interop

@@ -1,0 +1,126 @@
+import { toPropertiesText } from '../config/properties-file.ts';
+import {
+  encodeJson, newTopicConfig, optionalBool, optionalInt, optionalString, Perm, requiredString, validateTopicName,
+  SystemTopic,
+} from '../protocol/index.ts';
+import { createResponse, RequestCode, RequestRefusedError, ResponseCode, type RemotingServer } from '../remoting/index.ts';
+import type { BrokerContext } from './broker-context.ts';
+import type { TpsSampler } from './tps-sampler.ts';
+
+export interface AdminHooks {
+  putTps: TpsSampler;
+  getTps: TpsSampler;
+}
+
+/** mqadmin-facing requests: topics, broker config and runtime figures, connections. */
+export function registerAdminProcessor(server: RemotingServer, ctx: BrokerContext, hooks: AdminHooks): void {
+  server.registerProcessor(RequestCode.UPDATE_AND_CREATE_TOPIC, (req) => {
+    const ext = req.extFields;
+    const topic = requiredString(ext, 'topic');
+    const invalid = validateTopicName(topic);
+    if (invalid) throw new RequestRefusedError(ResponseCode.INVALID_PARAMETER, `The specified topic is not allowed: ${invalid}`);
+    if (topic === ctx.config.brokerClusterName || topic === SystemTopic.SCHEDULE) {
+      throw new RequestRefusedError(ResponseCode.INVALID_PARAMETER, `The specified topic ${topic} is a system topic and cannot be changed`);
+    }
+    const readQueueNums = optionalInt(ext, 'readQueueNums') ?? 16;
+    const writeQueueNums = optionalInt(ext, 'writeQueueNums') ?? 16;
+    const perm = optionalInt(ext, 'perm') ?? (Perm.READ | Perm.WRITE);
+    for (const [name, n] of [['readQueueNums', readQueueNums], ['writeQueueNums', writeQueueNums]] as const) {
+      if (n < 1 || n > 65535) throw new RequestRefusedError(ResponseCode.INVALID_PARAMETER, `${name} must be within 1..65535, got ${n}`);
+    }
+    if (perm < 0 || perm > 7) throw new RequestRefusedError(ResponseCode.INVALID_PARAMETER, `perm must be within 0..7, got ${perm}`);
+    const filterType = optionalString(ext, 'topicFilterType') === 'MULTI_TAG' ? 'MULTI_TAG' : 'SINGLE_TAG';
+    ctx.topics.createOrUpdate(newTopicConfig(topic, {
+      readQueueNums, writeQueueNums, perm, topicFilterType: filterType,
+      topicSysFlag: optionalInt(ext, 'topicSysFlag') ?? 0, order: optionalBool(ext, 'order') ?? false,
+    }));
+    return createResponse(req, ResponseCode.SUCCESS);
+  });
+
+  server.registerProcessor(RequestCode.DELETE_TOPIC_IN_BROKER, (req) => {
+    const topic = requiredString(req.extFields, 'topic');
+    if (Object.values(SystemTopic).includes(topic as never)) {
+      throw new RequestRefusedError(ResponseCode.INVALID_PARAMETER, `The topic ${topic} is a system topic and cannot be deleted`);
+    }
+    ctx.topics.delete(topic);
+    ctx.offsets.removeTopic(topic);
+    ctx.store.deleteTopic(topic);
+    return createResponse(req, ResponseCode.SUCCESS);
+  });
+
+  server.registerProcessor(RequestCode.GET_ALL_TOPIC_CONFIG, (req) =>
+    createResponse(req, ResponseCode.SUCCESS, undefined, undefined, encodeJson(ctx.topics.serializeWrapper())));
+
+  server.registerProcessor(RequestCode.GET_TOPIC_NAME_LIST, (req) =>
+    createResponse(req, ResponseCode.SUCCESS, undefined, undefined, encodeJson({ topicList: ctx.topics.all().map((t) => t.topicName) })));
+
+  server.registerProcessor(RequestCode.GET_BROKER_CONFIG, (req) =>
+    createResponse(req, ResponseCode.SUCCESS, undefined, { version: encodeJson(ctx.topics.getDataVersion()).toString() },
+      Buffer.from(toPropertiesText(ctx.config), 'utf8')));
+
+  server.registerProcessor(RequestCode.GET_BROKER_RUNTIME_INFO, (req) =>
+    createResponse(req, ResponseCode.SUCCESS, undefined, undefined, encodeJson({ table: runtimeInfo(ctx, hooks) })));
+
+  server.registerProcessor(RequestCode.GET_CONSUMER_CONNECTION_LIST, (req) => {
+    const group = requiredString(req.extFields, 'consumerGroup');
+    const info = ctx.consumers.get(group);
+    if (!info) throw new RequestRefusedError(ResponseCode.CONSUMER_NOT_ONLINE, `the consumer group[${group}] not online`);
+    return createResponse(req, ResponseCode.SUCCESS, undefined, undefined, encodeJson({
+      connectionSet: [...info.channels.values()].map((c) => ({
+        clientId: c.clientId, clientAddr: c.connection.remoteAddress, language: c.language, version: c.version,
+      })),
+      subscriptionTable: Object.fromEntries(info.subscriptions),
+      consumeType: info.consumeType,
+      messageModel: info.messageModel,
+      consumeFromWhere: info.consumeFromWhere,
+    }));
+  });
+
+  server.registerProcessor(RequestCode.GET_PRODUCER_CONNECTION_LIST, (req) => {
+    const group = requiredString(req.extFields, 'producerGroup');
+    return createResponse(req, ResponseCode.SUCCESS, undefined, undefined, encodeJson({
+      connectionSet: ctx.producers.channels(group).map((c) => ({
+        clientId: c.clientId, clientAddr: c.connection.remoteAddress, language: c.language, version: c.version,
+      })),
+    }));
+  });
+}
+
+/** The KVTable of GET_BROKER_RUNTIME_INFO, with the keys mqadmin clusterList reads. */
+export function runtimeInfo(ctx: BrokerContext, hooks: AdminHooks): Record<string, string> {
+  const s = ctx.store.runtimeStats();
+  const now = Date.now();
+  return {
+    brokerVersionDesc: 'V5_3_3',
+    brokerVersion: '479',
+    brokerImpl: 'tern',
+    brokerRole: ctx.config.brokerRole,
+    flushDiskType: ctx.config.flushDiskType,
+    bootTimestamp: String(ctx.startedAt),
+    runtime: formatUptime(now - ctx.startedAt),
+    putTps: hooks.putTps.describe(),
+    getTransferredTps: hooks.getTps.describe(),
+    msgPutTotalTodayNow: String(s.putMessageTimesTotal),
+    msgGetTotalTodayNow: String(ctx.stats.pulledMessages),
+    msgPutTotalTodayMorning: '0',
+    msgGetTotalTodayMorning: '0',
+    msgPutTotalYesterdayMorning: '0',
+    msgGetTotalYesterdayMorning: '0',
+    commitLogMinOffset: String(ctx.store.getCommitLogMinOffset()),
+    commitLogMaxOffset: String(ctx.store.getCommitLogMaxOffset()),
+    putMessageSizeTotal: String(s.putMessageSizeTotal),
+    earliestMessageTimeStamp: String(ctx.store.getEarliestMessageTimeOfStore() ?? 0),
+    heldPullRequests: String(ctx.pullHold.size),
+    brokerActive: 'true',
+    sendThreadPoolQueueSize: '0',
+    pullThreadPoolQueueSize: '0',
+    sendThreadPoolQueueHeadWaitTimeMills: '0',
+    pullThreadPoolQueueHeadWaitTimeMills: '0',
+    pageCacheLockTimeMills: '0',
+  };
+}
+
+function formatUptime(ms: number): string {
+  const s = Math.floor(ms / 1000);
+  return `[ ${Math.floor(s / 86400)} days, ${Math.floor((s % 86400) / 3600)} hours, ${Math.floor((s % 3600) / 60)} minutes, ${s % 60} seconds ]`;
+}

@@ -1,0 +1,30 @@
+import type { Logger } from '../logging/logger.ts';
+import type { HostAddress } from '../message/host-address.ts';
+import type { MessageStore } from '../store/message-store.ts';
+import type { BrokerConfig } from './broker-config.ts';
+import type { ConsumerOffsetManager } from './consumer-offset-manager.ts';
+import type { ConsumerManager, ProducerManager } from './consumer-manager.ts';
+import type { PullRequestHoldService } from './pull-request-hold-service.ts';
+import type { TopicConfigManager } from './topic-config-manager.ts';
+
+/** What the processors share: one broker's services. Processors stay thin: decode, call these, encode. */
+export interface BrokerContext {
+  config: BrokerConfig;
+  log: Logger;
+  store: MessageStore;
+  topics: TopicConfigManager;
+  offsets: ConsumerOffsetManager;
+  consumers: ConsumerManager;
+  producers: ProducerManager;
+  pullHold: PullRequestHoldService;
+  /** brokerIP1:listenPort, the address in offsetMsgIds and routes. */
+  storeHost: HostAddress;
+  brokerAddr: string;
+  startedAt: number;
+  stats: BrokerStats;
+}
+
+/** Counters behind GET_BROKER_RUNTIME_INFO and the metrics. */
+export interface BrokerStats {
+  pulledMessages: number;
+}

@@ -1,0 +1,159 @@
+import path from 'node:path';
+import { createLogger, type Logger } from '../logging/logger.ts';
+import { RemotingClient, RemotingServer } from '../remoting/index.ts';
+import { MessageStore } from '../store/message-store.ts';
+import { registerAdminProcessor } from './admin-processor.ts';
+import { detectBrokerIp, type BrokerConfig } from './broker-config.ts';
+import type { BrokerContext } from './broker-context.ts';
+import { registerClientManageProcessor } from './client-manage-processor.ts';
+import { registerConsumerManageProcessor } from './consumer-manage-processor.ts';
+import { ConsumerManager, ProducerManager } from './consumer-manager.ts';
+import { ConsumerOffsetManager } from './consumer-offset-manager.ts';
+import { NamesrvRegistrar } from './namesrv-registrar.ts';
+import { registerPullProcessor, reexecuteHeldPull } from './pull-message-processor.ts';
+import { PullRequestHoldService } from './pull-request-hold-service.ts';
+import { registerSendProcessor } from './send-message-processor.ts';
+import { TopicConfigManager } from './topic-config-manager.ts';
+import { TpsSampler } from './tps-sampler.ts';
+
+/** One broker: store, metadata, processors, namesrv registration, and an orderly start and stop. */
+export class BrokerController {
+  readonly config: BrokerConfig;
+  private readonly log: Logger;
+  private ctx: BrokerContext | undefined;
+  private server: RemotingServer | undefined;
+  private outbound: RemotingClient | undefined;
+  private registrar: NamesrvRegistrar | undefined;
+  private timers: NodeJS.Timeout[] = [];
+  private samplers: TpsSampler[] = [];
+  private stopping: Promise<void> | undefined;
+
+  constructor(config: BrokerConfig, log: Logger = createLogger(`broker ${config.brokerName}`)) {
+    this.config = { ...config };
+    if (!this.config.brokerIP1) this.config.brokerIP1 = detectBrokerIp();
+    if (!this.config.haListenPort) this.config.haListenPort = this.config.listenPort + 1;
+    this.log = log;
+  }
+
+  get port(): number {
+    return this.server?.port ?? this.config.listenPort;
+  }
+
+  /** brokerIP1:listenPort: what clients are told to connect to. */
+  get brokerAddr(): string {
+    return `${this.config.brokerIP1}:${this.port}`;
+  }
+
+  get context(): BrokerContext {
+    if (!this.ctx) throw new Error('broker not started');
+    return this.ctx;
+  }
+
+  async start(): Promise<void> {
+    const c = this.config;
+    const root = c.storePathRootDir;
+    const store = await MessageStore.open({
+      storePathRootDir: root,
+      storePathCommitLog: c.storePathCommitLog || path.join(root, 'commitlog'),
+      mappedFileSizeCommitLog: c.mappedFileSizeCommitLog,
+      mappedFileSizeConsumeQueue: c.mappedFileSizeConsumeQueue,
+      flushDiskType: c.flushDiskType,
+      flushIntervalCommitLog: c.flushIntervalCommitLog,
+      flushIntervalConsumeQueue: c.flushIntervalConsumeQueue,
+      syncFlushTimeout: c.syncFlushTimeout,
+      maxMessageSize: c.maxMessageSize,
+    });
+    const topics = new TopicConfigManager(c, path.join(root, 'config', 'topics.json'), this.log);
+    topics.load();
+    const offsets = new ConsumerOffsetManager(path.join(root, 'config', 'consumerOffset.json'));
+    offsets.load();
+
+    // The server listens first so that port 0 (tests) resolves before the address goes into routes and msgIds.
+    const server = new RemotingServer({ port: c.listenPort, host: c.bindAddress, logger: this.log, frameTimeoutMs: 30_000 });
+    this.server = server;
+    await server.listen();
+
+    const ctx: BrokerContext = {
+      config: c, log: this.log, store, topics, offsets,
+      consumers: new ConsumerManager(this.log, c.notifyConsumerIdsChangedEnable),
+      producers: new ProducerManager(),
+      pullHold: new PullRequestHoldService((pull) => reexecuteHeldPull(ctx, pull), (t, q) => store.getMaxOffsetInQueue(t, q)),
+      storeHost: { address: c.brokerIP1, port: server.port },
+      brokerAddr: `${c.brokerIP1}:${server.port}`,
+      startedAt: Date.now(),
+      stats: { pulledMessages: 0 },
+    };
+    this.ctx = ctx;
+    store.onMessageArrived((topic, queueId, maxOffset, tagsCode, _storeTimestamp, properties) =>
+      ctx.pullHold.notifyMessageArriving(topic, queueId, maxOffset, tagsCode, properties));
+    ctx.pullHold.start(c.longPollingEnable ? 1000 : Math.min(1000, c.shortPollingTimeMills));
+
+    const putTps = new TpsSampler(() => store.runtimeStats().putMessageTimesTotal);
+    const getTps = new TpsSampler(() => ctx.stats.pulledMessages);
+    this.samplers = [putTps, getTps];
+    for (const s of this.samplers) s.start();
+
+    registerSendProcessor(server, ctx);
+    registerPullProcessor(server, ctx);
+    registerClientManageProcessor(server, ctx);
+    registerConsumerManageProcessor(server, ctx);
+    registerAdminProcessor(server, ctx, { putTps, getTps });
+    server.onConnection((conn, event) => {
+      if (event === 'close') {
+        ctx.consumers.onConnectionClosed(conn);
+        ctx.producers.onConnectionClosed(conn);
+      }
+    });
+
+    this.every(c.flushConsumerOffsetInterval, () => offsets.persist());
+    this.every(10_000, () => {
+      ctx.consumers.scanExpired(c.channelExpiredTimeout);
+      ctx.producers.scanExpired(c.channelExpiredTimeout);
+    });
+
+    this.outbound = new RemotingClient({ logger: this.log });
+    this.registrar = new NamesrvRegistrar({
+      client: this.outbound, config: c, brokerAddr: ctx.brokerAddr, haServerAddr: `${c.brokerIP1}:${c.haListenPort}`,
+      topics: () => topics.serializeWrapper(), log: this.log,
+    });
+    topics.onChange(() => this.registrar?.scheduleRegister());
+    if (this.registrar.namesrvAddrs().length > 0) await this.registrar.start();
+    else this.log.warn('namesrvAddr is empty: the broker will not register anywhere');
+    this.log.info(`broker ${c.brokerClusterName}/${c.brokerName} id ${c.brokerId} (${c.brokerRole}, ${c.flushDiskType}) serving at ${ctx.brokerAddr}, store ${root}`);
+  }
+
+  private every(ms: number, fn: () => void): void {
+    const t = setInterval(() => {
+      try {
+        fn();
+      } catch (err) {
+        this.log.error(`periodic task failed: ${(err as Error).message}`);
+      }
+    }, ms);
+    t.unref();
+    this.timers.push(t);
+  }
+
+  /** Graceful stop: leave the namesrv, answer held pulls, finish in-flight requests, persist, flush. Idempotent. */
+  shutdown(): Promise<void> {
+    this.stopping ??= this.doShutdown();
+    return this.stopping;
+  }
+
+  private async doShutdown(): Promise<void> {
+    const ctx = this.ctx;
+    this.log.info('broker shutting down');
+    await this.registrar?.unregisterAll();
+    for (const t of this.timers) clearInterval(t);
+    for (const s of this.samplers) s.stop();
+    ctx?.pullHold.releaseAll();
+    await this.server?.shutdown(this.config.shutdownGraceMs);
+    await this.outbound?.close();
+    if (ctx) {
+      ctx.offsets.persist(true);
+      ctx.topics.persist();
+      await ctx.store.shutdown();
+    }
+    this.log.info('broker stopped');
+  }
+}

@@ -1,0 +1,49 @@
+import {
+  decodeJson, normalizeHeartbeat, optionalString, requiredString, type HeartbeatData,
+} from '../protocol/index.ts';
+import { createResponse, RequestCode, RequestRefusedError, ResponseCode, type RemotingServer } from '../remoting/index.ts';
+import type { BrokerContext } from './broker-context.ts';
+
+/** HEART_BEAT, UNREGISTER_CLIENT, CHECK_CLIENT_CONFIG: who is connected, in which groups, subscribed to what. */
+export function registerClientManageProcessor(server: RemotingServer, ctx: BrokerContext): void {
+  server.registerProcessor(RequestCode.HEART_BEAT, (req, conn) => {
+    let heartbeat: HeartbeatData;
+    try {
+      heartbeat = normalizeHeartbeat(decodeJson<unknown>(req.body, 'HEART_BEAT body'));
+    } catch (err) {
+      throw new RequestRefusedError(ResponseCode.SYSTEM_ERROR, `bad heartbeat: ${(err as Error).message}`);
+    }
+    const channel = {
+      clientId: heartbeat.clientID, connection: conn, language: req.language, version: req.version, lastUpdate: Date.now(),
+    };
+    for (const consumer of heartbeat.consumerDataSet) {
+      if (!consumer.groupName) continue;
+      // Every consumer group gets its retry topic at its first heartbeat, and the namesrv learns of it.
+      ctx.topics.createRetryTopicIfAbsent(consumer.groupName);
+      ctx.consumers.register(consumer, channel);
+    }
+    for (const producer of heartbeat.producerDataSet) {
+      if (producer.groupName) ctx.producers.register(producer.groupName, channel);
+    }
+    return createResponse(req, ResponseCode.SUCCESS);
+  });
+
+  server.registerProcessor(RequestCode.UNREGISTER_CLIENT, (req) => {
+    const clientId = requiredString(req.extFields, 'clientID');
+    const producerGroup = optionalString(req.extFields, 'producerGroup');
+    const consumerGroup = optionalString(req.extFields, 'consumerGroup');
+    if (producerGroup) ctx.producers.unregister(producerGroup, clientId);
+    if (consumerGroup) ctx.consumers.unregister(consumerGroup, clientId);
+    return createResponse(req, ResponseCode.SUCCESS);
+  });
+
+  server.registerProcessor(RequestCode.CHECK_CLIENT_CONFIG, (req) => {
+    const body = decodeJson<{ subscriptionData?: { expressionType?: string } }>(req.body, 'CHECK_CLIENT_CONFIG body');
+    const type = body.subscriptionData?.expressionType ?? 'TAG';
+    if (type !== 'TAG') {
+      throw new RequestRefusedError(ResponseCode.SYSTEM_ERROR,
+        `The broker does not support consumer to filter message by ${type} (SQL92 filtering is not built yet)`);
+    }
+    return createResponse(req, ResponseCode.SUCCESS);
+  });
+}

@@ -1,0 +1,68 @@
+import os from 'node:os';
+import { optionalBool, requiredInt, requiredString, encodeJson } from '../protocol/index.ts';
+import { createResponse, RequestCode, RequestRefusedError, ResponseCode, type RemotingServer } from '../remoting/index.ts';
+import type { BrokerContext } from './broker-context.ts';
+
+/** Consumer lists, committed offsets, and the queue offset lookups clients make when they take a queue. */
+export function registerConsumerManageProcessor(server: RemotingServer, ctx: BrokerContext): void {
+  server.registerProcessor(RequestCode.GET_CONSUMER_LIST_BY_GROUP, (req) => {
+    const group = requiredString(req.extFields, 'consumerGroup');
+    const ids = ctx.consumers.clientIds(group);
+    if (ids.length === 0) throw new RequestRefusedError(ResponseCode.SYSTEM_ERROR, `no consumer for this group, ${group}`);
+    return createResponse(req, ResponseCode.SUCCESS, undefined, undefined, encodeJson({ consumerIdList: ids }));
+  });
+
+  server.registerProcessor(RequestCode.UPDATE_CONSUMER_OFFSET, (req) => {
+    const ext = req.extFields;
+    ctx.offsets.commit(requiredString(ext, 'consumerGroup'), requiredString(ext, 'topic'), requiredInt(ext, 'queueId'), requiredInt(ext, 'commitOffset'));
+    return createResponse(req, ResponseCode.SUCCESS);
+  });
+
+  server.registerProcessor(RequestCode.QUERY_CONSUMER_OFFSET, (req) => {
+    const ext = req.extFields;
+    const group = requiredString(ext, 'consumerGroup');
+    const topic = requiredString(ext, 'topic');
+    const queueId = requiredInt(ext, 'queueId');
+    const offset = ctx.offsets.query(group, topic, queueId);
+    if (offset >= 0) return createResponse(req, ResponseCode.SUCCESS, undefined, { offset });
+    // A group new to this queue reads it from 0 if the queue still starts at 0 and its head is still
+    // in memory, as RocketMQ does; otherwise the client decides from its consume-from setting.
+    if (optionalBool(ext, 'setZeroIfNotFound') !== false && ctx.store.getMinOffsetInQueue(topic, queueId) <= 0 && headInMemory(ctx, topic, queueId)) {
+      return createResponse(req, ResponseCode.SUCCESS, undefined, { offset: 0 });
+    }
+    return createResponse(req, ResponseCode.QUERY_NOT_FOUND, 'Not found, V3_0_6_SNAPSHOT maybe this group consumer boot first');
+  });
+
+  server.registerProcessor(RequestCode.GET_MAX_OFFSET, (req) =>
+    createResponse(req, ResponseCode.SUCCESS, undefined, {
+      offset: ctx.store.getMaxOffsetInQueue(requiredString(req.extFields, 'topic'), requiredInt(req.extFields, 'queueId')),
+    }));
+
+  server.registerProcessor(RequestCode.GET_MIN_OFFSET, (req) =>
+    createResponse(req, ResponseCode.SUCCESS, undefined, {
+      offset: ctx.store.getMinOffsetInQueue(requiredString(req.extFields, 'topic'), requiredInt(req.extFields, 'queueId')),
+    }));
+
+  server.registerProcessor(RequestCode.SEARCH_OFFSET_BY_TIMESTAMP, (req) => {
+    const ext = req.extFields;
+    const offset = ctx.store.getOffsetInQueueByTime(requiredString(ext, 'topic'), requiredInt(ext, 'queueId'), requiredInt(ext, 'timestamp'));
+    return createResponse(req, ResponseCode.SUCCESS, undefined, { offset });
+  });
+
+  server.registerProcessor(RequestCode.GET_EARLIEST_MSG_STORETIME, (req) => {
+    const timestamp = ctx.store.getEarliestMessageTime(requiredString(req.extFields, 'topic'), requiredInt(req.extFields, 'queueId'));
+    return createResponse(req, ResponseCode.SUCCESS, undefined, { timestamp: timestamp ?? -1 });
+  });
+
+  server.registerProcessor(RequestCode.QUERY_BROKER_OFFSET, (req) =>
+    createResponse(req, ResponseCode.SUCCESS, undefined, { offset: ctx.store.getCommitLogMaxOffset() }));
+
+}
+
+/** Is the queue's first message within the part of the CommitLog that fits in memory (40% of RAM)? */
+function headInMemory(ctx: BrokerContext, topic: string, queueId: number): boolean {
+  const first = ctx.store.getCommitLogOffsetInQueue(topic, queueId, 0);
+  // An empty queue is "not found" (the client then applies its consume-from rule), as captured from Apache RocketMQ.
+  if (first < 0) return false;
+  return ctx.store.getCommitLogMaxOffset() - first <= os.totalmem() * 0.4;
+}

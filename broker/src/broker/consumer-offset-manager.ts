@@ -1,0 +1,67 @@
+import { JsonConfigFile } from '../store/json-config-file.ts';
+
+interface OffsetsFile {
+  offsetTable: Record<string, Record<string, number>>;
+}
+
+/** Committed consumer offsets, keyed "topic@group" then queue id; persisted to config/consumerOffset.json. */
+export class ConsumerOffsetManager {
+  private readonly table = new Map<string, Map<number, number>>();
+  private readonly file: JsonConfigFile<OffsetsFile>;
+  private dirty = false;
+
+  constructor(filePath: string) {
+    this.file = new JsonConfigFile<OffsetsFile>(filePath);
+  }
+
+  load(): void {
+    const saved = this.file.load();
+    for (const [key, queues] of Object.entries(saved?.offsetTable ?? {})) {
+      this.table.set(key, new Map(Object.entries(queues).map(([q, o]) => [Number(q), Number(o)])));
+    }
+  }
+
+  commit(group: string, topic: string, queueId: number, offset: number): void {
+    const key = `${topic}@${group}`;
+    let queues = this.table.get(key);
+    if (!queues) this.table.set(key, (queues = new Map()));
+    queues.set(queueId, offset);
+    this.dirty = true;
+  }
+
+  /** -1 when the group has never committed an offset for that queue. */
+  query(group: string, topic: string, queueId: number): number {
+    return this.table.get(`${topic}@${group}`)?.get(queueId) ?? -1;
+  }
+
+  /** Offsets of one group on one topic, by queue. */
+  queryAll(group: string, topic: string): Map<number, number> {
+    return new Map(this.table.get(`${topic}@${group}`) ?? []);
+  }
+
+  groupsOfTopic(topic: string): string[] {
+    return [...this.table.keys()].filter((k) => k.startsWith(`${topic}@`)).map((k) => k.slice(topic.length + 1));
+  }
+
+  topicsOfGroup(group: string): string[] {
+    return [...this.table.keys()].filter((k) => k.endsWith(`@${group}`)).map((k) => k.slice(0, -group.length - 1));
+  }
+
+  removeTopic(topic: string): void {
+    for (const key of [...this.table.keys()]) if (key.startsWith(`${topic}@`)) this.table.delete(key);
+    this.dirty = true;
+  }
+
+  snapshot(): OffsetsFile {
+    const offsetTable: OffsetsFile['offsetTable'] = {};
+    for (const [key, queues] of this.table) offsetTable[key] = Object.fromEntries([...queues].map(([q, o]) => [String(q), o]));
+    return { offsetTable };
+  }
+
+  /** Writes the table if anything changed since the last write (called every flushConsumerOffsetInterval and at shutdown). */
+  persist(force = false): void {
+    if (!this.dirty && !force) return;
+    this.dirty = false;
+    this.file.save(this.snapshot());
+  }
+}

@@ -1,0 +1,157 @@
+import { javaStringHash } from '../message/java-string-hash.ts';
+import { PullSysFlag } from '../message/sys-flag.ts';
+import {
+  isReadable, optionalInt, optionalString, requiredInt, requiredString, type SubscriptionData,
+} from '../protocol/index.ts';
+import {
+  createResponse, RequestCode, RequestRefusedError, ResponseCode, type RemotingCommand, type RemotingConnection,
+  type RemotingServer,
+} from '../remoting/index.ts';
+import type { GetMessageResult } from '../store/message-store.ts';
+import type { BrokerContext } from './broker-context.ts';
+import type { HeldPull } from './pull-request-hold-service.ts';
+
+/** Tag subscription as the ConsumeQueue can test it: "*" matches everything, else the tag hash must be listed. */
+export interface TagFilter {
+  all: boolean;
+  codes: Set<number>;
+}
+
+export function tagFilterOf(sub: Pick<SubscriptionData, 'subString' | 'codeSet' | 'tagsSet'>): TagFilter {
+  const s = sub.subString.trim();
+  if (s === '' || s === '*') return { all: true, codes: new Set() };
+  const codes = new Set<number>(sub.codeSet);
+  if (codes.size === 0) for (const tag of sub.tagsSet) codes.add(javaStringHash(tag));
+  return { all: false, codes };
+}
+
+/** Parses "TagA || TagB" the way clients build their subscription data. */
+export function parseTagExpression(expression: string): { tagsSet: string[]; codeSet: number[] } {
+  const s = expression.trim();
+  if (s === '' || s === '*') return { tagsSet: [], codeSet: [] };
+  const tagsSet = s.split('||').map((t) => t.trim()).filter((t) => t.length > 0);
+  return { tagsSet, codeSet: tagsSet.map(javaStringHash) };
+}
+
+function matchesTag(filter: TagFilter, tagsCode: number): boolean {
+  return filter.all || filter.codes.has(tagsCode | 0);
+}
+
+export function registerPullProcessor(server: RemotingServer, ctx: BrokerContext): void {
+  server.registerProcessor([RequestCode.PULL_MESSAGE, RequestCode.LITE_PULL_MESSAGE], (req, conn) => processPull(ctx, req, conn, true));
+}
+
+/** Re-runs a held pull; used by the hold service on arrival, on timeout and at shutdown. */
+export function reexecuteHeldPull(ctx: BrokerContext, pull: HeldPull): void {
+  let response: RemotingCommand | undefined;
+  try {
+    response = processPull(ctx, pull.request, pull.connection, false);
+  } catch (err) {
+    const code = err instanceof RequestRefusedError ? err.responseCode : ResponseCode.SYSTEM_ERROR;
+    response = createResponse(pull.request, code, (err as Error).message);
+  }
+  if (response) pull.connection.write(response);
+}
+
+/**
+ * One pull. `firstProcessing` is false when a held pull is re-run: it may not be held again, and its
+ * piggy-backed commit offset was already stored.
+ */
+export function processPull(
+  ctx: BrokerContext, req: RemotingCommand, conn: RemotingConnection, firstProcessing: boolean,
+): RemotingCommand | undefined {
+  const ext = req.extFields;
+  const group = requiredString(ext, 'consumerGroup');
+  const topic = requiredString(ext, 'topic');
+  const queueId = requiredInt(ext, 'queueId');
+  const queueOffset = requiredInt(ext, 'queueOffset');
+  const maxMsgNums = optionalInt(ext, 'maxMsgNums') ?? 32;
+  const sysFlag = optionalInt(ext, 'sysFlag') ?? 0;
+  const commitOffset = optionalInt(ext, 'commitOffset') ?? -1;
+  const suspendTimeoutMillis = optionalInt(ext, 'suspendTimeoutMillis') ?? 15_000;
+  const subVersion = optionalInt(ext, 'subVersion') ?? 0;
+  const hasSuspend = (sysFlag & PullSysFlag.SUSPEND) !== 0;
+  const hasCommitOffset = (sysFlag & PullSysFlag.COMMIT_OFFSET) !== 0;
+  const hasSubscription = (sysFlag & PullSysFlag.SUBSCRIPTION) !== 0;
+
+  if (!isReadable(ctx.config.brokerPermission)) {
+    throw new RequestRefusedError(ResponseCode.NO_PERMISSION, `the broker[${ctx.config.brokerName}] pulling message is forbidden`);
+  }
+  const topicConfig = ctx.topics.select(topic);
+  if (!topicConfig) throw new RequestRefusedError(ResponseCode.TOPIC_NOT_EXIST, `topic[${topic}] not exist, apply first please!`);
+  if (!isReadable(topicConfig.perm)) throw new RequestRefusedError(ResponseCode.NO_PERMISSION, `the topic[${topic}] pulling message is forbidden`);
+  if (queueId < 0 || queueId >= topicConfig.readQueueNums) {
+    throw new RequestRefusedError(ResponseCode.INVALID_PARAMETER,
+      `queueId[${queueId}] is illegal, topic:[${topic}] topicConfig.readQueueNums:[${topicConfig.readQueueNums}] consumer:[${conn.remoteAddress}]`);
+  }
+
+  let expressionType: string;
+  let filter: TagFilter;
+  if (hasSubscription) {
+    const expression = optionalString(ext, 'subscription') ?? '*';
+    expressionType = optionalString(ext, 'expressionType') ?? 'TAG';
+    filter = tagFilterOf({ subString: expression, ...parseTagExpression(expression) });
+  } else {
+    const groupInfo = ctx.consumers.get(group);
+    if (!groupInfo) {
+      throw new RequestRefusedError(ResponseCode.SUBSCRIPTION_NOT_EXIST, `the consumer's group info not exist: ${group}`);
+    }
+    const sub = groupInfo.subscriptions.get(topic);
+    if (!sub) throw new RequestRefusedError(ResponseCode.SUBSCRIPTION_NOT_EXIST, `the consumer's subscription not exist: ${group} on ${topic}`);
+    if (sub.subVersion < subVersion) {
+      throw new RequestRefusedError(ResponseCode.SUBSCRIPTION_NOT_LATEST, `the consumer's subscription not latest: ${group} on ${topic}`);
+    }
+    expressionType = sub.expressionType;
+    filter = tagFilterOf(sub);
+  }
+  if (expressionType !== 'TAG') {
+    throw new RequestRefusedError(ResponseCode.SYSTEM_ERROR,
+      `The broker does not support consumer to filter message by ${expressionType} (SQL92 filtering is not built yet)`);
+  }
+
+  const result = ctx.store.getMessage(topic, queueId, queueOffset, maxMsgNums, (tagsCode) => matchesTag(filter, tagsCode));
+  const header = {
+    nextBeginOffset: result.nextBeginOffset,
+    minOffset: result.minOffset,
+    maxOffset: result.maxOffset,
+    suggestWhichBrokerId: 0,
+    topicSysFlag: topicConfig.topicSysFlag,
+    groupSysFlag: 0,
+  };
+
+  if (firstProcessing && hasCommitOffset && commitOffset >= 0 && ctx.config.brokerRole !== 'SLAVE') {
+    ctx.offsets.commit(group, topic, queueId, commitOffset);
+  }
+
+  const code = pullResponseCode(result, queueOffset);
+  if (code === ResponseCode.SUCCESS) {
+    ctx.stats.pulledMessages += result.messageCount;
+    return createResponse(req, code, 'FOUND', header, result.body);
+  }
+  if (code === ResponseCode.PULL_NOT_FOUND && firstProcessing && hasSuspend) {
+    const holdMs = ctx.config.longPollingEnable ? suspendTimeoutMillis : ctx.config.shortPollingTimeMills;
+    ctx.pullHold.hold({
+      request: req, connection: conn, topic, queueId, pullFromOffset: queueOffset, deadline: Date.now() + holdMs,
+      matches: (tagsCode) => matchesTag(filter, tagsCode),
+    });
+    return undefined;
+  }
+  return createResponse(req, code, result.status, header);
+}
+
+/** GetMessageStatus -> pull response code, as RocketMQ maps them (§6.7). */
+function pullResponseCode(result: GetMessageResult, requestOffset: number): number {
+  switch (result.status) {
+    case 'FOUND': return ResponseCode.SUCCESS;
+    case 'NO_MATCHED_MESSAGE':
+    case 'MESSAGE_WAS_REMOVING': return ResponseCode.PULL_RETRY_IMMEDIATELY;
+    case 'NO_MESSAGE_IN_QUEUE':
+    case 'NO_MATCHED_LOGIC_QUEUE': return requestOffset !== 0 ? ResponseCode.PULL_OFFSET_MOVED : ResponseCode.PULL_NOT_FOUND;
+    case 'OFFSET_OVERFLOW_ONE':
+    case 'OFFSET_FOUND_NULL': return ResponseCode.PULL_NOT_FOUND;
+    case 'OFFSET_OVERFLOW_BADLY':
+    case 'OFFSET_TOO_SMALL':
+    case 'OFFSET_RESET': return ResponseCode.PULL_OFFSET_MOVED;
+    default: return ResponseCode.SYSTEM_ERROR;
+  }
+}

@@ -1,0 +1,207 @@
+import { decodeBatchBody } from '../message/batch-body.ts';
+import { decodeProperties, encodeProperties, MessageConst } from '../message/properties.ts';
+import { MessageSysFlag, transactionType } from '../message/sys-flag.ts';
+import {
+  dlqTopic, isWriteable, newTopicConfig, optionalBool, optionalInt, optionalString, requiredInt, requiredString,
+  RETRY_GROUP_TOPIC_PREFIX, SystemTopic, validateTopicName, type ExtFields, type TopicConfig,
+} from '../protocol/index.ts';
+import {
+  createResponse, RequestCode, RequestRefusedError, ResponseCode, type RemotingCommand, type RemotingConnection,
+  type RemotingServer,
+} from '../remoting/index.ts';
+import type { MessageToStore, PutMessageResult, PutMessagesResult } from '../store/message-store.ts';
+import type { BrokerContext } from './broker-context.ts';
+
+interface SendHeader {
+  producerGroup: string;
+  topic: string;
+  defaultTopic: string;
+  defaultTopicQueueNums: number;
+  queueId: number;
+  sysFlag: number;
+  bornTimestamp: number;
+  flag: number;
+  properties: string;
+  reconsumeTimes: number;
+  maxReconsumeTimes: number | undefined;
+  batch: boolean;
+}
+
+/** SEND_MESSAGE_V2 and SEND_BATCH_MESSAGE use one-letter keys for the same fields as SEND_MESSAGE. */
+const V2_KEYS: Record<string, string> = {
+  a: 'producerGroup', b: 'topic', c: 'defaultTopic', d: 'defaultTopicQueueNums', e: 'queueId', f: 'sysFlag',
+  g: 'bornTimestamp', h: 'flag', i: 'properties', j: 'reconsumeTimes', k: 'unitMode', l: 'maxReconsumeTimes', m: 'batch',
+  n: 'bname',
+};
+
+function decodeSendHeader(code: number, raw: ExtFields): SendHeader {
+  let ext = raw;
+  if (code === RequestCode.SEND_MESSAGE_V2 || code === RequestCode.SEND_BATCH_MESSAGE) {
+    ext = {};
+    for (const [k, v] of Object.entries(raw ?? {})) ext[V2_KEYS[k] ?? k] = v;
+  }
+  return {
+    producerGroup: requiredString(ext, 'producerGroup'),
+    topic: requiredString(ext, 'topic'),
+    defaultTopic: optionalString(ext, 'defaultTopic') ?? SystemTopic.AUTO_CREATE_TOPIC_KEY,
+    defaultTopicQueueNums: optionalInt(ext, 'defaultTopicQueueNums') ?? 4,
+    queueId: requiredInt(ext, 'queueId'),
+    sysFlag: optionalInt(ext, 'sysFlag') ?? 0,
+    bornTimestamp: optionalInt(ext, 'bornTimestamp') ?? Date.now(),
+    flag: optionalInt(ext, 'flag') ?? 0,
+    properties: ext?.properties ?? '',
+    reconsumeTimes: optionalInt(ext, 'reconsumeTimes') ?? 0,
+    maxReconsumeTimes: optionalInt(ext, 'maxReconsumeTimes'),
+    // The broker decides batch from this flag, not from the request code.
+    batch: optionalBool(ext, 'batch') ?? false,
+  };
+}
+
+/** Topics producers may not write to directly. */
+const NOT_SENDABLE = new Set<string>([
+  SystemTopic.SCHEDULE, SystemTopic.TRANS_HALF, SystemTopic.TRANS_OP_HALF, SystemTopic.TRANS_CHECK_MAX_TIME,
+  SystemTopic.SELF_TEST, SystemTopic.OFFSET_MOVED_EVENT,
+]);
+
+const DEFAULT_MAX_RECONSUME_TIMES = 16;
+
+export function registerSendProcessor(server: RemotingServer, ctx: BrokerContext): void {
+  server.registerProcessor([RequestCode.SEND_MESSAGE, RequestCode.SEND_MESSAGE_V2, RequestCode.SEND_BATCH_MESSAGE], (req, conn) =>
+    processSend(ctx, req, conn));
+}
+
+async function processSend(ctx: BrokerContext, req: RemotingCommand, conn: RemotingConnection): Promise<RemotingCommand> {
+  const h = decodeSendHeader(req.code, req.extFields);
+  if (ctx.config.brokerRole === 'SLAVE') {
+    throw new RequestRefusedError(ResponseCode.SERVICE_NOT_AVAILABLE, `the broker[${ctx.config.brokerName}] is a slave and refuses writes`);
+  }
+  if (!isWriteable(ctx.config.brokerPermission)) {
+    throw new RequestRefusedError(ResponseCode.NO_PERMISSION, `the broker[${ctx.config.brokerName}] sending message is forbidden`);
+  }
+  const invalid = validateTopicName(h.topic);
+  if (invalid) throw new RequestRefusedError(ResponseCode.SYSTEM_ERROR, `The specified topic is not allowed: ${invalid}`);
+  if (NOT_SENDABLE.has(h.topic)) throw new RequestRefusedError(ResponseCode.NO_PERMISSION, `Sending message to topic[${h.topic}] is forbidden.`);
+  if (transactionType(h.sysFlag) === MessageSysFlag.TRANSACTION_PREPARED_TYPE) {
+    throw new RequestRefusedError(ResponseCode.NO_PERMISSION, `the broker[${ctx.config.brokerName}] does not accept transactional messages yet`);
+  }
+
+  let topicConfig = resolveTopic(ctx, h);
+  if (!isWriteable(topicConfig.perm)) {
+    throw new RequestRefusedError(ResponseCode.NO_PERMISSION, `the topic[${h.topic}] sending message is forbidden`);
+  }
+  let topic = h.topic;
+  let queueId = h.queueId;
+  const queueNums = Math.max(topicConfig.writeQueueNums, topicConfig.readQueueNums);
+  if (queueId >= queueNums) {
+    throw new RequestRefusedError(ResponseCode.SYSTEM_ERROR,
+      `request queueId[${queueId}] is illegal, topic[${topic}] has ${topicConfig.writeQueueNums} write queues, producer: ${conn.remoteAddress}`);
+  }
+  if (queueId < 0) queueId = Math.floor(Math.random() * topicConfig.writeQueueNums);
+
+  const props = decodeProperties(h.properties);
+  if (h.batch) {
+    if (topic.startsWith(RETRY_GROUP_TOPIC_PREFIX)) {
+      throw new RequestRefusedError(ResponseCode.MESSAGE_ILLEGAL, 'batch request does not support retry group ' + topic);
+    }
+    return sendBatch(ctx, req, conn, h, topicConfig, queueId, props);
+  }
+
+  // A retry message that used up its retries goes to the group's dead-letter queue.
+  let reconsumeTimes = h.reconsumeTimes;
+  if (topic.startsWith(RETRY_GROUP_TOPIC_PREFIX)) {
+    const max = h.maxReconsumeTimes ?? DEFAULT_MAX_RECONSUME_TIMES;
+    if (reconsumeTimes > max) {
+      const group = topic.slice(RETRY_GROUP_TOPIC_PREFIX.length);
+      topic = dlqTopic(group);
+      topicConfig = ctx.topics.select(topic) ?? createTopic(ctx, newTopicConfig(topic, { readQueueNums: 1, writeQueueNums: 1 }));
+      queueId = 0;
+      props.delete(MessageConst.DELAY);
+      ctx.log.info(`message of group ${group} reconsumed ${reconsumeTimes} times (max ${max}): moved to ${topic}`);
+    }
+  }
+  props.set(MessageConst.CLUSTER, ctx.config.brokerClusterName);
+  const msg: MessageToStore = {
+    topic, queueId, flag: h.flag, sysFlag: h.sysFlag, bornTimestamp: h.bornTimestamp,
+    bornHost: peerHost(conn), storeHost: ctx.storeHost, reconsumeTimes, preparedTransactionOffset: 0,
+    body: req.body ?? Buffer.alloc(0), properties: encodeProperties(props),
+  };
+  const result = await ctx.store.putMessage(msg);
+  return sendResponse(req, ctx, result, h.queueId < 0 ? queueId : h.queueId, props.get(MessageConst.UNIQ_KEY));
+}
+
+async function sendBatch(
+  ctx: BrokerContext, req: RemotingCommand, conn: RemotingConnection, h: SendHeader, tc: TopicConfig, queueId: number,
+  batchProps: Map<string, string>,
+): Promise<RemotingCommand> {
+  if (!req.body || req.body.length === 0) throw new RequestRefusedError(ResponseCode.MESSAGE_ILLEGAL, 'batch body is empty');
+  let items;
+  try {
+    items = decodeBatchBody(req.body);
+  } catch (err) {
+    throw new RequestRefusedError(ResponseCode.MESSAGE_ILLEGAL, `batch body is malformed: ${(err as Error).message}`);
+  }
+  // Batch-level properties reach every inner message, except the batch's own UNIQ_KEY (each item has its own).
+  batchProps.delete(MessageConst.UNIQ_KEY);
+  batchProps.set(MessageConst.CLUSTER, ctx.config.brokerClusterName);
+  const bornHost = peerHost(conn);
+  const msgs: MessageToStore[] = items.map((item) => {
+    const props = decodeProperties(item.properties);
+    for (const [k, v] of batchProps) if (!props.has(k)) props.set(k, v);
+    return {
+      topic: tc.topicName, queueId, flag: item.flag, sysFlag: h.sysFlag, bornTimestamp: h.bornTimestamp, bornHost,
+      storeHost: ctx.storeHost, reconsumeTimes: 0, preparedTransactionOffset: 0, body: item.body, properties: encodeProperties(props),
+    };
+  });
+  const result = await ctx.store.putMessages(msgs);
+  return sendResponse(req, ctx, result, queueId, undefined);
+}
+
+function sendResponse(
+  req: RemotingCommand, ctx: BrokerContext, result: PutMessageResult | PutMessagesResult, queueId: number, uniqKey: string | undefined,
+): RemotingCommand {
+  const code = putStatusToResponseCode(result.status);
+  if (code !== ResponseCode.SUCCESS && code !== ResponseCode.FLUSH_DISK_TIMEOUT) {
+    throw new RequestRefusedError(code, `put message failed: ${result.status}`);
+  }
+  // The Java client reads MSG_REGION and TRACE_ON from every send response's extFields; without them it fails.
+  return createResponse(req, code, undefined, {
+    msgId: 'msgIds' in result ? result.msgIds.join(',') : result.msgId,
+    queueId,
+    queueOffset: result.queueOffset,
+    transactionId: uniqKey,
+    MSG_REGION: 'DefaultRegion',
+    TRACE_ON: 'true',
+  });
+}
+
+function putStatusToResponseCode(status: PutMessageResult['status']): number {
+  switch (status) {
+    case 'PUT_OK': return ResponseCode.SUCCESS;
+    case 'FLUSH_DISK_TIMEOUT': return ResponseCode.FLUSH_DISK_TIMEOUT;
+    case 'MESSAGE_ILLEGAL':
+    case 'PROPERTIES_SIZE_EXCEEDED': return ResponseCode.MESSAGE_ILLEGAL;
+    case 'SERVICE_NOT_AVAILABLE': return ResponseCode.SERVICE_NOT_AVAILABLE;
+    case 'OS_PAGE_CACHE_BUSY': return ResponseCode.SYSTEM_BUSY;
+    default: return ResponseCode.SYSTEM_ERROR;
+  }
+}
+
+function resolveTopic(ctx: BrokerContext, h: SendHeader): TopicConfig {
+  const existing = ctx.topics.select(h.topic);
+  if (existing) return existing;
+  if (h.topic.startsWith(RETRY_GROUP_TOPIC_PREFIX)) return ctx.topics.createRetryTopicIfAbsent(h.topic.slice(RETRY_GROUP_TOPIC_PREFIX.length));
+  const created = ctx.topics.createTopicInSendMessage(h.topic, h.defaultTopic, h.defaultTopicQueueNums, 0);
+  if (!created) {
+    throw new RequestRefusedError(ResponseCode.TOPIC_NOT_EXIST, `topic[${h.topic}] not exist, apply first please!`);
+  }
+  return created;
+}
+
+function createTopic(ctx: BrokerContext, tc: TopicConfig): TopicConfig {
+  ctx.topics.createOrUpdate(tc);
+  return tc;
+}
+
+function peerHost(conn: RemotingConnection): { address: string; port: number } {
+  return { address: (conn.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, ''), port: conn.socket.remotePort ?? 0 };
+}

@@ -1,0 +1,231 @@
+import {
+  END_FILE_MIN_BLANK_LENGTH,
+  encodeBlankInto,
+  encodeStoredMessageInto,
+} from '../message/stored-message.ts';
+import type { StoredMessageFields, StoredMessageMeasure } from '../message/stored-message.ts';
+import { SegmentList } from './segment-list.ts';
+import type { SegmentFile } from './segment-file.ts';
+
+/** Told about every batch of bytes that reached the page cache, while they are still in memory. */
+export type CommitLogWriteListener = (buf: Buffer, start: number, end: number, physicalStart: number) => void;
+
+const MIN_WRITE_BUFFER = 8 * 1024 * 1024;
+
+/**
+ * The append-only log of all messages over fixed-size segment files.
+ *
+ * Appends are encoded into one in-memory write buffer that always maps a contiguous range
+ * of the current segment; the buffer reaches the page cache with one positional write
+ * (when the caller asks, when it fills, or when the segment rolls). Offsets:
+ *   flushedOffset <= writtenOffset <= appendOffset
+ * durable on disk, in the page cache (readable, dispatched), assigned to appended records.
+ */
+export class CommitLog {
+  readonly segments: SegmentList;
+  private readonly writeBuf: Buffer;
+  /** Physical offset of writeBuf[0]. */
+  private bufStart = 0;
+  private bufLen = 0;
+  private current: SegmentFile | undefined;
+  private writtenOffset = 0;
+  private flushedOffset = 0;
+  private lastWrittenStoreTimestamp = 0;
+  private lastAppendStoreTimestamp = 0;
+  private lastFlushedStoreTimestamp = 0;
+  private readonly dirty = new Set<SegmentFile>();
+  private flushInFlight: Promise<void> | null = null;
+  private flushQueued: Promise<void> | null = null;
+  private readonly onWritten: CommitLogWriteListener;
+  /** Completed flushes, for stats (group commit batching shows here). */
+  flushCount = 0;
+
+  constructor(dir: string, segmentSize: number, maxRecordSize: number, onWritten: CommitLogWriteListener) {
+    this.segments = new SegmentList(dir, segmentSize);
+    this.writeBuf = Buffer.allocUnsafe(Math.min(segmentSize, Math.max(MIN_WRITE_BUFFER, maxRecordSize)));
+    this.onWritten = onWritten;
+  }
+
+  get segmentSize(): number {
+    return this.segments.segmentSize;
+  }
+
+  /** After recovery: everything up to `end` is on disk; appends continue there. */
+  setRecoveredEnd(end: number, lastStoreTimestamp: number): void {
+    this.bufStart = end;
+    this.bufLen = 0;
+    this.writtenOffset = end;
+    this.flushedOffset = end;
+    this.lastWrittenStoreTimestamp = lastStoreTimestamp;
+    this.lastAppendStoreTimestamp = lastStoreTimestamp;
+    this.lastFlushedStoreTimestamp = lastStoreTimestamp;
+    this.current = this.segments.find(end);
+  }
+
+  get appendOffset(): number {
+    return this.bufStart + this.bufLen;
+  }
+
+  /** Readable (and dispatched) end of the log. */
+  get maxOffset(): number {
+    return this.writtenOffset;
+  }
+
+  get minOffset(): number {
+    return this.segments.first()?.startOffset ?? 0;
+  }
+
+  get flushed(): number {
+    return this.flushedOffset;
+  }
+
+  get flushedStoreTimestamp(): number {
+    return this.lastFlushedStoreTimestamp;
+  }
+
+  get hasUnwrittenBytes(): boolean {
+    return this.bufLen > 0;
+  }
+
+  /** Largest record (or batch of records) that fits in a segment next to the end blank. */
+  get maxAppendSize(): number {
+    return this.segmentSize - END_FILE_MIN_BLANK_LENGTH;
+  }
+
+  /**
+   * Makes sure `bytes` of records can be appended contiguously in the current segment:
+   * if not, closes the segment with a blank record and moves to the next one.
+   */
+  ensureSegmentRoom(bytes: number): void {
+    let seg = this.current;
+    const at = this.appendOffset;
+    if (seg === undefined || at >= seg.endOffset) {
+      seg = this.segments.findOrCreate(at);
+      this.current = seg;
+    }
+    const remaining = seg.endOffset - at;
+    if (bytes + END_FILE_MIN_BLANK_LENGTH <= remaining) return;
+    this.ensureBufferRoom(END_FILE_MIN_BLANK_LENGTH);
+    encodeBlankInto(this.writeBuf, this.bufLen, remaining);
+    this.bufLen += END_FILE_MIN_BLANK_LENGTH;
+    this.writeBuffered();
+    // The blank covers the rest of the segment; the log continues at the next segment.
+    this.bufStart = seg.endOffset;
+    this.writtenOffset = seg.endOffset;
+    this.current = this.segments.findOrCreate(this.bufStart);
+  }
+
+  /** Writes the buffer out first if `bytes` more would not fit in it. */
+  ensureBufferRoom(bytes: number): void {
+    if (this.bufLen + bytes > this.writeBuf.length) this.writeBuffered();
+  }
+
+  /**
+   * Encodes one record at the append position (room ensured by the caller) and returns its
+   * physical offset. queueOffset, storeTimestamp and physicalOffset of `msg` are overwritten.
+   */
+  append(msg: StoredMessageFields, m: StoredMessageMeasure): number {
+    const physicalOffset = this.bufStart + this.bufLen;
+    msg.physicalOffset = physicalOffset;
+    this.bufLen += encodeStoredMessageInto(this.writeBuf, this.bufLen, msg, m);
+    this.lastAppendStoreTimestamp = msg.storeTimestamp;
+    return physicalOffset;
+  }
+
+  /** One positional write of everything buffered, then the write listener (dispatch). */
+  writeBuffered(): void {
+    if (this.bufLen === 0) return;
+    const seg = this.segments.find(this.bufStart);
+    if (seg === undefined) throw new Error(`no segment for offset ${this.bufStart}`);
+    seg.write(this.writeBuf, 0, this.bufLen, this.bufStart - seg.startOffset);
+    this.dirty.add(seg);
+    const start = this.bufStart;
+    const len = this.bufLen;
+    this.bufStart += len;
+    this.bufLen = 0;
+    this.writtenOffset = start + len;
+    this.lastWrittenStoreTimestamp = this.lastAppendStoreTimestamp;
+    this.onWritten(this.writeBuf, 0, len, start);
+  }
+
+  /**
+   * fdatasync of every segment written since the last flush. Concurrent callers share the
+   * flush in flight or one queued behind it (group commit).
+   */
+  flush(): Promise<void> {
+    if (this.flushInFlight === null) {
+      this.flushInFlight = this.doFlush().finally(() => {
+        this.flushInFlight = null;
+      });
+      return this.flushInFlight;
+    }
+    if (this.flushQueued === null) {
+      this.flushQueued = this.flushInFlight
+        .catch(() => undefined)
+        .then(() => {
+          this.flushQueued = null;
+          return this.flush();
+        });
+    }
+    return this.flushQueued;
+  }
+
+  private async doFlush(): Promise<void> {
+    const target = this.writtenOffset;
+    const targetTimestamp = this.lastWrittenStoreTimestamp;
+    const segs = [...this.dirty];
+    this.dirty.clear();
+    try {
+      await Promise.all(segs.map((s) => s.datasync()));
+    } catch (err) {
+      for (const s of segs) this.dirty.add(s);
+      throw err;
+    }
+    this.flushCount++;
+    if (target > this.flushedOffset) {
+      this.flushedOffset = target;
+      this.lastFlushedStoreTimestamp = targetTimestamp;
+    }
+  }
+
+  /** Synchronous write + flush of everything, for shutdown. */
+  flushNow(): void {
+    this.writeBuffered();
+    for (const s of this.dirty) s.datasyncNow();
+    this.dirty.clear();
+    this.flushedOffset = this.writtenOffset;
+    this.lastFlushedStoreTimestamp = this.lastWrittenStoreTimestamp;
+  }
+
+  /** Waits for flushes in flight (their fds must stay open). */
+  async settle(): Promise<void> {
+    while (this.flushInFlight !== null || this.flushQueued !== null) {
+      await (this.flushQueued ?? this.flushInFlight)?.catch(() => undefined);
+    }
+  }
+
+  /**
+   * Copies `length` bytes at physical `offset` into `target`; false when the range is not
+   * fully inside one written segment.
+   */
+  read(offset: number, length: number, target: Buffer, targetPos: number): boolean {
+    if (offset < 0 || offset + length > this.writtenOffset) return false;
+    const seg = this.segments.find(offset);
+    if (seg === undefined || offset + length > seg.endOffset) return false;
+    return seg.read(target, targetPos, length, offset - seg.startOffset) === length;
+  }
+
+  /** Reads the record at `offset` (size taken from its TOTALSIZE) into a new Buffer. */
+  readRecord(offset: number): Buffer | null {
+    const head = Buffer.allocUnsafe(4);
+    if (!this.read(offset, 4, head, 0)) return null;
+    const size = head.readInt32BE(0);
+    if (size <= 0) return null;
+    const rec = Buffer.allocUnsafe(size);
+    return this.read(offset, size, rec, 0) ? rec : null;
+  }
+
+  closeFiles(): void {
+    this.segments.closeAll();
+  }
+}

@@ -1,0 +1,43 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import { join } from 'node:path';
+import { encodeProperties } from '../../src/message/properties.ts';
+import { MessageStore } from '../../src/store/message-store.ts';
+import type { MessageToStore } from '../../src/store/message-store.ts';
+import type { MessageStoreConfig } from '../../src/store/message-store-config.ts';
+
+export function tempDir(): string {
+  return fs.mkdtempSync(join(os.tmpdir(), 'tern-store-'));
+}
+
+export const STORE_HOST = { address: '127.0.0.1', port: 10911 };
+
+export function message(topic: string, queueId: number, body: string | Buffer, props: Record<string, string> = {}): MessageToStore {
+  return {
+    topic,
+    queueId,
+    flag: 0,
+    sysFlag: 0,
+    bornTimestamp: Date.now(),
+    bornHost: { address: '127.0.0.1', port: 40000 },
+    storeHost: STORE_HOST,
+    reconsumeTimes: 0,
+    preparedTransactionOffset: 0,
+    body: typeof body === 'string' ? Buffer.from(body) : body,
+    properties: encodeProperties({ WAIT: 'true', ...props }),
+  };
+}
+
+/** Small files so rollover happens within a test. */
+export function smallConfig(root: string, over: Partial<MessageStoreConfig> = {}): Partial<MessageStoreConfig> {
+  return {
+    storePathRootDir: root,
+    mappedFileSizeCommitLog: 64 * 1024,
+    mappedFileSizeConsumeQueue: 20 * 10,
+    ...over,
+  };
+}
+
+export async function openStore(root: string, over: Partial<MessageStoreConfig> = {}): Promise<MessageStore> {
+  return MessageStore.open(smallConfig(root, over), { logger: { warn: () => {}, error: () => {} } });
+}
