@@ -1,6 +1,6 @@
 import { toPropertiesText } from '../config/properties-file.ts';
 import {
-  encodeJson, newTopicConfig, optionalBool, optionalInt, optionalString, Perm, requiredString, validateTopicName,
+  decodeJson, encodeJson, newSubscriptionGroupConfig, newTopicConfig, type SubscriptionGroupConfig, optionalBool, optionalInt, optionalString, Perm, requiredString, validateTopicName,
   SystemTopic,
 } from '../protocol/index.ts';
 import { createResponse, RequestCode, RequestRefusedError, ResponseCode, type RemotingServer } from '../remoting/index.ts';
@@ -45,6 +45,25 @@ export function registerAdminProcessor(server: RemotingServer, ctx: BrokerContex
     ctx.topics.delete(topic);
     ctx.offsets.removeTopic(topic);
     ctx.store.deleteTopic(topic);
+    return createResponse(req, ResponseCode.SUCCESS);
+  });
+
+  server.registerProcessor(RequestCode.UPDATE_AND_CREATE_SUBSCRIPTIONGROUP, (req) => {
+    const body = decodeJson<Partial<SubscriptionGroupConfig>>(req.body, 'subscription group body');
+    if (!body.groupName) throw new RequestRefusedError(ResponseCode.INVALID_PARAMETER, 'subscription group body needs groupName');
+    ctx.groups.update(newSubscriptionGroupConfig(body.groupName, body));
+    return createResponse(req, ResponseCode.SUCCESS);
+  });
+
+  server.registerProcessor(RequestCode.GET_ALL_SUBSCRIPTIONGROUP_CONFIG, (req) =>
+    createResponse(req, ResponseCode.SUCCESS, undefined, undefined, encodeJson(ctx.groups.wrapper())));
+
+  server.registerProcessor(RequestCode.DELETE_SUBSCRIPTIONGROUP, (req) => {
+    const group = requiredString(req.extFields, 'groupName');
+    ctx.groups.delete(group);
+    if (optionalBool(req.extFields, 'cleanOffset')) {
+      for (const topic of ctx.offsets.topicsOfGroup(group)) ctx.offsets.removeGroupFromTopic(group, topic);
+    }
     return createResponse(req, ResponseCode.SUCCESS);
   });
 

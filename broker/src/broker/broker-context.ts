@@ -5,6 +5,9 @@ import type { BrokerConfig } from './broker-config.ts';
 import type { ConsumerOffsetManager } from './consumer-offset-manager.ts';
 import type { ConsumerManager, ProducerManager } from './consumer-manager.ts';
 import type { PullRequestHoldService } from './pull-request-hold-service.ts';
+import type { RebalanceLockManager } from './rebalance-lock-manager.ts';
+import type { ScheduleMessageService } from './schedule-message-service.ts';
+import type { SubscriptionGroupManager } from './subscription-group-manager.ts';
 import type { TopicConfigManager } from './topic-config-manager.ts';
 
 /** What the processors share: one broker's services. Processors stay thin: decode, call these, encode. */
@@ -14,6 +17,9 @@ export interface BrokerContext {
   store: MessageStore;
   topics: TopicConfigManager;
   offsets: ConsumerOffsetManager;
+  groups: SubscriptionGroupManager;
+  schedule: ScheduleMessageService;
+  locks: RebalanceLockManager;
   consumers: ConsumerManager;
   producers: ProducerManager;
   pullHold: PullRequestHoldService;

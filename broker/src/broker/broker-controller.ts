@@ -6,7 +6,11 @@ import { registerAdminProcessor } from './admin-processor.ts';
 import { detectBrokerIp, type BrokerConfig } from './broker-config.ts';
 import type { BrokerContext } from './broker-context.ts';
 import { registerClientManageProcessor } from './client-manage-processor.ts';
-import { registerConsumerManageProcessor } from './consumer-manage-processor.ts';
+import { registerConsumerManageProcessor, registerQueueLockProcessor } from './consumer-manage-processor.ts';
+import { RebalanceLockManager } from './rebalance-lock-manager.ts';
+import { ScheduleMessageService } from './schedule-message-service.ts';
+import { registerSendBackProcessor } from './send-back-processor.ts';
+import { SubscriptionGroupManager } from './subscription-group-manager.ts';
 import { ConsumerManager, ProducerManager } from './consumer-manager.ts';
 import { ConsumerOffsetManager } from './consumer-offset-manager.ts';
 import { NamesrvRegistrar } from './namesrv-registrar.ts';
@@ -67,6 +71,9 @@ export class BrokerController {
     topics.load();
     const offsets = new ConsumerOffsetManager(path.join(root, 'config', 'consumerOffset.json'));
     offsets.load();
+    const groups = new SubscriptionGroupManager(path.join(root, 'config', 'subscriptionGroup.json'), c.autoCreateSubscriptionGroup, this.log);
+    groups.load();
+    const schedule = new ScheduleMessageService(store, c.messageDelayLevel, path.join(root, 'config', 'delayOffset.json'), this.log);
 
     // The server listens first so that port 0 (tests) resolves before the address goes into routes and msgIds.
     const server = new RemotingServer({ port: c.listenPort, host: c.bindAddress, logger: this.log, frameTimeoutMs: 30_000 });
@@ -74,7 +81,7 @@ export class BrokerController {
     await server.listen();
 
     const ctx: BrokerContext = {
-      config: c, log: this.log, store, topics, offsets,
+      config: c, log: this.log, store, topics, offsets, groups, schedule, locks: new RebalanceLockManager(),
       consumers: new ConsumerManager(this.log, c.notifyConsumerIdsChangedEnable),
       producers: new ProducerManager(),
       pullHold: new PullRequestHoldService((pull) => reexecuteHeldPull(ctx, pull), (t, q) => store.getMaxOffsetInQueue(t, q)),
@@ -98,6 +105,9 @@ export class BrokerController {
     registerClientManageProcessor(server, ctx);
     registerConsumerManageProcessor(server, ctx);
     registerAdminProcessor(server, ctx, { putTps, getTps });
+    registerSendBackProcessor(server, ctx);
+    registerQueueLockProcessor(server, ctx.locks);
+    if (c.brokerRole !== 'SLAVE') schedule.start();
     server.onConnection((conn, event) => {
       if (event === 'close') {
         ctx.consumers.onConnectionClosed(conn);
@@ -150,8 +160,10 @@ export class BrokerController {
     await this.server?.shutdown(this.config.shutdownGraceMs);
     await this.outbound?.close();
     if (ctx) {
+      ctx.schedule.shutdown();
       ctx.offsets.persist(true);
       ctx.topics.persist();
+      ctx.groups.persist();
       await ctx.store.shutdown();
     }
     this.log.info('broker stopped');

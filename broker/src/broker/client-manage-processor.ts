@@ -18,6 +18,9 @@ export function registerClientManageProcessor(server: RemotingServer, ctx: Broke
     };
     for (const consumer of heartbeat.consumerDataSet) {
       if (!consumer.groupName) continue;
+      if (!ctx.groups.findOrCreate(consumer.groupName)) {
+        throw new RequestRefusedError(ResponseCode.SUBSCRIPTION_GROUP_NOT_EXIST, `subscription group not exist, ${consumer.groupName}`);
+      }
       // Every consumer group gets its retry topic at its first heartbeat, and the namesrv learns of it.
       ctx.topics.createRetryTopicIfAbsent(consumer.groupName);
       ctx.consumers.register(consumer, channel);

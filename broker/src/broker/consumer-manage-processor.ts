@@ -1,7 +1,10 @@
 import os from 'node:os';
-import { optionalBool, requiredInt, requiredString, encodeJson } from '../protocol/index.ts';
-import { createResponse, RequestCode, RequestRefusedError, ResponseCode, type RemotingServer } from '../remoting/index.ts';
+import { decodeJson, optionalBool, requiredInt, requiredString, encodeJson, type MessageQueueData } from '../protocol/index.ts';
+import {
+  createResponse, RequestCode, RequestRefusedError, ResponseCode, type RemotingCommand, type RemotingServer,
+} from '../remoting/index.ts';
 import type { BrokerContext } from './broker-context.ts';
+import type { RebalanceLockManager } from './rebalance-lock-manager.ts';
 
 /** Consumer lists, committed offsets, and the queue offset lookups clients make when they take a queue. */
 export function registerConsumerManageProcessor(server: RemotingServer, ctx: BrokerContext): void {
@@ -65,4 +68,32 @@ function headInMemory(ctx: BrokerContext, topic: string, queueId: number): boole
   // An empty queue is "not found" (the client then applies its consume-from rule), as captured from Apache RocketMQ.
   if (first < 0) return false;
   return ctx.store.getCommitLogMaxOffset() - first <= os.totalmem() * 0.4;
+}
+
+interface LockBatchBody {
+  consumerGroup: string;
+  clientId: string;
+  onlyThisBroker?: boolean;
+  mqSet: MessageQueueData[];
+}
+
+/** LOCK_BATCH_MQ / UNLOCK_BATCH_MQ: orderly consumers lock their queues before consuming them. */
+export function registerQueueLockProcessor(server: RemotingServer, locks: RebalanceLockManager): void {
+  const body = (req: RemotingCommand): LockBatchBody => {
+    const b = decodeJson<LockBatchBody>(req.body, 'lock batch body');
+    if (!b.consumerGroup || !b.clientId || !Array.isArray(b.mqSet)) {
+      throw new RequestRefusedError(ResponseCode.INVALID_PARAMETER, 'lock batch body needs consumerGroup, clientId and mqSet');
+    }
+    return b;
+  };
+  server.registerProcessor(RequestCode.LOCK_BATCH_MQ, (req) => {
+    const b = body(req);
+    const lockOKMQSet = locks.tryLockBatch(b.consumerGroup, b.mqSet, b.clientId);
+    return createResponse(req, ResponseCode.SUCCESS, undefined, undefined, encodeJson({ lockOKMQSet }));
+  });
+  server.registerProcessor(RequestCode.UNLOCK_BATCH_MQ, (req) => {
+    const b = body(req);
+    locks.unlockBatch(b.consumerGroup, b.mqSet, b.clientId);
+    return createResponse(req, ResponseCode.SUCCESS);
+  });
 }

@@ -47,6 +47,10 @@ export class ConsumerOffsetManager {
     return [...this.table.keys()].filter((k) => k.endsWith(`@${group}`)).map((k) => k.slice(0, -group.length - 1));
   }
 
+  removeGroupFromTopic(group: string, topic: string): void {
+    if (this.table.delete(`${topic}@${group}`)) this.dirty = true;
+  }
+
   removeTopic(topic: string): void {
     for (const key of [...this.table.keys()]) if (key.startsWith(`${topic}@`)) this.table.delete(key);
     this.dirty = true;

@@ -77,6 +77,9 @@ export function processPull(
   if (!isReadable(ctx.config.brokerPermission)) {
     throw new RequestRefusedError(ResponseCode.NO_PERMISSION, `the broker[${ctx.config.brokerName}] pulling message is forbidden`);
   }
+  const groupConfig = ctx.groups.findOrCreate(group);
+  if (!groupConfig) throw new RequestRefusedError(ResponseCode.SUBSCRIPTION_GROUP_NOT_EXIST, `subscription group [${group}] does not exist`);
+  if (!groupConfig.consumeEnable) throw new RequestRefusedError(ResponseCode.NO_PERMISSION, `subscription group no permission, ${group}`);
   const topicConfig = ctx.topics.select(topic);
   if (!topicConfig) throw new RequestRefusedError(ResponseCode.TOPIC_NOT_EXIST, `topic[${topic}] not exist, apply first please!`);
   if (!isReadable(topicConfig.perm)) throw new RequestRefusedError(ResponseCode.NO_PERMISSION, `the topic[${topic}] pulling message is forbidden`);

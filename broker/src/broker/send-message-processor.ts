@@ -11,6 +11,7 @@ import {
 } from '../remoting/index.ts';
 import type { MessageToStore, PutMessageResult, PutMessagesResult } from '../store/message-store.ts';
 import type { BrokerContext } from './broker-context.ts';
+import { applyDelayLevel } from './schedule-message-service.ts';
 
 interface SendHeader {
   producerGroup: string;
@@ -109,7 +110,7 @@ async function processSend(ctx: BrokerContext, req: RemotingCommand, conn: Remot
   // A retry message that used up its retries goes to the group's dead-letter queue.
   let reconsumeTimes = h.reconsumeTimes;
   if (topic.startsWith(RETRY_GROUP_TOPIC_PREFIX)) {
-    const max = h.maxReconsumeTimes ?? DEFAULT_MAX_RECONSUME_TIMES;
+    const max = h.maxReconsumeTimes ?? ctx.groups.find(topic.slice(RETRY_GROUP_TOPIC_PREFIX.length))?.retryMaxTimes ?? DEFAULT_MAX_RECONSUME_TIMES;
     if (reconsumeTimes > max) {
       const group = topic.slice(RETRY_GROUP_TOPIC_PREFIX.length);
       topic = dlqTopic(group);
@@ -125,6 +126,7 @@ async function processSend(ctx: BrokerContext, req: RemotingCommand, conn: Remot
     bornHost: peerHost(conn), storeHost: ctx.storeHost, reconsumeTimes, preparedTransactionOffset: 0,
     body: req.body ?? Buffer.alloc(0), properties: encodeProperties(props),
   };
+  applyDelayLevel(msg, props, ctx.schedule.maxLevel);
   const result = await ctx.store.putMessage(msg);
   return sendResponse(req, ctx, result, h.queueId < 0 ? queueId : h.queueId, props.get(MessageConst.UNIQ_KEY));
 }

@@ -2,3 +2,4 @@ export * from './header-fields.ts';
 export * from './route-data.ts';
 export * from './topic-config.ts';
 export * from './heartbeat.ts';
+export * from './subscription-group.ts';
