@@ -10,6 +10,7 @@ import { registerConsumerManageProcessor, registerQueueLockProcessor } from './c
 import { RebalanceLockManager } from './rebalance-lock-manager.ts';
 import { ScheduleMessageService } from './schedule-message-service.ts';
 import { registerSendBackProcessor } from './send-back-processor.ts';
+import { registerStatsProcessor } from './stats-processor.ts';
 import { SubscriptionGroupManager } from './subscription-group-manager.ts';
 import { ConsumerManager, ProducerManager } from './consumer-manager.ts';
 import { ConsumerOffsetManager } from './consumer-offset-manager.ts';
@@ -106,6 +107,7 @@ export class BrokerController {
     registerConsumerManageProcessor(server, ctx);
     registerAdminProcessor(server, ctx, { putTps, getTps });
     registerSendBackProcessor(server, ctx);
+    registerStatsProcessor(server, ctx);
     registerQueueLockProcessor(server, ctx.locks);
     if (c.brokerRole !== 'SLAVE') schedule.start();
     server.onConnection((conn, event) => {

@@ -3,3 +3,4 @@ export * from './route-data.ts';
 export * from './topic-config.ts';
 export * from './heartbeat.ts';
 export * from './subscription-group.ts';
+export * from './fastjson.ts';

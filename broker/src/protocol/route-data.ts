@@ -1,3 +1,4 @@
+import { parseFastJson } from './fastjson.ts';
 /** Topic route as the namesrv serves it (GET_ROUTEINFO_BY_TOPIC) and cluster info (GET_BROKER_CLUSTER_INFO). */
 
 export interface QueueData {
@@ -46,13 +47,13 @@ export function encodeJson(value: unknown): Buffer {
 
 export function decodeJson<T>(body: Buffer | undefined, what: string): T {
   if (!body || body.length === 0) throw new Error(`${what}: body is empty`);
+  const text = body.toString('utf8');
   try {
-    return JSON.parse(body.toString('utf8')) as T;
+    return JSON.parse(text) as T;
   } catch {
-    // fastjson writes non-string map keys unquoted ({0:"addr"}); quote bare numeric keys and retry.
-    const text = body.toString('utf8').replace(/([{,]\s*)(-?\d+)(\s*:)/g, '$1"$2"$3');
+    // fastjson may write non-string map keys unquoted ({0:"addr"}) or as objects: parse leniently.
     try {
-      return JSON.parse(text) as T;
+      return parseFastJson<T>(text);
     } catch (err) {
       throw new Error(`${what}: body is not JSON (${(err as Error).message})`);
     }
