@@ -41,6 +41,10 @@ export interface BrokerConfig {
   enablePropertyFilter: boolean;
   messageDelayLevel: string;
   traceTopicEnable: boolean;
+  rejectTransactionMessage: boolean;
+  transactionCheckInterval: number;
+  transactionTimeOut: number;
+  transactionCheckMax: number;
   /** Ms to wait for in-flight requests on SIGTERM before closing connections. */
   shutdownGraceMs: number;
 }
@@ -78,6 +82,10 @@ export function defaultBrokerConfig(): BrokerConfig {
     enablePropertyFilter: false,
     messageDelayLevel: '1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h',
     traceTopicEnable: false,
+    rejectTransactionMessage: false,
+    transactionCheckInterval: 30_000,
+    transactionTimeOut: 6000,
+    transactionCheckMax: 15,
     shutdownGraceMs: 10_000,
   };
 }
@@ -114,6 +122,10 @@ export const brokerConfigSpec: ConfigSpec<BrokerConfig> = {
   enablePropertyFilter: 'bool',
   messageDelayLevel: 'string',
   traceTopicEnable: 'bool',
+  rejectTransactionMessage: 'bool',
+  transactionCheckInterval: 'int',
+  transactionTimeOut: 'int',
+  transactionCheckMax: 'int',
   shutdownGraceMs: 'int',
 };
 

@@ -8,6 +8,7 @@ import type { PullRequestHoldService } from './pull-request-hold-service.ts';
 import type { RebalanceLockManager } from './rebalance-lock-manager.ts';
 import type { ScheduleMessageService } from './schedule-message-service.ts';
 import type { SubscriptionGroupManager } from './subscription-group-manager.ts';
+import type { TransactionalMessageService } from './transactional-message-service.ts';
 import type { TopicConfigManager } from './topic-config-manager.ts';
 
 /** What the processors share: one broker's services. Processors stay thin: decode, call these, encode. */
@@ -20,6 +21,7 @@ export interface BrokerContext {
   groups: SubscriptionGroupManager;
   schedule: ScheduleMessageService;
   locks: RebalanceLockManager;
+  transactions: TransactionalMessageService;
   consumers: ConsumerManager;
   producers: ProducerManager;
   pullHold: PullRequestHoldService;

@@ -12,6 +12,8 @@ import { ScheduleMessageService } from './schedule-message-service.ts';
 import { registerSendBackProcessor } from './send-back-processor.ts';
 import { registerStatsProcessor } from './stats-processor.ts';
 import { SubscriptionGroupManager } from './subscription-group-manager.ts';
+import { registerEndTransactionProcessor } from './end-transaction-processor.ts';
+import { TransactionalMessageService } from './transactional-message-service.ts';
 import { ConsumerManager, ProducerManager } from './consumer-manager.ts';
 import { ConsumerOffsetManager } from './consumer-offset-manager.ts';
 import { NamesrvRegistrar } from './namesrv-registrar.ts';
@@ -81,10 +83,14 @@ export class BrokerController {
     this.server = server;
     await server.listen();
 
+    const producers = new ProducerManager();
+    const transactions = new TransactionalMessageService({
+      store, producers, config: c, storeHost: { address: c.brokerIP1, port: server.port }, brokerName: c.brokerName, log: this.log,
+    });
     const ctx: BrokerContext = {
       config: c, log: this.log, store, topics, offsets, groups, schedule, locks: new RebalanceLockManager(),
       consumers: new ConsumerManager(this.log, c.notifyConsumerIdsChangedEnable),
-      producers: new ProducerManager(),
+      producers, transactions,
       pullHold: new PullRequestHoldService((pull) => reexecuteHeldPull(ctx, pull), (t, q) => store.getMaxOffsetInQueue(t, q)),
       storeHost: { address: c.brokerIP1, port: server.port },
       brokerAddr: `${c.brokerIP1}:${server.port}`,
@@ -109,7 +115,11 @@ export class BrokerController {
     registerSendBackProcessor(server, ctx);
     registerStatsProcessor(server, ctx);
     registerQueueLockProcessor(server, ctx.locks);
-    if (c.brokerRole !== 'SLAVE') schedule.start();
+    registerEndTransactionProcessor(server, ctx);
+    if (c.brokerRole !== 'SLAVE') {
+      schedule.start();
+      transactions.start();
+    }
     server.onConnection((conn, event) => {
       if (event === 'close') {
         ctx.consumers.onConnectionClosed(conn);
@@ -163,6 +173,7 @@ export class BrokerController {
     await this.outbound?.close();
     if (ctx) {
       ctx.schedule.shutdown();
+      ctx.transactions.shutdown();
       ctx.offsets.persist(true);
       ctx.topics.persist();
       ctx.groups.persist();

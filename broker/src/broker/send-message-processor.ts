@@ -82,8 +82,9 @@ async function processSend(ctx: BrokerContext, req: RemotingCommand, conn: Remot
   const invalid = validateTopicName(h.topic);
   if (invalid) throw new RequestRefusedError(ResponseCode.SYSTEM_ERROR, `The specified topic is not allowed: ${invalid}`);
   if (NOT_SENDABLE.has(h.topic)) throw new RequestRefusedError(ResponseCode.NO_PERMISSION, `Sending message to topic[${h.topic}] is forbidden.`);
-  if (transactionType(h.sysFlag) === MessageSysFlag.TRANSACTION_PREPARED_TYPE) {
-    throw new RequestRefusedError(ResponseCode.NO_PERMISSION, `the broker[${ctx.config.brokerName}] does not accept transactional messages yet`);
+  const prepared = transactionType(h.sysFlag) === MessageSysFlag.TRANSACTION_PREPARED_TYPE;
+  if (prepared && ctx.config.rejectTransactionMessage) {
+    throw new RequestRefusedError(ResponseCode.NO_PERMISSION, `the broker[${ctx.config.brokerName}] sending transaction message is forbidden`);
   }
 
   let topicConfig = resolveTopic(ctx, h);
@@ -104,6 +105,7 @@ async function processSend(ctx: BrokerContext, req: RemotingCommand, conn: Remot
     if (topic.startsWith(RETRY_GROUP_TOPIC_PREFIX)) {
       throw new RequestRefusedError(ResponseCode.MESSAGE_ILLEGAL, 'batch request does not support retry group ' + topic);
     }
+    if (prepared) throw new RequestRefusedError(ResponseCode.MESSAGE_ILLEGAL, 'batch messages cannot be transactional');
     return sendBatch(ctx, req, conn, h, topicConfig, queueId, props);
   }
 
@@ -126,7 +128,8 @@ async function processSend(ctx: BrokerContext, req: RemotingCommand, conn: Remot
     bornHost: peerHost(conn), storeHost: ctx.storeHost, reconsumeTimes, preparedTransactionOffset: 0,
     body: req.body ?? Buffer.alloc(0), properties: encodeProperties(props),
   };
-  applyDelayLevel(msg, props, ctx.schedule.maxLevel);
+  if (prepared) ctx.transactions.prepare(msg, props);
+  else applyDelayLevel(msg, props, ctx.schedule.maxLevel);
   const result = await ctx.store.putMessage(msg);
   return sendResponse(req, ctx, result, h.queueId < 0 ? queueId : h.queueId, props.get(MessageConst.UNIQ_KEY));
 }
