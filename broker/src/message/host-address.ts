@@ -1,4 +1,5 @@
 import { isIPv4, isIPv6 } from 'node:net';
+import { networkInterfaces } from 'node:os';
 
 /** A socket address as records and message ids carry it: IPv4 or IPv6 text plus port. */
 export interface HostAddress {
@@ -111,4 +112,12 @@ export function formatIp(buf: Uint8Array, pos: number, length: number): string {
   const left = words.slice(0, bestStart).map((w) => w.toString(16)).join(':');
   const right = words.slice(bestStart + bestLen).map((w) => w.toString(16)).join(':');
   return `${left}::${right}`;
+}
+
+/** This host's first non-internal IPv4 address (what RocketMQ uses for brokerIP1 and client ids); loopback if none. */
+export function localIPv4(): string {
+  for (const list of Object.values(networkInterfaces())) {
+    for (const ni of list ?? []) if (ni.family === 'IPv4' && !ni.internal) return ni.address;
+  }
+  return '127.0.0.1';
 }

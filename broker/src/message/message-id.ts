@@ -1,6 +1,5 @@
-import { networkInterfaces } from 'node:os';
 import { randomInt } from 'node:crypto';
-import { formatIp, ipBytes } from './host-address.ts';
+import { formatIp, ipBytes, localIPv4 } from './host-address.ts';
 import type { HostAddress } from './host-address.ts';
 
 const HEX: string[] = [];
@@ -54,12 +53,7 @@ export function decodeOffsetMsgId(msgId: string): DecodedOffsetMsgId {
 }
 
 function firstNonInternalIPv4(): Buffer {
-  for (const list of Object.values(networkInterfaces())) {
-    for (const ni of list ?? []) {
-      if (ni.family === 'IPv4' && !ni.internal) return ipBytes(ni.address);
-    }
-  }
-  return ipBytes('127.0.0.1');
+  return ipBytes(localIPv4());
 }
 
 /**

@@ -1,0 +1,148 @@
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import type { Message } from '../message/message.ts';
+import { Producer } from '../client/producer.ts';
+import { SendStatus, type SendResult } from '../client/send-result.ts';
+import { intOption, namesrvOption, UsageError } from './cli-error.ts';
+import { LatencyRecorder, Progress, renderSummary } from './run-stats.ts';
+
+export const produceUsage = `tern produce -n NAMESRV -t TOPIC [options]
+
+  -n, --namesrv ADDR      name servers, host:port;host:port (default $NAMESRV_ADDR or 127.0.0.1:9876)
+  -t, --topic TOPIC       topic to send to (created from TBW102 if the cluster auto-creates topics)
+      --count N           messages to send (1000)
+      --size BYTES        body size (128)
+      --sync              one send at a time per worker, --concurrency workers (default mode, 1 worker)
+      --async             a window of --concurrency sends in flight (default window 128)
+      --oneway            no acknowledgements: fastest, nothing is confirmed
+      --concurrency C     workers (sync) or window size (async, oneway)
+      --batch K           send K messages per SEND_BATCH_MESSAGE request
+      --tag TAG           tag every message
+      --group GROUP       producer group (tern_producer)
+      --key-prefix P      keys are P-0, P-1, ... (default: a random prefix, unique per run)
+      --ack-log FILE      append "<msgId> <key>" for every SEND_OK, written as each ack arrives
+      --timeout MS        send timeout including retries (3000)
+
+Exit codes: 0 all sent, 1 error, 2 usage mistake, 3 some sends failed (see the summary).`;
+
+type Mode = 'sync' | 'async' | 'oneway';
+
+/** Alphanumeric filler, like the Java benchmark's bodies. */
+function makeBody(size: number): Buffer {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+  const raw = randomBytes(size);
+  for (let i = 0; i < size; i++) raw[i] = alphabet.charCodeAt(raw[i]! % alphabet.length);
+  return raw;
+}
+
+export async function runProduce(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      namesrv: { type: 'string', short: 'n' },
+      topic: { type: 'string', short: 't' },
+      count: { type: 'string' },
+      size: { type: 'string' },
+      sync: { type: 'boolean' },
+      async: { type: 'boolean' },
+      oneway: { type: 'boolean' },
+      concurrency: { type: 'string' },
+      batch: { type: 'string' },
+      tag: { type: 'string' },
+      group: { type: 'string' },
+      'key-prefix': { type: 'string' },
+      'ack-log': { type: 'string' },
+      timeout: { type: 'string' },
+    },
+  });
+  const topic = values.topic;
+  if (!topic) throw new UsageError('produce needs a topic: -t TOPIC');
+  const modes = (['sync', 'async', 'oneway'] as const).filter((m) => values[m]);
+  if (modes.length > 1) throw new UsageError(`pick one of --sync, --async, --oneway (got ${modes.map((m) => `--${m}`).join(' ')})`);
+  const mode: Mode = modes[0] ?? 'sync';
+  const count = intOption('count', values.count, 1000);
+  const size = intOption('size', values.size, 128);
+  const batch = intOption('batch', values.batch, 1);
+  const concurrency = intOption('concurrency', values.concurrency, mode === 'sync' ? 1 : 128);
+  const timeoutMs = intOption('timeout', values.timeout, 3000);
+  if (mode === 'oneway' && values['ack-log']) throw new UsageError('--ack-log needs acknowledgements: use --sync or --async');
+  if (mode === 'oneway' && batch > 1) throw new UsageError('--batch cannot be combined with --oneway');
+  const prefix = values['key-prefix'] ?? randomBytes(4).toString('hex');
+
+  const producer = new Producer({
+    namesrvAddr: namesrvOption(values.namesrv), group: values.group ?? 'tern_producer', sendTimeoutMs: timeoutMs,
+  });
+  await producer.start();
+  const ackLog = values['ack-log'] ? openSync(values['ack-log'], 'a') : undefined;
+  const body = makeBody(size);
+  const latency = new LatencyRecorder();
+  const progress = new Progress(count, 'msgs');
+  const errors = new Map<string, number>();
+  let next = 0;
+  let sent = 0;
+  let failed = 0;
+  let interrupted = false;
+  const onSignal = () => {
+    interrupted = true;
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  const started = performance.now();
+  try {
+    // Fails fast, with one clear line, on an unreachable name server or a topic that cannot exist.
+    await producer.fetchPublishQueues(topic);
+
+    const message = (i: number): Message => ({ topic, body, keys: [`${prefix}-${i}`], ...(values.tag ? { tags: values.tag } : {}) });
+    const logAcks = (result: SendResult, keys: string[]) => {
+      if (ackLog === undefined || result.status !== SendStatus.SEND_OK) return;
+      const ids = result.msgId.split(',');
+      let lines = '';
+      for (let k = 0; k < keys.length; k++) lines += `${ids[k]} ${keys[k]}\n`;
+      writeSync(ackLog, lines);
+    };
+
+    const worker = async () => {
+      while (!interrupted && next < count) {
+        const first = next;
+        const n = Math.min(batch, count - first);
+        next += n;
+        const t0 = performance.now();
+        try {
+          if (mode === 'oneway') {
+            await producer.sendOneway(message(first));
+          } else if (n === 1 && batch === 1) {
+            logAcks(await producer.send(message(first)), [`${prefix}-${first}`]);
+          } else {
+            const msgs = Array.from({ length: n }, (_, k) => message(first + k));
+            logAcks(await producer.sendBatch(msgs), msgs.map((m) => m.keys![0]!));
+          }
+          latency.add(performance.now() - t0);
+          sent += n;
+        } catch (err) {
+          failed += n;
+          const why = (err as Error).message;
+          errors.set(why, (errors.get(why) ?? 0) + n);
+        }
+        progress.update(sent + failed);
+      }
+    };
+    await Promise.all(Array.from({ length: concurrency }, worker));
+  } finally {
+    progress.stop();
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+    if (ackLog !== undefined) closeSync(ackLog);
+    await producer.shutdown();
+  }
+  const elapsedMs = performance.now() - started;
+  for (const [why, n] of errors) process.stderr.write(`tern: ${n} message(s) not sent: ${why}\n`);
+  process.stdout.write(renderSummary({
+    label: `${mode}${batch > 1 ? ` batch ${batch}` : ''}`, messages: sent, failed, bytes: sent * size, elapsedMs, latency,
+    latencyName: mode === 'oneway' ? 'write' : 'send',
+  }));
+  if (interrupted) process.stderr.write(`tern: interrupted after ${sent + failed} of ${count} messages\n`);
+  return failed > 0 ? 3 : interrupted ? 130 : 0;
+}

@@ -1,0 +1,224 @@
+import { Perm, type ClusterInfo, type TopicRouteData } from '../protocol/index.ts';
+import { ClientError } from './client-error.ts';
+import { ClientInstance, type ClientOptions } from './client-instance.ts';
+import { compareQueues, type MessageQueue, type QueueOffset } from './message-queue.ts';
+import { MASTER_ID, masterAddress, subscribeQueues } from './topic-route.ts';
+
+export type AdminOptions = ClientOptions;
+
+export interface CreateTopicOptions {
+  readQueueNums?: number;
+  writeQueueNums?: number;
+  /** PermName bits: 2 write, 4 read, 6 read-write (default). */
+  perm?: number;
+  order?: boolean;
+  /** Create on every master of this cluster... */
+  clusterName?: string;
+  /** ...or on this one broker. With neither, on every master of every cluster. */
+  brokerAddr?: string;
+}
+
+/** One broker as `clusterList` shows it: where it is and a few figures from its runtime info. */
+export interface BrokerSummary {
+  cluster: string;
+  brokerName: string;
+  brokerId: number;
+  address: string;
+  version: string;
+  /** Messages in / out per second (the 10 s averages the broker reports). */
+  putTps: number;
+  getTps: number;
+  putToday: number;
+  getToday: number;
+  /** Set when the broker could not be asked; the figures are then 0. */
+  error?: string;
+  runtime: Record<string, string>;
+}
+
+/** A queue's bounds, for topic status. */
+export interface QueueStatus extends MessageQueue {
+  minOffset: number;
+  maxOffset: number;
+}
+
+/** One queue of consumerProgress. */
+export interface ConsumerProgress extends MessageQueue {
+  brokerOffset: number;
+  /** -1 when the group has not committed an offset for this queue. */
+  consumerOffset: number;
+  lag: number;
+}
+
+function firstNumber(text: string | undefined): number {
+  const n = Number((text ?? '').trim().split(/\s+/)[0]);
+  return Number.isFinite(n) ? n : 0;
+}
+
+function diff(table: Record<string, string>, later: string, earlier: string): number {
+  const a = Number(table[later]);
+  const b = Number(table[earlier]);
+  return Number.isFinite(a) && Number.isFinite(b) ? a - b : 0;
+}
+
+/**
+ * Cluster administration over the remoting protocol, as mqadmin does it: topics are created and
+ * deleted on the brokers (every master of a cluster) and the name servers.
+ */
+export class Admin {
+  private readonly instance: ClientInstance;
+
+  constructor(options: AdminOptions) {
+    this.instance = new ClientInstance(options);
+  }
+
+  async shutdown(): Promise<void> {
+    await this.instance.shutdown();
+  }
+
+  clusterInfo(): Promise<ClusterInfo> {
+    return this.instance.withNamesrv((addr) => this.instance.api.getClusterInfo(addr));
+  }
+
+  topicList(): Promise<string[]> {
+    return this.instance.withNamesrv((addr) => this.instance.api.getTopicList(addr));
+  }
+
+  /** The topic's route; rejects with a ClientError when the name servers do not know the topic. */
+  async topicRoute(topic: string): Promise<TopicRouteData> {
+    const route = await this.instance.refreshRoute(topic);
+    if (!route) throw new ClientError(`topic ${topic} does not exist`);
+    return route;
+  }
+
+  /** Min and max offset of every readable queue of the topic. */
+  async topicStatus(topic: string): Promise<QueueStatus[]> {
+    const route = await this.topicRoute(topic);
+    return Promise.all(subscribeQueues(topic, route).map(async (mq) => {
+      const broker = masterAddress(route, mq.brokerName);
+      if (!broker) throw new ClientError(`broker ${mq.brokerName} has no master`);
+      const [minOffset, maxOffset] = await Promise.all([this.instance.api.getMinOffset(broker, mq), this.instance.api.getMaxOffset(broker, mq)]);
+      return { ...mq, minOffset, maxOffset };
+    }));
+  }
+
+  /**
+   * A group's progress on a topic (mqadmin consumerProgress): per queue the broker's max offset, the
+   * group's committed offset (-1 when it has none) and the lag between them.
+   */
+  async consumerProgress(group: string, topic: string): Promise<ConsumerProgress[]> {
+    const route = await this.topicRoute(topic);
+    return Promise.all(subscribeQueues(topic, route).map(async (mq) => {
+      const broker = masterAddress(route, mq.brokerName);
+      if (!broker) throw new ClientError(`broker ${mq.brokerName} has no master`);
+      const [brokerOffset, consumerOffset] = await Promise.all([
+        this.instance.api.getMaxOffset(broker, mq), this.instance.api.queryConsumerOffset(broker, group, mq),
+      ]);
+      return { ...mq, brokerOffset, consumerOffset, lag: brokerOffset - Math.max(0, consumerOffset) };
+    }));
+  }
+
+  /**
+   * Moves a group's offsets on a topic to the first message stored at or after `timestamp` (epoch ms;
+   * -1 = the end), on every master of the topic. Online members are told and restart from there.
+   * `force: false` only moves offsets backwards. Resolves with the new offset of each queue.
+   */
+  async resetOffsetByTime(group: string, topic: string, timestamp: number, options: { force?: boolean } = {}): Promise<QueueOffset[]> {
+    const route = await this.topicRoute(topic);
+    const masters = new Set(route.queueDatas.map((qd) => masterAddress(route, qd.brokerName)).filter((a): a is string => a !== undefined));
+    const tables = await Promise.all([...masters].map((addr) =>
+      this.instance.api.resetOffsetByTime(addr, group, topic, timestamp, options.force ?? true)));
+    return tables.flat().sort((a, b) => compareQueues(a.mq, b.mq));
+  }
+
+  /** Master addresses of a cluster, or of all clusters. */
+  async masterAddresses(clusterName?: string): Promise<string[]> {
+    const info = await this.clusterInfo();
+    let names: string[];
+    if (clusterName !== undefined) {
+      const members = info.clusterAddrTable[clusterName];
+      if (!members) {
+        const known = Object.keys(info.clusterAddrTable);
+        throw new ClientError(`cluster ${clusterName} not found (known: ${known.length ? known.join(', ') : 'none'})`);
+      }
+      names = members;
+    } else {
+      names = Object.keys(info.brokerAddrTable);
+    }
+    const out: string[] = [];
+    for (const name of names) {
+      const addr = info.brokerAddrTable[name]?.brokerAddrs[MASTER_ID];
+      if (addr) out.push(addr);
+    }
+    return out;
+  }
+
+  /**
+   * Creates or updates a topic (UPDATE_AND_CREATE_TOPIC) on the chosen brokers; they register it with
+   * the name servers. Resolves with the broker addresses that were updated.
+   */
+  async createTopic(topic: string, options: CreateTopicOptions = {}): Promise<string[]> {
+    const targets = options.brokerAddr !== undefined ? [options.brokerAddr] : await this.masterAddresses(options.clusterName);
+    if (targets.length === 0) throw new ClientError('no master broker to create the topic on');
+    const header = {
+      topic,
+      readQueueNums: options.readQueueNums ?? 8,
+      writeQueueNums: options.writeQueueNums ?? 8,
+      perm: options.perm ?? (Perm.READ | Perm.WRITE),
+      order: options.order ?? false,
+    };
+    await Promise.all(targets.map((addr) => this.instance.api.createTopic(addr, header)));
+    return targets;
+  }
+
+  /** Deletes a topic from the masters of a cluster (or all) and from every name server. */
+  async deleteTopic(topic: string, options: { clusterName?: string } = {}): Promise<void> {
+    const targets = await this.masterAddresses(options.clusterName);
+    await Promise.all(targets.map((addr) => this.instance.api.deleteTopicInBroker(addr, topic)));
+    // Every name server keeps its own route table; one that is down is reported, not fatal, as long as
+    // another one took the deletion.
+    const results = await Promise.allSettled(this.instance.namesrvAddresses.map((addr) =>
+      this.instance.api.deleteTopicInNamesrv(addr, topic, options.clusterName)));
+    const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as Error);
+    if (failures.length === results.length) throw failures[0]!;
+    for (const err of failures) this.instance.log.warn(`delete topic ${topic}: ${err.message}`);
+  }
+
+  /** GET_BROKER_RUNTIME_INFO: the broker's key/value status table. */
+  brokerRuntimeInfo(brokerAddr: string): Promise<Record<string, string>> {
+    return this.instance.api.getBrokerRuntimeInfo(brokerAddr);
+  }
+
+  /** Every broker of every cluster with a few runtime figures (mqadmin clusterList). */
+  async clusterList(): Promise<BrokerSummary[]> {
+    const info = await this.clusterInfo();
+    const rows: Promise<BrokerSummary>[] = [];
+    for (const cluster of Object.keys(info.clusterAddrTable).sort()) {
+      for (const brokerName of [...info.clusterAddrTable[cluster]!].sort()) {
+        const bd = info.brokerAddrTable[brokerName];
+        if (!bd) continue;
+        for (const [id, address] of Object.entries(bd.brokerAddrs).sort((a, b) => Number(a[0]) - Number(b[0]))) {
+          rows.push(this.summarize(cluster, brokerName, Number(id), address));
+        }
+      }
+    }
+    return Promise.all(rows);
+  }
+
+  private async summarize(cluster: string, brokerName: string, brokerId: number, address: string): Promise<BrokerSummary> {
+    const row: BrokerSummary = {
+      cluster, brokerName, brokerId, address, version: '', putTps: 0, getTps: 0, putToday: 0, getToday: 0, runtime: {},
+    };
+    try {
+      const t = await this.instance.api.getBrokerRuntimeInfo(address);
+      row.runtime = t;
+      row.version = t.brokerVersionDesc ?? '';
+      row.putTps = firstNumber(t.putTps);
+      row.getTps = firstNumber(t.getTransferredTps);
+      row.putToday = diff(t, 'msgPutTotalTodayNow', 'msgPutTotalTodayMorning');
+      row.getToday = diff(t, 'msgGetTotalTodayNow', 'msgGetTotalTodayMorning');
+    } catch (err) {
+      row.error = (err as Error).message;
+    }
+    return row;
+  }
+}

@@ -1,0 +1,352 @@
+/**
+ * The requests a client sends, one typed method each: headers in, checked responses out. A non-success
+ * answer becomes a ClientError carrying the response code; a failed connection a ClientError whose
+ * cause is the RemoteError.
+ */
+import type { Socket } from 'node:net';
+import {
+  createRequest, RemoteError, RemotingClient, RequestCode, ResponseCode, SerializeType,
+  type HeaderInput, type RemotingCommand, type SerializeTypeValue,
+} from '../remoting/index.ts';
+import {
+  decodeJson, encodeJson, type ClusterInfo, type HeartbeatData, type TopicRouteData,
+} from '../protocol/index.ts';
+import { ClientError } from './client-error.ts';
+import { decodeResetOffsetBody, type MessageQueue, type QueueOffset } from './message-queue.ts';
+
+/** Codes that mean "sent" (§2.2): the message is stored even if a flush or replica wait timed out. */
+const SEND_OK_CODES = new Set<number>([
+  ResponseCode.SUCCESS, ResponseCode.FLUSH_DISK_TIMEOUT, ResponseCode.FLUSH_SLAVE_TIMEOUT, ResponseCode.SLAVE_NOT_AVAILABLE,
+]);
+
+/** SEND_MESSAGE_V2 / SEND_BATCH_MESSAGE header, with the long names; encoded with the single letters. */
+export interface SendHeader {
+  producerGroup: string;
+  topic: string;
+  defaultTopic: string;
+  defaultTopicQueueNums: number;
+  queueId: number;
+  sysFlag: number;
+  bornTimestamp: number;
+  flag: number;
+  properties: string;
+  reconsumeTimes: number;
+  unitMode: boolean;
+  maxReconsumeTimes?: number;
+  batch: boolean;
+  brokerName: string;
+}
+
+export interface SendResponse {
+  code: number;
+  offsetMsgId: string;
+  queueId: number;
+  queueOffset: number;
+  transactionId: string | undefined;
+  regionId: string | undefined;
+}
+
+export interface PullHeader {
+  consumerGroup: string;
+  topic: string;
+  queueId: number;
+  queueOffset: number;
+  maxMsgNums: number;
+  sysFlag: number;
+  commitOffset: number;
+  suspendTimeoutMillis: number;
+  subscription?: string;
+  subVersion: number;
+  expressionType: string;
+  brokerName: string;
+}
+
+export interface PullResponse {
+  code: number;
+  remark: string | undefined;
+  nextBeginOffset: number;
+  minOffset: number;
+  maxOffset: number;
+  suggestWhichBrokerId: number;
+  body: Buffer | undefined;
+}
+
+/** Pull answers the consumer handles itself; anything else is an error. */
+const PULL_CODES = new Set<number>([
+  ResponseCode.SUCCESS, ResponseCode.PULL_NOT_FOUND, ResponseCode.PULL_RETRY_IMMEDIATELY, ResponseCode.PULL_OFFSET_MOVED,
+]);
+
+export interface CreateTopicHeader {
+  topic: string;
+  readQueueNums: number;
+  writeQueueNums: number;
+  perm: number;
+  order: boolean;
+  topicSysFlag?: number;
+}
+
+export interface SendBackHeader {
+  offset: number;
+  group: string;
+  delayLevel: number;
+  originMsgId: string;
+  originTopic: string;
+  maxReconsumeTimes: number;
+  brokerName: string;
+}
+
+function num(ext: Record<string, string> | undefined, name: string, fallback = 0): number {
+  const v = ext?.[name];
+  if (v === undefined || v === '') return fallback;
+  const n = Number(v);
+  return Number.isFinite(n) ? n : fallback;
+}
+
+export class ClientApi {
+  readonly remoting: RemotingClient;
+  private readonly serializeType: SerializeTypeValue;
+
+  constructor(remoting: RemotingClient, serializeType: SerializeTypeValue = SerializeType.JSON) {
+    this.remoting = remoting;
+    this.serializeType = serializeType;
+  }
+
+  /** Sends a request; network failures become ClientErrors (cause: the RemoteError). */
+  async invoke(address: string, code: number, header: HeaderInput | undefined, body: Buffer | undefined, timeoutMs: number): Promise<RemotingCommand> {
+    try {
+      return await this.remoting.invoke(address, createRequest(code, header, body, this.serializeType), timeoutMs);
+    } catch (err) {
+      if (err instanceof RemoteError) throw new ClientError(err.message, { address, cause: err });
+      throw err;
+    }
+  }
+
+  /** Resolves once the frame is handed to the socket; waits for 'drain' when the socket's buffer is full. */
+  async invokeOneway(address: string, code: number, header: HeaderInput | undefined, body?: Buffer): Promise<void> {
+    try {
+      const connection = await this.remoting.connection(address);
+      connection.invokeOneway(createRequest(code, header, body, this.serializeType));
+      const socket = connection.socket;
+      if (socket.writableNeedDrain && !connection.closed) await drained(socket);
+    } catch (err) {
+      if (err instanceof RemoteError) throw new ClientError(err.message, { address, cause: err });
+      throw err;
+    }
+  }
+
+  private async call(address: string, what: string, code: number, header?: HeaderInput, body?: Buffer, timeoutMs = 3000): Promise<RemotingCommand> {
+    const response = await this.invoke(address, code, header, body, timeoutMs);
+    if (response.code !== ResponseCode.SUCCESS) throw failure(what, address, response);
+    return response;
+  }
+
+  // --- name server -------------------------------------------------------------------------------
+
+  /** The topic's route, or undefined when the name server does not know the topic. */
+  async getTopicRoute(namesrv: string, topic: string, timeoutMs = 3000): Promise<TopicRouteData | undefined> {
+    const response = await this.invoke(namesrv, RequestCode.GET_ROUTEINFO_BY_TOPIC, { topic, acceptStandardJsonOnly: true }, undefined, timeoutMs);
+    if (response.code === ResponseCode.TOPIC_NOT_EXIST) return undefined;
+    if (response.code !== ResponseCode.SUCCESS) throw failure(`route of ${topic}`, namesrv, response);
+    const route = decodeJson<TopicRouteData>(response.body, `route of ${topic}`);
+    route.queueDatas ??= [];
+    route.brokerDatas ??= [];
+    route.filterServerTable ??= {};
+    return route;
+  }
+
+  async getClusterInfo(namesrv: string): Promise<ClusterInfo> {
+    const response = await this.call(namesrv, 'cluster info', RequestCode.GET_BROKER_CLUSTER_INFO);
+    const info = decodeJson<ClusterInfo>(response.body, 'cluster info');
+    info.brokerAddrTable ??= {};
+    info.clusterAddrTable ??= {};
+    return info;
+  }
+
+  async getTopicList(namesrv: string): Promise<string[]> {
+    const response = await this.call(namesrv, 'topic list', RequestCode.GET_ALL_TOPIC_LIST_FROM_NAMESERVER);
+    return decodeJson<{ topicList?: string[] }>(response.body, 'topic list').topicList ?? [];
+  }
+
+  async deleteTopicInNamesrv(namesrv: string, topic: string, clusterName?: string): Promise<void> {
+    await this.call(namesrv, `delete topic ${topic}`, RequestCode.DELETE_TOPIC_IN_NAMESRV, { topic, clusterName });
+  }
+
+  // --- producer ----------------------------------------------------------------------------------
+
+  private sendRequest(h: SendHeader, body: Buffer): { code: number; header: HeaderInput; body: Buffer } {
+    return {
+      code: h.batch ? RequestCode.SEND_BATCH_MESSAGE : RequestCode.SEND_MESSAGE_V2,
+      header: {
+        a: h.producerGroup, b: h.topic, c: h.defaultTopic, d: h.defaultTopicQueueNums, e: h.queueId, f: h.sysFlag,
+        g: h.bornTimestamp, h: h.flag, i: h.properties, j: h.reconsumeTimes, k: h.unitMode, l: h.maxReconsumeTimes,
+        m: h.batch, n: h.brokerName,
+      },
+      body,
+    };
+  }
+
+  async sendMessage(broker: string, header: SendHeader, body: Buffer, timeoutMs: number): Promise<SendResponse> {
+    const req = this.sendRequest(header, body);
+    const response = await this.invoke(broker, req.code, req.header, req.body, timeoutMs);
+    if (!SEND_OK_CODES.has(response.code)) throw failure(`send to ${header.topic}`, broker, response);
+    const ext = response.extFields;
+    return {
+      code: response.code,
+      offsetMsgId: ext?.msgId ?? '',
+      queueId: num(ext, 'queueId', header.queueId),
+      queueOffset: num(ext, 'queueOffset'),
+      transactionId: ext?.transactionId,
+      regionId: ext?.MSG_REGION,
+    };
+  }
+
+  sendMessageOneway(broker: string, header: SendHeader, body: Buffer): Promise<void> {
+    const req = this.sendRequest(header, body);
+    return this.invokeOneway(broker, req.code, req.header, req.body);
+  }
+
+  // --- consumer ----------------------------------------------------------------------------------
+
+  async pullMessage(broker: string, h: PullHeader, timeoutMs: number): Promise<PullResponse> {
+    const response = await this.invoke(broker, RequestCode.PULL_MESSAGE, {
+      consumerGroup: h.consumerGroup, topic: h.topic, queueId: h.queueId, queueOffset: h.queueOffset,
+      maxMsgNums: h.maxMsgNums, sysFlag: h.sysFlag, commitOffset: h.commitOffset,
+      suspendTimeoutMillis: h.suspendTimeoutMillis, subscription: h.subscription, subVersion: h.subVersion,
+      expressionType: h.expressionType, bname: h.brokerName,
+    }, undefined, timeoutMs);
+    if (!PULL_CODES.has(response.code)) throw failure(`pull ${h.topic}/${h.queueId}`, broker, response);
+    const ext = response.extFields;
+    return {
+      code: response.code,
+      remark: response.remark,
+      nextBeginOffset: num(ext, 'nextBeginOffset', h.queueOffset),
+      minOffset: num(ext, 'minOffset'),
+      maxOffset: num(ext, 'maxOffset'),
+      suggestWhichBrokerId: num(ext, 'suggestWhichBrokerId'),
+      body: response.body,
+    };
+  }
+
+  /** The group's committed offset of a queue, or -1 when the broker has none. */
+  async queryConsumerOffset(broker: string, group: string, mq: MessageQueue): Promise<number> {
+    const response = await this.invoke(broker, RequestCode.QUERY_CONSUMER_OFFSET, {
+      consumerGroup: group, topic: mq.topic, queueId: mq.queueId, setZeroIfNotFound: false, bname: mq.brokerName,
+    }, undefined, 3000);
+    if (response.code === ResponseCode.QUERY_NOT_FOUND) return -1;
+    if (response.code !== ResponseCode.SUCCESS) throw failure(`consumer offset of ${mq.topic}/${mq.queueId}`, broker, response);
+    return num(response.extFields, 'offset', -1);
+  }
+
+  private offsetHeader(group: string, mq: MessageQueue, offset: number): HeaderInput {
+    return { consumerGroup: group, topic: mq.topic, queueId: mq.queueId, commitOffset: offset, bname: mq.brokerName };
+  }
+
+  updateConsumerOffsetOneway(broker: string, group: string, mq: MessageQueue, offset: number): Promise<void> {
+    return this.invokeOneway(broker, RequestCode.UPDATE_CONSUMER_OFFSET, this.offsetHeader(group, mq, offset));
+  }
+
+  /** The answered variant, for shutdown: a oneway frame could be lost when the socket closes right after. */
+  async updateConsumerOffset(broker: string, group: string, mq: MessageQueue, offset: number): Promise<void> {
+    await this.call(broker, `commit offset of ${mq.topic}/${mq.queueId}`, RequestCode.UPDATE_CONSUMER_OFFSET, this.offsetHeader(group, mq, offset));
+  }
+
+  async getMaxOffset(broker: string, mq: MessageQueue): Promise<number> {
+    const r = await this.call(broker, `max offset of ${mq.topic}/${mq.queueId}`, RequestCode.GET_MAX_OFFSET,
+      { topic: mq.topic, queueId: mq.queueId, bname: mq.brokerName });
+    return num(r.extFields, 'offset');
+  }
+
+  async getMinOffset(broker: string, mq: MessageQueue): Promise<number> {
+    const r = await this.call(broker, `min offset of ${mq.topic}/${mq.queueId}`, RequestCode.GET_MIN_OFFSET,
+      { topic: mq.topic, queueId: mq.queueId, bname: mq.brokerName });
+    return num(r.extFields, 'offset');
+  }
+
+  async searchOffset(broker: string, mq: MessageQueue, timestamp: number): Promise<number> {
+    const r = await this.call(broker, `offset at ${timestamp} in ${mq.topic}/${mq.queueId}`, RequestCode.SEARCH_OFFSET_BY_TIMESTAMP,
+      { topic: mq.topic, queueId: mq.queueId, timestamp, bname: mq.brokerName });
+    return num(r.extFields, 'offset');
+  }
+
+  async getConsumerIdList(broker: string, group: string): Promise<string[]> {
+    const r = await this.invoke(broker, RequestCode.GET_CONSUMER_LIST_BY_GROUP, { consumerGroup: group }, undefined, 3000);
+    // A broker that has no member yet answers SYSTEM_ERROR "no consumer for this group".
+    if (r.code === ResponseCode.SYSTEM_ERROR && /no consumer/i.test(r.remark ?? '')) return [];
+    if (r.code !== ResponseCode.SUCCESS) throw failure(`members of ${group}`, broker, r);
+    return decodeJson<{ consumerIdList?: string[] }>(r.body, 'consumer list').consumerIdList ?? [];
+  }
+
+  /** Sends a heartbeat; resolves with the broker's remoting version. */
+  async heartbeat(broker: string, data: HeartbeatData, timeoutMs = 3000): Promise<number> {
+    const r = await this.call(broker, 'heartbeat', RequestCode.HEART_BEAT, undefined, encodeJson(data), timeoutMs);
+    return r.version;
+  }
+
+  async unregisterClient(broker: string, clientId: string, groups: { producerGroup?: string; consumerGroup?: string }): Promise<void> {
+    await this.call(broker, 'unregister client', RequestCode.UNREGISTER_CLIENT, {
+      clientID: clientId, producerGroup: groups.producerGroup, consumerGroup: groups.consumerGroup,
+    });
+  }
+
+  async consumerSendMessageBack(broker: string, h: SendBackHeader, timeoutMs = 3000): Promise<void> {
+    await this.call(broker, 'send back', RequestCode.CONSUMER_SEND_MSG_BACK, {
+      offset: h.offset, group: h.group, delayLevel: h.delayLevel, originMsgId: h.originMsgId, originTopic: h.originTopic,
+      unitMode: false, maxReconsumeTimes: h.maxReconsumeTimes, bname: h.brokerName,
+    }, undefined, timeoutMs);
+  }
+
+  // --- admin -------------------------------------------------------------------------------------
+
+  async createTopic(broker: string, h: CreateTopicHeader): Promise<void> {
+    await this.call(broker, `create topic ${h.topic}`, RequestCode.UPDATE_AND_CREATE_TOPIC, {
+      topic: h.topic, defaultTopic: 'TBW102', readQueueNums: h.readQueueNums, writeQueueNums: h.writeQueueNums,
+      perm: h.perm, topicFilterType: 'SINGLE_TAG', topicSysFlag: h.topicSysFlag ?? 0, order: h.order,
+    }, undefined, 5000);
+  }
+
+  async deleteTopicInBroker(broker: string, topic: string): Promise<void> {
+    await this.call(broker, `delete topic ${topic}`, RequestCode.DELETE_TOPIC_IN_BROKER, { topic }, undefined, 5000);
+  }
+
+  /** INVOKE_BROKER_TO_RESET_OFFSET: the broker moves the group's offsets and tells its online members. */
+  async resetOffsetByTime(broker: string, group: string, topic: string, timestamp: number, force: boolean): Promise<QueueOffset[]> {
+    const r = await this.call(broker, `reset offsets of ${group} on ${topic}`, RequestCode.INVOKE_BROKER_TO_RESET_OFFSET,
+      { topic, group, timestamp, isForce: force }, undefined, 5000);
+    return decodeResetOffsetBody(r.body);
+  }
+
+  async getBrokerRuntimeInfo(broker: string): Promise<Record<string, string>> {
+    const r = await this.call(broker, 'runtime info', RequestCode.GET_BROKER_RUNTIME_INFO);
+    return decodeJson<{ table?: Record<string, string> }>(r.body, 'runtime info').table ?? {};
+  }
+}
+
+/** One shared wait per socket for its write buffer to drain (or the socket to close). */
+const drainWaits = new WeakMap<Socket, Promise<void>>();
+function drained(socket: Socket): Promise<void> {
+  let wait = drainWaits.get(socket);
+  if (!wait) {
+    wait = new Promise<void>((resolve) => {
+      const done = () => {
+        socket.off('drain', done);
+        socket.off('close', done);
+        drainWaits.delete(socket);
+        resolve();
+      };
+      socket.on('drain', done);
+      socket.on('close', done);
+    });
+    drainWaits.set(socket, wait);
+  }
+  return wait;
+}
+
+function failure(what: string, address: string, response: RemotingCommand): ClientError {
+  const remark = response.remark?.trim() || codeName(response.code);
+  return new ClientError(`${what} failed at ${address}: ${remark} (code ${response.code})`, { responseCode: response.code, address });
+}
+
+function codeName(code: number): string {
+  for (const [name, value] of Object.entries(ResponseCode)) if (value === code) return name;
+  return `response code ${code}`;
+}

@@ -1,0 +1,45 @@
+import { javaStringHash } from '../message/java-string-hash.ts';
+import type { SubscriptionData } from '../protocol/index.ts';
+
+/** How a subscription expression is read: tag list (`TagA || TagB`, `*`) or an SQL92 predicate. */
+export type ExpressionType = 'TAG' | 'SQL92';
+
+export const SUBSCRIBE_ALL = '*';
+
+/**
+ * A subscription as heartbeats carry it. For TAG expressions `tagsSet` holds the tags and `codeSet`
+ * their Java String.hashCode (what the broker compares with ConsumeQueue tag codes).
+ */
+export function buildSubscription(topic: string, expression: string | undefined, type: ExpressionType = 'TAG'): SubscriptionData {
+  const text = (expression ?? '').trim();
+  if (type === 'SQL92') {
+    if (text === '') throw new Error(`subscription to ${topic}: an SQL92 expression cannot be empty`);
+    return { topic, subString: text, tagsSet: [], codeSet: [], subVersion: Date.now(), expressionType: 'SQL92', classFilterMode: false };
+  }
+  if (text === '' || text === SUBSCRIBE_ALL) {
+    return { topic, subString: SUBSCRIBE_ALL, tagsSet: [], codeSet: [], subVersion: Date.now(), expressionType: 'TAG', classFilterMode: false };
+  }
+  const tags: string[] = [];
+  for (const part of text.split('||')) {
+    const tag = part.trim();
+    if (tag !== '' && !tags.includes(tag)) tags.push(tag);
+  }
+  return {
+    topic,
+    subString: text,
+    tagsSet: tags,
+    codeSet: tags.map(javaStringHash),
+    subVersion: Date.now(),
+    expressionType: 'TAG',
+    classFilterMode: false,
+  };
+}
+
+/**
+ * The client-side re-check after the broker's hash-code filter (two tags may share a hash).
+ * SQL92 subscriptions are filtered by the broker only.
+ */
+export function matchesSubscription(sub: SubscriptionData, tags: string | undefined): boolean {
+  if (sub.expressionType !== 'TAG' || sub.tagsSet.length === 0) return true;
+  return tags !== undefined && sub.tagsSet.includes(tags);
+}

@@ -1,0 +1,78 @@
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/logging/logger.ts';
+import { createRequest, RemotingClient, RequestCode, ResponseCode } from '../../src/remoting/index.ts';
+import { tempDir } from '../support/local-cluster.ts';
+import { freePort, spawnTern, waitForPort, type RunningProcess } from '../support/processes.ts';
+
+const running: RunningProcess[] = [];
+afterAll(() => {
+  for (const p of running) p.child.kill('SIGKILL');
+});
+
+function writeConf(dir: string, lines: string[]): string {
+  const file = path.join(dir, 'broker.conf');
+  fs.writeFileSync(file, lines.join('\n') + '\n');
+  return file;
+}
+
+describe('tern namesrv / broker processes', () => {
+  it('refuses a bad config value, naming the key', async () => {
+    const dir = tempDir();
+    const p = spawnTern(['broker', '-c', writeConf(dir, ['listenPort=ten-thousand'])]);
+    expect(await p.exited).not.toBe(0);
+    expect(p.output()).toMatch(/listenPort/);
+    expect(p.output()).not.toMatch(/\n\s+at /); // a message, not a stack trace
+    const q = spawnTern(['broker', '-c', writeConf(dir, ['brokerRole=MASTER'])]);
+    expect(await q.exited).not.toBe(0);
+    expect(q.output()).toMatch(/brokerRole.*ASYNC_MASTER, SYNC_MASTER, SLAVE/);
+  });
+
+  it('runs a broker from broker.conf, survives hostile clients, and stops gracefully on SIGTERM', async () => {
+    const dir = tempDir();
+    const nsPort = await freePort();
+    const brokerPort = await freePort();
+    const ns = spawnTern(['namesrv', '-p', String(nsPort)]);
+    running.push(ns);
+    await waitForPort(nsPort, 15_000, ns);
+    const conf = writeConf(dir, [
+      'brokerClusterName=TestCluster', 'brokerName=broker-x', 'brokerId=0', 'brokerRole=ASYNC_MASTER', 'flushDiskType=SYNC_FLUSH',
+      `listenPort=${brokerPort}`, `namesrvAddr=127.0.0.1:${nsPort}`, `storePathRootDir=${dir}/store`, 'brokerIP1=127.0.0.1',
+      'mappedFileSizeCommitLog=1048576', 'someFutureKey=1',
+    ]);
+    const broker = spawnTern(['broker', '-c', conf], { TERN_LOG_LEVEL: 'info' });
+    running.push(broker);
+    await waitForPort(brokerPort, 15_000, broker);
+    expect(broker.output()).toMatch(/unknown config key "someFutureKey"/);
+
+    const client = new RemotingClient({ logger: createLogger('test') });
+    await new Promise((r) => setTimeout(r, 300));
+    const cluster = JSON.parse((await client.invoke(`127.0.0.1:${nsPort}`, createRequest(RequestCode.GET_BROKER_CLUSTER_INFO))).body!.toString());
+    expect(cluster.clusterAddrTable).toEqual({ TestCluster: ['broker-x'] });
+
+    // Hostile peers: a 100 MB length and garbage; the broker closes them and keeps serving.
+    for (const bytes of [Buffer.from([0x06, 0x40, 0, 0, 0, 0, 0, 0]), Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n')]) {
+      const s = net.connect(brokerPort, '127.0.0.1');
+      s.on('error', () => {});
+      s.write(bytes);
+      await new Promise<void>((resolve) => s.on('close', () => resolve()));
+    }
+    const send = await client.invoke(`127.0.0.1:${brokerPort}`, createRequest(RequestCode.SEND_MESSAGE_V2, {
+      a: 'pg', b: 'proc-topic', c: 'TBW102', d: 4, e: 0, f: 0, g: Date.now(), h: 0, i: '', m: false,
+    }, Buffer.from('still serving')));
+    expect(send.code).toBe(ResponseCode.SUCCESS);
+    expect(broker.output()).toMatch(/closing .*declared frame length/);
+
+    broker.child.kill('SIGTERM');
+    expect(await broker.exited).toBe(0);
+    expect(broker.output()).toMatch(/broker stopped/);
+    await new Promise((r) => setTimeout(r, 100));
+    const after = JSON.parse((await client.invoke(`127.0.0.1:${nsPort}`, createRequest(RequestCode.GET_BROKER_CLUSTER_INFO))).body!.toString());
+    expect(after.clusterAddrTable).toEqual({}); // unregistered on the way out
+    await client.close();
+    ns.child.kill('SIGTERM');
+    expect(await ns.exited).toBe(0);
+  });
+});
