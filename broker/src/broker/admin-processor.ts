@@ -109,7 +109,19 @@ export function registerAdminProcessor(server: RemotingServer, ctx: BrokerContex
 export function runtimeInfo(ctx: BrokerContext, hooks: AdminHooks): Record<string, string> {
   const s = ctx.store.runtimeStats();
   const now = Date.now();
+  const ha: Record<string, string> = {};
+  if (ctx.haMaster) {
+    const replicas = ctx.haMaster.replicaInfo();
+    ha.haConnectedSlaves = String(replicas.length);
+    ha.haSlaveLagBytes = String(replicas.length ? Math.max(...replicas.map((r) => r.lagBytes)) : 0);
+    for (const r of replicas) ha[`haSlave.${r.address}.lagBytes`] = String(r.lagBytes);
+  }
+  if (ctx.haSlave) {
+    ha.haMasterAddress = ctx.haSlave.masterAddress ?? '';
+    ha.haReplicaLagBytes = String(ctx.haSlave.lagBytes);
+  }
   return {
+    ...ha,
     brokerVersionDesc: 'V5_3_3',
     brokerVersion: '479',
     brokerImpl: 'tern',

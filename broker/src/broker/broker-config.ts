@@ -27,6 +27,21 @@ export interface BrokerConfig {
   flushIntervalConsumeQueue: number;
   syncFlushTimeout: number;
   maxMessageSize: number;
+  /** IndexFile geometry (RocketMQ: 5,000,000 slots, 20,000,000 entries) and whether messages are indexed at all. */
+  maxHashSlotNum: number;
+  maxIndexNum: number;
+  messageIndexEnable: boolean;
+  /** Retention: hours a CommitLog segment is kept, and the hours of day ("04" or "03;04") expired ones are deleted. */
+  fileReservedTime: number;
+  deleteWhen: string;
+  /** Disk use (%) above which expired segments go at any hour; forced cleaning (<= 85); puts refused (<= 90). */
+  diskMaxUsedSpaceRatio: number;
+  diskSpaceCleanForciblyRatio: number;
+  diskSpaceWarningLevelRatio: number;
+  cleanFileForciblyEnable: boolean;
+  cleanResourceInterval: number;
+  /** Zero-fill each pre-allocated CommitLog segment before it is used. */
+  warmMapedFileEnable: boolean;
   autoCreateTopicEnable: boolean;
   autoCreateSubscriptionGroup: boolean;
   defaultTopicQueueNums: number;
@@ -42,6 +57,16 @@ export interface BrokerConfig {
   messageDelayLevel: string;
   traceTopicEnable: boolean;
   rejectTransactionMessage: boolean;
+  /** A slave's master HA address; learned from the namesrv when empty. */
+  haMasterAddress: string;
+  haTransferBatchSize: number;
+  haSendHeartbeatInterval: number;
+  haHousekeepingInterval: number;
+  haMaxGapNotInSync: number;
+  /** How often a slave copies topics, offsets, delay offsets and groups from its master. */
+  slaveSyncInterval: number;
+  slaveReadEnable: boolean;
+  accessMessageInMemoryMaxRatio: number;
   transactionCheckInterval: number;
   transactionTimeOut: number;
   transactionCheckMax: number;
@@ -69,6 +94,17 @@ export function defaultBrokerConfig(): BrokerConfig {
     flushIntervalConsumeQueue: 1000,
     syncFlushTimeout: 5000,
     maxMessageSize: 4 * 1024 * 1024,
+    maxHashSlotNum: 5_000_000,
+    maxIndexNum: 20_000_000,
+    messageIndexEnable: true,
+    fileReservedTime: 72,
+    deleteWhen: '04',
+    diskMaxUsedSpaceRatio: 75,
+    diskSpaceCleanForciblyRatio: 85,
+    diskSpaceWarningLevelRatio: 90,
+    cleanFileForciblyEnable: true,
+    cleanResourceInterval: 10_000,
+    warmMapedFileEnable: false,
     autoCreateTopicEnable: true,
     autoCreateSubscriptionGroup: true,
     defaultTopicQueueNums: 8,
@@ -79,10 +115,19 @@ export function defaultBrokerConfig(): BrokerConfig {
     flushConsumerOffsetInterval: 5000,
     channelExpiredTimeout: 120_000,
     notifyConsumerIdsChangedEnable: true,
-    enablePropertyFilter: false,
+    // RocketMQ's default is false; Tern filters by SQL92 out of the box (a consumer asking for it just works).
+    enablePropertyFilter: true,
     messageDelayLevel: '1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h',
     traceTopicEnable: false,
     rejectTransactionMessage: false,
+    haMasterAddress: '',
+    haTransferBatchSize: 32 * 1024,
+    haSendHeartbeatInterval: 5000,
+    haHousekeepingInterval: 20_000,
+    haMaxGapNotInSync: 256 * 1024 * 1024,
+    slaveSyncInterval: 10_000,
+    slaveReadEnable: false,
+    accessMessageInMemoryMaxRatio: 40,
     transactionCheckInterval: 30_000,
     transactionTimeOut: 6000,
     transactionCheckMax: 15,
@@ -109,6 +154,17 @@ export const brokerConfigSpec: ConfigSpec<BrokerConfig> = {
   flushIntervalConsumeQueue: 'int',
   syncFlushTimeout: 'int',
   maxMessageSize: 'int',
+  maxHashSlotNum: 'int',
+  maxIndexNum: 'int',
+  messageIndexEnable: 'bool',
+  fileReservedTime: 'int',
+  deleteWhen: 'string',
+  diskMaxUsedSpaceRatio: 'int',
+  diskSpaceCleanForciblyRatio: 'int',
+  diskSpaceWarningLevelRatio: 'int',
+  cleanFileForciblyEnable: 'bool',
+  cleanResourceInterval: 'int',
+  warmMapedFileEnable: 'bool',
   autoCreateTopicEnable: 'bool',
   autoCreateSubscriptionGroup: 'bool',
   defaultTopicQueueNums: 'int',
@@ -123,6 +179,14 @@ export const brokerConfigSpec: ConfigSpec<BrokerConfig> = {
   messageDelayLevel: 'string',
   traceTopicEnable: 'bool',
   rejectTransactionMessage: 'bool',
+  haMasterAddress: 'string',
+  haTransferBatchSize: 'int',
+  haSendHeartbeatInterval: 'int',
+  haHousekeepingInterval: 'int',
+  haMaxGapNotInSync: 'int',
+  slaveSyncInterval: 'int',
+  slaveReadEnable: 'bool',
+  accessMessageInMemoryMaxRatio: 'int',
   transactionCheckInterval: 'int',
   transactionTimeOut: 'int',
   transactionCheckMax: 'int',
@@ -141,13 +205,8 @@ export function validateBrokerConfig(c: BrokerConfig): string[] {
   if (c.maxMessageSize <= 0) problems.push('maxMessageSize must be positive');
   if (!/^[a-zA-Z0-9_-]+$/.test(c.brokerName)) problems.push(`brokerName "${c.brokerName}" may hold only a-zA-Z0-9_-`);
   if (c.registerNameServerPeriod < 1000) problems.push('registerNameServerPeriod must be at least 1000 ms');
+  if (c.haTransferBatchSize < 1024 || c.haTransferBatchSize > 16 * 1024 * 1024) problems.push('haTransferBatchSize must be within 1 KiB..16 MiB');
+  if (c.accessMessageInMemoryMaxRatio < 0 || c.accessMessageInMemoryMaxRatio > 100) problems.push('accessMessageInMemoryMaxRatio must be within 0..100');
   return problems;
 }
 
-/** The first non-internal IPv4 address, as RocketMQ picks brokerIP1; loopback when there is none. */
-export function detectBrokerIp(): string {
-  for (const addrs of Object.values(os.networkInterfaces())) {
-    for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
-  }
-  return '127.0.0.1';
-}

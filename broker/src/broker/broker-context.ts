@@ -1,5 +1,7 @@
 import type { Logger } from '../logging/logger.ts';
 import type { HostAddress } from '../message/host-address.ts';
+import type { HaMaster } from '../ha/ha-master.ts';
+import type { HaSlave } from '../ha/ha-slave.ts';
 import type { MessageStore } from '../store/message-store.ts';
 import type { BrokerConfig } from './broker-config.ts';
 import type { ConsumerOffsetManager } from './consumer-offset-manager.ts';
@@ -22,6 +24,9 @@ export interface BrokerContext {
   schedule: ScheduleMessageService;
   locks: RebalanceLockManager;
   transactions: TransactionalMessageService;
+  /** The replication server (masters) or client (slaves); one of the two is set. */
+  haMaster?: HaMaster | undefined;
+  haSlave?: HaSlave | undefined;
   consumers: ConsumerManager;
   producers: ProducerManager;
   pullHold: PullRequestHoldService;

@@ -3,7 +3,8 @@ import { createLogger, type Logger } from '../logging/logger.ts';
 import { RemotingClient, RemotingServer } from '../remoting/index.ts';
 import { MessageStore } from '../store/message-store.ts';
 import { registerAdminProcessor } from './admin-processor.ts';
-import { detectBrokerIp, type BrokerConfig } from './broker-config.ts';
+import { localIPv4 } from '../message/host-address.ts';
+import type { BrokerConfig } from './broker-config.ts';
 import type { BrokerContext } from './broker-context.ts';
 import { registerClientManageProcessor } from './client-manage-processor.ts';
 import { registerConsumerManageProcessor, registerQueueLockProcessor } from './consumer-manage-processor.ts';
@@ -16,8 +17,12 @@ import { registerEndTransactionProcessor } from './end-transaction-processor.ts'
 import { TransactionalMessageService } from './transactional-message-service.ts';
 import { ConsumerManager, ProducerManager } from './consumer-manager.ts';
 import { ConsumerOffsetManager } from './consumer-offset-manager.ts';
+import { HaMaster } from '../ha/ha-master.ts';
+import { HaSlave } from '../ha/ha-slave.ts';
 import { NamesrvRegistrar } from './namesrv-registrar.ts';
+import { SlaveSynchronize } from './slave-synchronize.ts';
 import { registerPullProcessor, reexecuteHeldPull } from './pull-message-processor.ts';
+import { registerQueryMessageProcessor } from './query-message-processor.ts';
 import { PullRequestHoldService } from './pull-request-hold-service.ts';
 import { registerSendProcessor } from './send-message-processor.ts';
 import { TopicConfigManager } from './topic-config-manager.ts';
@@ -34,11 +39,14 @@ export class BrokerController {
   private timers: NodeJS.Timeout[] = [];
   private samplers: TpsSampler[] = [];
   private stopping: Promise<void> | undefined;
+  /** What the namesrv told this slave about its master (REGISTER_BROKER response). */
+  private learnedMaster: { brokerAddr?: string | undefined; haServerAddr?: string | undefined } = {};
 
   constructor(config: BrokerConfig, log: Logger = createLogger(`broker ${config.brokerName}`)) {
     this.config = { ...config };
-    if (!this.config.brokerIP1) this.config.brokerIP1 = detectBrokerIp();
-    if (!this.config.haListenPort) this.config.haListenPort = this.config.listenPort + 1;
+    if (!this.config.brokerIP1) this.config.brokerIP1 = localIPv4();
+    // listenPort 0 (tests) means ephemeral ports for both.
+    if (!this.config.haListenPort && this.config.listenPort) this.config.haListenPort = this.config.listenPort + 1;
     this.log = log;
   }
 
@@ -69,6 +77,11 @@ export class BrokerController {
       flushIntervalConsumeQueue: c.flushIntervalConsumeQueue,
       syncFlushTimeout: c.syncFlushTimeout,
       maxMessageSize: c.maxMessageSize,
+      maxHashSlotNum: c.maxHashSlotNum, maxIndexNum: c.maxIndexNum, messageIndexEnable: c.messageIndexEnable,
+      fileReservedTime: c.fileReservedTime, deleteWhen: c.deleteWhen, diskMaxUsedSpaceRatio: c.diskMaxUsedSpaceRatio,
+      diskSpaceCleanForciblyRatio: c.diskSpaceCleanForciblyRatio, diskSpaceWarningLevelRatio: c.diskSpaceWarningLevelRatio,
+      cleanFileForciblyEnable: c.cleanFileForciblyEnable, cleanResourceInterval: c.cleanResourceInterval,
+      warmMapedFileEnable: c.warmMapedFileEnable,
     });
     const topics = new TopicConfigManager(c, path.join(root, 'config', 'topics.json'), this.log);
     topics.load();
@@ -98,6 +111,19 @@ export class BrokerController {
       stats: { pulledMessages: 0 },
     };
     this.ctx = ctx;
+    if (c.brokerRole === 'SLAVE') {
+      ctx.haSlave = new HaSlave(store, {
+        masterHaAddress: () => c.haMasterAddress || this.learnedMaster.haServerAddr,
+        reportIntervalMs: c.haSendHeartbeatInterval, reconnectDelayMs: 1000, maxFrameBody: 16 * 1024 * 1024,
+        segmentSize: c.mappedFileSizeCommitLog,
+      }, this.log);
+    } else {
+      ctx.haMaster = new HaMaster(store, {
+        port: c.haListenPort, host: c.bindAddress, transferBatchSize: c.haTransferBatchSize,
+        heartbeatIntervalMs: c.haSendHeartbeatInterval, housekeepingMs: c.haHousekeepingInterval, maxGapNotInSync: c.haMaxGapNotInSync,
+      }, this.log);
+      await ctx.haMaster.start();
+    }
     store.onMessageArrived((topic, queueId, maxOffset, tagsCode, _storeTimestamp, properties) =>
       ctx.pullHold.notifyMessageArriving(topic, queueId, maxOffset, tagsCode, properties));
     ctx.pullHold.start(c.longPollingEnable ? 1000 : Math.min(1000, c.shortPollingTimeMills));
@@ -116,6 +142,7 @@ export class BrokerController {
     registerStatsProcessor(server, ctx);
     registerQueueLockProcessor(server, ctx.locks);
     registerEndTransactionProcessor(server, ctx);
+    registerQueryMessageProcessor(server, ctx);
     if (c.brokerRole !== 'SLAVE') {
       schedule.start();
       transactions.start();
@@ -135,12 +162,25 @@ export class BrokerController {
 
     this.outbound = new RemotingClient({ logger: this.log });
     this.registrar = new NamesrvRegistrar({
-      client: this.outbound, config: c, brokerAddr: ctx.brokerAddr, haServerAddr: `${c.brokerIP1}:${c.haListenPort}`,
+      client: this.outbound, config: c, brokerAddr: ctx.brokerAddr, haServerAddr: `${c.brokerIP1}:${ctx.haMaster?.port ?? c.haListenPort}`,
       topics: () => topics.serializeWrapper(), log: this.log,
+      onRegistered: (results) => {
+        const told = results.find((r) => r.ok && r.masterAddr);
+        if (told && (told.masterAddr !== this.learnedMaster.brokerAddr || told.haServerAddr !== this.learnedMaster.haServerAddr)) {
+          this.learnedMaster = { brokerAddr: told.masterAddr, haServerAddr: told.haServerAddr };
+          this.log.info(`master of ${c.brokerName} is ${told.masterAddr} (HA ${told.haServerAddr})`);
+        }
+      },
     });
     topics.onChange(() => this.registrar?.scheduleRegister());
     if (this.registrar.namesrvAddrs().length > 0) await this.registrar.start();
     else this.log.warn('namesrvAddr is empty: the broker will not register anywhere');
+    if (ctx.haSlave) {
+      ctx.haSlave.start();
+      const sync = new SlaveSynchronize(this.outbound, ctx, () => this.learnedMaster.brokerAddr, this.log);
+      void sync.syncAll();
+      this.every(c.slaveSyncInterval, () => void sync.syncAll());
+    }
     this.log.info(`broker ${c.brokerClusterName}/${c.brokerName} id ${c.brokerId} (${c.brokerRole}, ${c.flushDiskType}) serving at ${ctx.brokerAddr}, store ${root}`);
   }
 
@@ -169,6 +209,8 @@ export class BrokerController {
     for (const t of this.timers) clearInterval(t);
     for (const s of this.samplers) s.stop();
     ctx?.pullHold.releaseAll();
+    ctx?.haSlave?.shutdown();
+    await ctx?.haMaster?.shutdown();
     await this.server?.shutdown(this.config.shutdownGraceMs);
     await this.outbound?.close();
     if (ctx) {

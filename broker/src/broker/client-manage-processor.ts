@@ -3,6 +3,7 @@ import {
 } from '../protocol/index.ts';
 import { createResponse, RequestCode, RequestRefusedError, ResponseCode, type RemotingServer } from '../remoting/index.ts';
 import type { BrokerContext } from './broker-context.ts';
+import { subscriptionFilter } from './pull-message-processor.ts';
 
 /** HEART_BEAT, UNREGISTER_CLIENT, CHECK_CLIENT_CONFIG: who is connected, in which groups, subscribed to what. */
 export function registerClientManageProcessor(server: RemotingServer, ctx: BrokerContext): void {
@@ -41,12 +42,9 @@ export function registerClientManageProcessor(server: RemotingServer, ctx: Broke
   });
 
   server.registerProcessor(RequestCode.CHECK_CLIENT_CONFIG, (req) => {
-    const body = decodeJson<{ subscriptionData?: { expressionType?: string } }>(req.body, 'CHECK_CLIENT_CONFIG body');
-    const type = body.subscriptionData?.expressionType ?? 'TAG';
-    if (type !== 'TAG') {
-      throw new RequestRefusedError(ResponseCode.SYSTEM_ERROR,
-        `The broker does not support consumer to filter message by ${type} (SQL92 filtering is not built yet)`);
-    }
+    const body = decodeJson<{ subscriptionData?: { expressionType?: string; subString?: string } }>(req.body, 'CHECK_CLIENT_CONFIG body');
+    // A consumer whose expression this broker cannot apply must fail to start, as with RocketMQ.
+    subscriptionFilter(ctx, body.subscriptionData?.expressionType ?? 'TAG', body.subscriptionData?.subString ?? '*');
     return createResponse(req, ResponseCode.SUCCESS);
   });
 }

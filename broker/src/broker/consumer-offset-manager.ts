@@ -47,6 +47,24 @@ export class ConsumerOffsetManager {
     return [...this.table.keys()].filter((k) => k.endsWith(`@${group}`)).map((k) => k.slice(0, -group.length - 1));
   }
 
+  /**
+   * A slave merges its master's offsets, keeping the higher one: offsets consumers committed here while the
+   * master was away must not be lost when it comes back.
+   */
+  mergeFrom(offsetTable: Record<string, Record<string, number>>): void {
+    for (const [key, queues] of Object.entries(offsetTable)) {
+      let mine = this.table.get(key);
+      if (!mine) this.table.set(key, (mine = new Map()));
+      for (const [q, o] of Object.entries(queues)) {
+        const queueId = Number(q);
+        if ((mine.get(queueId) ?? -1) < Number(o)) {
+          mine.set(queueId, Number(o));
+          this.dirty = true;
+        }
+      }
+    }
+  }
+
   removeGroupFromTopic(group: string, topic: string): void {
     if (this.table.delete(`${topic}@${group}`)) this.dirty = true;
   }

@@ -23,11 +23,13 @@ export class NamesrvRegistrar {
   private timer: NodeJS.Timeout | undefined;
   private pending: NodeJS.Timeout | undefined;
   private stopped = false;
+  private readonly onRegistered: ((results: RegistrationResult[]) => void) | undefined;
 
   constructor(opts: {
     client: RemotingClient; config: BrokerConfig; brokerAddr: string; haServerAddr: string;
-    topics: () => TopicConfigSerializeWrapper; log: Logger;
+    topics: () => TopicConfigSerializeWrapper; log: Logger; onRegistered?: (results: RegistrationResult[]) => void;
   }) {
+    this.onRegistered = opts.onRegistered;
     this.client = opts.client;
     this.config = opts.config;
     this.brokerAddr = opts.brokerAddr;
@@ -69,7 +71,7 @@ export class NamesrvRegistrar {
       bodyCrc32: rocketmqCrc32(bytes),
       enableActingMaster: false,
     };
-    return Promise.all(this.namesrvAddrs().map(async (addr): Promise<RegistrationResult> => {
+    const results = await Promise.all(this.namesrvAddrs().map(async (addr): Promise<RegistrationResult> => {
       try {
         const resp = await this.client.invoke(addr, createRequest(RequestCode.REGISTER_BROKER, header, bytes), 6000);
         if (resp.code !== ResponseCode.SUCCESS) throw new Error(`code ${resp.code}: ${resp.remark ?? ''}`);
@@ -79,6 +81,8 @@ export class NamesrvRegistrar {
         return { namesrvAddr: addr, ok: false, error: (err as Error).message };
       }
     }));
+    this.onRegistered?.(results);
+    return results;
   }
 
   async unregisterAll(): Promise<void> {

@@ -1,7 +1,9 @@
-import { javaStringHash } from '../message/java-string-hash.ts';
+import os from 'node:os';
+import { readInt64BE } from '../message/int64.ts';
+import { compileFilter, type MessageFilter } from '../filter/index.ts';
 import { PullSysFlag } from '../message/sys-flag.ts';
 import {
-  isReadable, optionalInt, optionalString, requiredInt, requiredString, type SubscriptionData,
+  isReadable, optionalInt, optionalString, requiredInt, requiredString, type SubscriptionData, type SubscriptionGroupConfig,
 } from '../protocol/index.ts';
 import {
   createResponse, RequestCode, RequestRefusedError, ResponseCode, type RemotingCommand, type RemotingConnection,
@@ -11,34 +13,23 @@ import type { GetMessageResult } from '../store/message-store.ts';
 import type { BrokerContext } from './broker-context.ts';
 import type { HeldPull } from './pull-request-hold-service.ts';
 
-/** Tag subscription as the ConsumeQueue can test it: "*" matches everything, else the tag hash must be listed. */
-export interface TagFilter {
-  all: boolean;
-  codes: Set<number>;
-}
-
-export function tagFilterOf(sub: Pick<SubscriptionData, 'subString' | 'codeSet' | 'tagsSet'>): TagFilter {
-  const s = sub.subString.trim();
-  if (s === '' || s === '*') return { all: true, codes: new Set() };
-  const codes = new Set<number>(sub.codeSet);
-  if (codes.size === 0) for (const tag of sub.tagsSet) codes.add(javaStringHash(tag));
-  return { all: false, codes };
-}
-
-/** Parses "TagA || TagB" the way clients build their subscription data. */
-export function parseTagExpression(expression: string): { tagsSet: string[]; codeSet: number[] } {
-  const s = expression.trim();
-  if (s === '' || s === '*') return { tagsSet: [], codeSet: [] };
-  const tagsSet = s.split('||').map((t) => t.trim()).filter((t) => t.length > 0);
-  return { tagsSet, codeSet: tagsSet.map(javaStringHash) };
-}
-
-function matchesTag(filter: TagFilter, tagsCode: number): boolean {
-  return filter.all || filter.codes.has(tagsCode | 0);
-}
-
 export function registerPullProcessor(server: RemotingServer, ctx: BrokerContext): void {
   server.registerProcessor([RequestCode.PULL_MESSAGE, RequestCode.LITE_PULL_MESSAGE], (req, conn) => processPull(ctx, req, conn, true));
+}
+
+/** The compiled filter of a subscription; SQL92 only where the broker enables property filtering. */
+export function subscriptionFilter(ctx: BrokerContext, expressionType: string, expression: string): MessageFilter {
+  if (expressionType !== 'TAG' && expressionType !== 'SQL92') {
+    throw new RequestRefusedError(ResponseCode.SUBSCRIPTION_PARSE_FAILED, `unknown expression type ${expressionType}`);
+  }
+  if (expressionType === 'SQL92' && !ctx.config.enablePropertyFilter) {
+    throw new RequestRefusedError(ResponseCode.SYSTEM_ERROR, 'The broker does not support consumer to filter message by SQL92 (set enablePropertyFilter=true)');
+  }
+  try {
+    return compileFilter(expressionType, expression);
+  } catch (err) {
+    throw new RequestRefusedError(ResponseCode.SUBSCRIPTION_PARSE_FAILED, `parse the consumer's subscription[${expression}] failed: ${(err as Error).message}`);
+  }
 }
 
 /** Re-runs a held pull; used by the hold service on arrival, on timeout and at shutdown. */
@@ -89,11 +80,10 @@ export function processPull(
   }
 
   let expressionType: string;
-  let filter: TagFilter;
+  let expression: string;
   if (hasSubscription) {
-    const expression = optionalString(ext, 'subscription') ?? '*';
+    expression = optionalString(ext, 'subscription') ?? '*';
     expressionType = optionalString(ext, 'expressionType') ?? 'TAG';
-    filter = tagFilterOf({ subString: expression, ...parseTagExpression(expression) });
   } else {
     const groupInfo = ctx.consumers.get(group);
     if (!groupInfo) {
@@ -105,19 +95,17 @@ export function processPull(
       throw new RequestRefusedError(ResponseCode.SUBSCRIPTION_NOT_LATEST, `the consumer's subscription not latest: ${group} on ${topic}`);
     }
     expressionType = sub.expressionType;
-    filter = tagFilterOf(sub);
+    expression = sub.subString;
   }
-  if (expressionType !== 'TAG') {
-    throw new RequestRefusedError(ResponseCode.SYSTEM_ERROR,
-      `The broker does not support consumer to filter message by ${expressionType} (SQL92 filtering is not built yet)`);
-  }
+  const filter = subscriptionFilter(ctx, expressionType, expression);
 
-  const result = ctx.store.getMessage(topic, queueId, queueOffset, maxMsgNums, (tagsCode) => matchesTag(filter, tagsCode));
+  const result = ctx.store.getMessage(topic, queueId, queueOffset, maxMsgNums, (tagsCode) => filter.matchTagsCode(tagsCode),
+    filter.needsProperties ? (props) => filter.matchProperties(props) : undefined);
   const header = {
     nextBeginOffset: result.nextBeginOffset,
     minOffset: result.minOffset,
     maxOffset: result.maxOffset,
-    suggestWhichBrokerId: 0,
+    suggestWhichBrokerId: suggestBroker(ctx, result, groupConfig),
     topicSysFlag: topicConfig.topicSysFlag,
     groupSysFlag: 0,
   };
@@ -135,11 +123,23 @@ export function processPull(
     const holdMs = ctx.config.longPollingEnable ? suspendTimeoutMillis : ctx.config.shortPollingTimeMills;
     ctx.pullHold.hold({
       request: req, connection: conn, topic, queueId, pullFromOffset: queueOffset, deadline: Date.now() + holdMs,
-      matches: (tagsCode) => matchesTag(filter, tagsCode),
+      matches: (tagsCode, props) => filter.matchTagsCode(tagsCode) && (!filter.needsProperties || filter.matchProperties(props)),
     });
     return undefined;
   }
   return createResponse(req, code, result.status, header);
+}
+
+/**
+ * With slaveReadEnable, a master sends consumers whose backlog no longer fits in memory (more than
+ * accessMessageInMemoryMaxRatio % of RAM behind the log's end) to a slave, to spare its page cache.
+ */
+function suggestBroker(ctx: BrokerContext, result: GetMessageResult, group: SubscriptionGroupConfig): number {
+  if (!ctx.config.slaveReadEnable || ctx.config.brokerRole === 'SLAVE') return 0;
+  const last = result.messages.at(-1);
+  if (!last) return group.brokerId;
+  const behind = ctx.store.getCommitLogMaxOffset() - readInt64BE(last, 28);
+  return behind > (os.totalmem() * ctx.config.accessMessageInMemoryMaxRatio) / 100 ? group.whichBrokerWhenConsumeSlowly : group.brokerId;
 }
 
 /** GetMessageStatus -> pull response code, as RocketMQ maps them (§6.7). */

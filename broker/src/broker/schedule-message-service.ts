@@ -81,6 +81,12 @@ export class ScheduleMessageService {
     return Object.fromEntries([...this.offsets].map(([l, o]) => [String(l), o]));
   }
 
+  /** A slave keeps its master's delivery progress (and persists it) for when it takes over. */
+  setOffsets(table: Record<string, number>): void {
+    for (const [level, offset] of Object.entries(table)) this.offsets.set(Number(level), Number(offset));
+    this.persist();
+  }
+
   async tick(now = Date.now()): Promise<void> {
     if (!this.running || this.busy) return;
     this.busy = true;

@@ -130,7 +130,7 @@ async function processSend(ctx: BrokerContext, req: RemotingCommand, conn: Remot
   };
   if (prepared) ctx.transactions.prepare(msg, props);
   else applyDelayLevel(msg, props, ctx.schedule.maxLevel);
-  const result = await ctx.store.putMessage(msg);
+  const result = await replicated(ctx, await ctx.store.putMessage(msg));
   return sendResponse(req, ctx, result, h.queueId < 0 ? queueId : h.queueId, props.get(MessageConst.UNIQ_KEY));
 }
 
@@ -157,7 +157,7 @@ async function sendBatch(
       storeHost: ctx.storeHost, reconsumeTimes: 0, preparedTransactionOffset: 0, body: item.body, properties: encodeProperties(props),
     };
   });
-  const result = await ctx.store.putMessages(msgs);
+  const result = await replicated(ctx, await ctx.store.putMessages(msgs));
   return sendResponse(req, ctx, result, queueId, undefined);
 }
 
@@ -165,7 +165,9 @@ function sendResponse(
   req: RemotingCommand, ctx: BrokerContext, result: PutMessageResult | PutMessagesResult, queueId: number, uniqKey: string | undefined,
 ): RemotingCommand {
   const code = putStatusToResponseCode(result.status);
-  if (code !== ResponseCode.SUCCESS && code !== ResponseCode.FLUSH_DISK_TIMEOUT) {
+  // These four mean "stored": clients count them as sent.
+  if (code !== ResponseCode.SUCCESS && code !== ResponseCode.FLUSH_DISK_TIMEOUT && code !== ResponseCode.FLUSH_SLAVE_TIMEOUT
+    && code !== ResponseCode.SLAVE_NOT_AVAILABLE) {
     throw new RequestRefusedError(code, `put message failed: ${result.status}`);
   }
   // The Java client reads MSG_REGION and TRACE_ON from every send response's extFields; without them it fails.
@@ -179,10 +181,20 @@ function sendResponse(
   });
 }
 
+/** A SYNC_MASTER answers only once a slave holds the bytes (or says why not, in RocketMQ's "sent but not safe" codes). */
+async function replicated<R extends PutMessageResult | PutMessagesResult>(ctx: BrokerContext, result: R): Promise<R> {
+  if (ctx.config.brokerRole !== 'SYNC_MASTER' || !ctx.haMaster) return result;
+  if (result.status !== 'PUT_OK' && result.status !== 'FLUSH_DISK_TIMEOUT') return result;
+  const outcome = await ctx.haMaster.waitForReplica(result.wroteOffset + result.wroteBytes, ctx.config.syncFlushTimeout);
+  return outcome === 'OK' ? result : { ...result, status: outcome };
+}
+
 function putStatusToResponseCode(status: PutMessageResult['status']): number {
   switch (status) {
     case 'PUT_OK': return ResponseCode.SUCCESS;
     case 'FLUSH_DISK_TIMEOUT': return ResponseCode.FLUSH_DISK_TIMEOUT;
+    case 'FLUSH_SLAVE_TIMEOUT': return ResponseCode.FLUSH_SLAVE_TIMEOUT;
+    case 'SLAVE_NOT_AVAILABLE': return ResponseCode.SLAVE_NOT_AVAILABLE;
     case 'MESSAGE_ILLEGAL':
     case 'PROPERTIES_SIZE_EXCEEDED': return ResponseCode.MESSAGE_ILLEGAL;
     case 'SERVICE_NOT_AVAILABLE': return ResponseCode.SERVICE_NOT_AVAILABLE;

@@ -46,6 +46,13 @@ export class SubscriptionGroupManager {
     this.log.debug(`subscription group ${config.groupName} set`);
   }
 
+  /** A slave takes its master's groups as they are. */
+  replaceAll(configs: SubscriptionGroupConfig[]): void {
+    this.groups.clear();
+    for (const g of configs) this.groups.set(g.groupName, newSubscriptionGroupConfig(g.groupName, g));
+    this.changed();
+  }
+
   delete(group: string): boolean {
     if (!this.groups.delete(group)) return false;
     this.changed();

@@ -72,6 +72,16 @@ export class TopicConfigManager {
     return { topicConfigTable: Object.fromEntries(this.topics), dataVersion: { ...this.dataVersion } };
   }
 
+  /** A slave takes its master's topics as they are. */
+  replaceAll(wrapper: TopicConfigSerializeWrapper): void {
+    const incoming = Object.values(wrapper.topicConfigTable ?? {});
+    const same = incoming.length === this.topics.size && incoming.every((t) => JSON.stringify(this.topics.get(t.topicName)) === JSON.stringify(t));
+    if (same) return;
+    this.topics.clear();
+    for (const tc of incoming) this.topics.set(tc.topicName, tc);
+    this.changed(`${incoming.length} topics copied from the master`);
+  }
+
   createOrUpdate(tc: TopicConfig): void {
     this.topics.set(tc.topicName, tc);
     this.changed(`topic ${tc.topicName} set: ${tc.readQueueNums}r/${tc.writeQueueNums}w perm ${tc.perm}`);

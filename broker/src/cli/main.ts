@@ -17,6 +17,8 @@ Servers (run until SIGTERM / SIGINT):
 
 Tools:
   admin <command> ...                         topics and cluster status (tern admin help)
+  admin queryMsgById|queryMsgByKey|queryMsgByUniqueKey ...   find messages by id or key (tern help query)
+  store verify DIR                            check a store directory offline (tern help store)
   produce -n NAMESRV -t TOPIC [...]           send test messages and report rates (tern produce --help)
   consume -n NAMESRV -t TOPIC -g GROUP [...]  read messages and report rates (tern consume --help)
 `;
@@ -40,7 +42,10 @@ export async function main(argv: string[]): Promise<number> {
       return Number(process.exitCode ?? 0);
     }
     case 'admin':
+      if (['queryMsgById', 'queryMsgByKey', 'queryMsgByUniqueKey'].includes(rest[0] ?? '')) return (await import('./query-command.ts')).runQuery(rest);
       return (await import('./admin-command.ts')).runAdmin(rest);
+    case 'store':
+      return (await import('./store-verify-command.ts')).runStore(rest);
     case 'produce':
       if (wantsHelp(rest)) return help(produceUsage);
       return (await import('./produce-command.ts')).runProduce(rest);
@@ -54,6 +59,8 @@ export async function main(argv: string[]): Promise<number> {
     case '--help':
     case '-h': {
       const topic = rest[0];
+      if (topic === 'query') return help((await import('./query-command.ts')).queryUsage);
+      if (topic === 'store') return help((await import('./store-verify-command.ts')).storeUsage);
       return help(topic === 'admin' ? adminUsage : topic === 'produce' ? produceUsage : topic === 'consume' ? consumeUsage : usage);
     }
     default:

@@ -1,10 +1,7 @@
-import { javaStringHash } from '../message/java-string-hash.ts';
+import { parseTagExpression, SUBSCRIBE_ALL, type ExpressionType } from '../filter/index.ts';
 import type { SubscriptionData } from '../protocol/index.ts';
 
-/** How a subscription expression is read: tag list (`TagA || TagB`, `*`) or an SQL92 predicate. */
-export type ExpressionType = 'TAG' | 'SQL92';
-
-export const SUBSCRIBE_ALL = '*';
+export { SUBSCRIBE_ALL, type ExpressionType };
 
 /**
  * A subscription as heartbeats carry it. For TAG expressions `tagsSet` holds the tags and `codeSet`
@@ -19,16 +16,12 @@ export function buildSubscription(topic: string, expression: string | undefined,
   if (text === '' || text === SUBSCRIBE_ALL) {
     return { topic, subString: SUBSCRIBE_ALL, tagsSet: [], codeSet: [], subVersion: Date.now(), expressionType: 'TAG', classFilterMode: false };
   }
-  const tags: string[] = [];
-  for (const part of text.split('||')) {
-    const tag = part.trim();
-    if (tag !== '' && !tags.includes(tag)) tags.push(tag);
-  }
+  const { tagsSet, codeSet } = parseTagExpression(text);
   return {
     topic,
     subString: text,
-    tagsSet: tags,
-    codeSet: tags.map(javaStringHash),
+    tagsSet,
+    codeSet,
     subVersion: Date.now(),
     expressionType: 'TAG',
     classFilterMode: false,

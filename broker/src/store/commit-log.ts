@@ -12,6 +12,13 @@ export type CommitLogWriteListener = (buf: Buffer, start: number, end: number, p
 
 const MIN_WRITE_BUFFER = 8 * 1024 * 1024;
 
+/** How the next segment is made ready before a rollover needs it. */
+export interface SegmentAllocation {
+  /** Zero-fill the segment once so appends never allocate blocks. */
+  warm: boolean;
+  onError: (err: unknown) => void;
+}
+
 /**
  * The append-only log of all messages over fixed-size segment files.
  *
@@ -23,7 +30,6 @@ const MIN_WRITE_BUFFER = 8 * 1024 * 1024;
  */
 export class CommitLog {
   readonly segments: SegmentList;
-  private readonly writeBuf: Buffer;
   /** Physical offset of writeBuf[0]. */
   private bufStart = 0;
   private bufLen = 0;
@@ -40,10 +46,31 @@ export class CommitLog {
   /** Completed flushes, for stats (group commit batching shows here). */
   flushCount = 0;
 
-  constructor(dir: string, segmentSize: number, maxRecordSize: number, onWritten: CommitLogWriteListener) {
+  private readonly allocation: SegmentAllocation | undefined;
+  private writeBuf: Buffer;
+  private readonly maxRecordSize: number;
+
+  constructor(dir: string, segmentSize: number, maxRecordSize: number, onWritten: CommitLogWriteListener, allocation?: SegmentAllocation) {
     this.segments = new SegmentList(dir, segmentSize);
+    this.maxRecordSize = maxRecordSize;
     this.writeBuf = Buffer.allocUnsafe(Math.min(segmentSize, Math.max(MIN_WRITE_BUFFER, maxRecordSize)));
     this.onWritten = onWritten;
+    this.allocation = allocation;
+  }
+
+  /** Reads the segment files; returns notes about adjustments (segment size adopted, torn file grown). */
+  load(): string[] {
+    const notes = this.segments.load();
+    // The store's segment size may differ from the configured one: size the buffer for it.
+    const want = Math.min(this.segments.segmentSize, Math.max(MIN_WRITE_BUFFER, this.maxRecordSize));
+    if (want !== this.writeBuf.length) this.writeBuf = Buffer.allocUnsafe(want);
+    return notes;
+  }
+
+  /** Starts creating the segment after the current one, if it does not exist yet. */
+  private allocateAhead(): void {
+    if (this.allocation === undefined || this.current === undefined || this.segments.last() !== this.current) return;
+    this.segments.preallocateNext(this.allocation.warm, this.allocation.onError);
   }
 
   get segmentSize(): number {
@@ -60,6 +87,7 @@ export class CommitLog {
     this.lastAppendStoreTimestamp = lastStoreTimestamp;
     this.lastFlushedStoreTimestamp = lastStoreTimestamp;
     this.current = this.segments.find(end);
+    this.allocateAhead();
   }
 
   get appendOffset(): number {
@@ -102,6 +130,7 @@ export class CommitLog {
     if (seg === undefined || at >= seg.endOffset) {
       seg = this.segments.findOrCreate(at);
       this.current = seg;
+      this.allocateAhead();
     }
     const remaining = seg.endOffset - at;
     if (bytes + END_FILE_MIN_BLANK_LENGTH <= remaining) return;
@@ -113,6 +142,7 @@ export class CommitLog {
     this.bufStart = seg.endOffset;
     this.writtenOffset = seg.endOffset;
     this.current = this.segments.findOrCreate(this.bufStart);
+    this.allocateAhead();
   }
 
   /** Writes the buffer out first if `bytes` more would not fit in it. */
@@ -130,6 +160,35 @@ export class CommitLog {
     this.bufLen += encodeStoredMessageInto(this.writeBuf, this.bufLen, msg, m);
     this.lastAppendStoreTimestamp = msg.storeTimestamp;
     return physicalOffset;
+  }
+
+  /**
+   * Replication (slave): appends bytes copied verbatim from the master's log. They must continue the log
+   * exactly (or start an empty log at a segment boundary) and stay inside one segment.
+   */
+  appendRaw(offset: number, bytes: Buffer): void {
+    if (offset !== this.appendOffset) {
+      const empty = this.appendOffset === 0 && this.segments.first() === undefined;
+      if (!empty || offset % this.segmentSize !== 0) {
+        throw new Error(`replicated bytes at ${offset} do not continue the log at ${this.appendOffset}`);
+      }
+      this.bufStart = offset;
+      this.writtenOffset = offset;
+      this.flushedOffset = offset;
+      this.current = undefined;
+    }
+    let seg = this.current;
+    if (seg === undefined || offset >= seg.endOffset) {
+      seg = this.segments.findOrCreate(offset);
+      this.current = seg;
+    }
+    if (offset + bytes.length > seg.endOffset) {
+      throw new Error(`replicated bytes at ${offset} (+${bytes.length}) cross the segment end ${seg.endOffset}`);
+    }
+    this.ensureBufferRoom(bytes.length);
+    bytes.copy(this.writeBuf, this.bufLen);
+    this.bufLen += bytes.length;
+    this.writeBuffered();
   }
 
   /** One positional write of everything buffered, then the write listener (dispatch). */
@@ -197,11 +256,31 @@ export class CommitLog {
     this.lastFlushedStoreTimestamp = this.lastWrittenStoreTimestamp;
   }
 
-  /** Waits for flushes in flight (their fds must stay open). */
+  /** Waits for flushes and a pre-allocation in flight (their fds must stay open). */
   async settle(): Promise<void> {
     while (this.flushInFlight !== null || this.flushQueued !== null) {
       await (this.flushQueued ?? this.flushInFlight)?.catch(() => undefined);
     }
+    await this.segments.settle();
+  }
+
+  /**
+   * How many leading segments retention may delete now: only whole segments before the one
+   * being written, already flushed, with no fdatasync in flight that could still use their fd.
+   */
+  deletableHeadCount(): number {
+    if (this.flushInFlight !== null || this.flushQueued !== null) return 0;
+    let n = 0;
+    for (const seg of this.segments.segments) {
+      if (seg === this.current || seg.endOffset > this.flushedOffset || seg.endOffset > this.writtenOffset || this.dirty.has(seg)) break;
+      n++;
+    }
+    return n;
+  }
+
+  /** Retention: drops the first `count` segments; the log's min offset moves to the next one. */
+  deleteHeadSegments(count: number): void {
+    this.segments.deleteHead(Math.min(count, this.deletableHeadCount()));
   }
 
   /**

@@ -240,6 +240,78 @@ export class ConsumeQueue {
     }
   }
 
+  /**
+   * After a crash, units written after the last ConsumeQueue flush may be torn. Walks back from
+   * the end checking each unit against the CommitLog (`isValid`) until a valid unit whose message
+   * ends at or before `durableBefore` (flushed before the checkpoint was written), and cuts at the
+   * earliest invalid unit found. Returns the CommitLog offset from which this queue must be
+   * re-dispatched (the end of the last unit kept), or -1 when nothing was cut.
+   */
+  truncateInvalidTail(durableBefore: number, isValid: (unit: ConsumeQueueUnit, queueOffset: number) => boolean): number {
+    let cutAt = -1;
+    for (let index = this.maxOffset - 1; index >= this.minOffset; index--) {
+      const u = this.readUnit(index);
+      if (u === null) break;
+      if (u.size === BLANK_UNIT_SIZE) continue;
+      if (!isValid(u, index)) cutAt = index;
+      else if (u.commitLogOffset + u.size <= durableBefore) break;
+    }
+    if (cutAt < 0) return -1;
+    this.truncateTo(cutAt * CQ_STORE_UNIT_SIZE);
+    let redispatchFrom = 0;
+    for (let index = cutAt - 1; index >= this.minOffset; index--) {
+      const u = this.readUnit(index);
+      if (u === null) break;
+      if (u.size !== BLANK_UNIT_SIZE) {
+        redispatchFrom = u.commitLogOffset + u.size;
+        break;
+      }
+    }
+    this.maxPhysicOffset = redispatchFrom > 0 ? redispatchFrom : -1;
+    return redispatchFrom;
+  }
+
+  /**
+   * Retention moved the CommitLog's start to `minPhyOffset`: the queue now starts at its first
+   * unit pointing there or later (units are in CommitLog order, so a binary search finds it).
+   */
+  correctMinOffset(minPhyOffset: number): void {
+    let lo = this.minOffset;
+    let hi = this.maxOffset;
+    while (lo < hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      const u = this.readUnit(mid);
+      const behind = u === null || u.size === BLANK_UNIT_SIZE || u.commitLogOffset < minPhyOffset;
+      if (behind) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo > this.minOffset) this.minLogicOffset = lo * CQ_STORE_UNIT_SIZE;
+  }
+
+  /**
+   * Deletes leading files all of whose units point before `minPhyOffset` (never the last file,
+   * nor one with an fdatasync pending). Returns how many went.
+   */
+  deleteExpiredFiles(minPhyOffset: number): number {
+    let count = 0;
+    const files = this.segments.segments;
+    const unit = Buffer.allocUnsafe(CQ_STORE_UNIT_SIZE);
+    while (count < files.length - 1) {
+      const f = files[count]!;
+      if (this.dirty.has(f)) break;
+      // Read the file's last unit directly: the queue's min offset may already be past it.
+      if (f.read(unit, 0, CQ_STORE_UNIT_SIZE, f.size - CQ_STORE_UNIT_SIZE) !== CQ_STORE_UNIT_SIZE) break;
+      if (unitSize(unit, 0) === BLANK_UNIT_SIZE || unitOffset(unit, 0) >= minPhyOffset) break;
+      count++;
+    }
+    if (count > 0) {
+      const newStart = files[count]!.startOffset;
+      this.segments.deleteHead(count);
+      if (this.minLogicOffset < newStart) this.minLogicOffset = newStart;
+    }
+    return count;
+  }
+
   /** Zeroes the tail of the last file past the end of data (after a crash it may hold garbage). */
   clearTail(): void {
     const last = this.segments.last();

@@ -4,6 +4,7 @@ import { RecordStatus, newRecordSummary, readRecordSummary } from '../message/st
 import { MessageSysFlag, transactionType } from '../message/sys-flag.ts';
 import type { ConsumeQueue } from './consume-queue.ts';
 import type { ConsumeQueueTable } from './consume-queue-table.ts';
+import type { IndexService } from './index-service.ts';
 
 /**
  * Told when a message became pullable. `logicOffset` is the queue's new max offset (the
@@ -42,8 +43,13 @@ export class Dispatcher {
   dispatchedOffset = 0;
   lastDispatchedStoreTimestamp = 0;
 
-  constructor(queues: ConsumeQueueTable) {
+  private readonly onListenerError: (err: unknown) => void;
+  private readonly index: IndexService | null;
+
+  constructor(queues: ConsumeQueueTable, onListenerError: (err: unknown) => void, index: IndexService | null = null) {
     this.queues = queues;
+    this.onListenerError = onListenerError;
+    this.index = index;
   }
 
   addListener(listener: MessageArrivingListener): () => void {
@@ -73,8 +79,16 @@ export class Dispatcher {
       }
       if (s.status !== RecordStatus.MESSAGE) break;
       const tranType = transactionType(s.sysFlag);
+      const physicalOffset = physicalStart + (pos - start);
+      let propsText: string | undefined;
+      if (this.index !== null && tranType !== MessageSysFlag.TRANSACTION_ROLLBACK_TYPE) {
+        propsText = buf.toString('utf8', s.propertiesPosition, s.propertiesPosition + s.propertiesLength);
+        const uniqKey = findProperty(propsText, MessageConst.UNIQ_KEY);
+        const keys = findProperty(propsText, MessageConst.KEYS);
+        if (uniqKey !== undefined || keys !== undefined) this.index.add(s.topic, physicalOffset, s.storeTimestamp, s.sysFlag, uniqKey, keys);
+      }
       if (tranType !== MessageSysFlag.TRANSACTION_PREPARED_TYPE && tranType !== MessageSysFlag.TRANSACTION_ROLLBACK_TYPE) {
-        const propsText = buf.toString('utf8', s.propertiesPosition, s.propertiesPosition + s.propertiesLength);
+        propsText ??= buf.toString('utf8', s.propertiesPosition, s.propertiesPosition + s.propertiesLength);
         let properties: Map<string, string> | undefined;
         let tags: string | undefined;
         if (collect) {
@@ -85,7 +99,7 @@ export class Dispatcher {
         }
         const tagsCode = tags !== undefined && tags.length > 0 ? javaStringHash(tags) : 0;
         const cq = this.queues.findOrCreate(s.topic, s.queueId);
-        if (cq.append(physicalStart + (pos - start), s.totalSize, tagsCode, s.queueOffset)) {
+        if (cq.append(physicalOffset, s.totalSize, tagsCode, s.queueOffset)) {
           this.touched.add(cq);
           if (properties !== undefined) {
             this.arrivals.push({
@@ -104,6 +118,7 @@ export class Dispatcher {
     }
     for (const cq of this.touched) cq.writePending();
     this.touched.clear();
+    this.index?.writePending();
     const consumed = pos - start;
     this.dispatchedOffset = physicalStart + consumed;
     return consumed;
@@ -121,8 +136,9 @@ export class Dispatcher {
       for (const l of this.listeners) {
         try {
           l(a.topic, a.queueId, a.logicOffset, a.tagsCode, a.storeTimestamp, a.properties);
-        } catch {
+        } catch (err) {
           // A listener's failure must not stop dispatch or other listeners.
+          this.onListenerError(err);
         }
       }
     }

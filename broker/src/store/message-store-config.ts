@@ -27,6 +27,37 @@ export interface MessageStoreConfig {
   /** Bytes of ConsumeQueue one pull may scan past filtered-out units (at least maxMsgNums units). */
   maxFilterMessageSize: number;
   checkCRCOnRecover: boolean;
+
+  /** IndexFile: hash slots and entries per file (file = 40 + slots*4 + entries*20 bytes). */
+  maxHashSlotNum: number;
+  maxIndexNum: number;
+  /** Index KEYS and UNIQ_KEY of every message (QUERY_MESSAGE needs it). */
+  messageIndexEnable: boolean;
+  /** Most offsets one key query collects. */
+  maxMsgsNumBatch: number;
+  /** The cap a unique-key query gets (QUERY_MESSAGE with _UNIQUE_KEY_QUERY=true). */
+  defaultQueryMaxNum: number;
+
+  /** Hours a CommitLog segment is kept after its last write. */
+  fileReservedTime: number;
+  /** Hours of the day (local time, "04" or "03;04") when expired segments are deleted. */
+  deleteWhen: string;
+  /** Disk use (percent) above which expired segments are deleted at any hour. */
+  diskMaxUsedSpaceRatio: number;
+  /** Disk use (percent, capped at 85) above which the oldest segments go even if not expired. */
+  diskSpaceCleanForciblyRatio: number;
+  /** Disk use (percent, capped at 90) above which puts are refused until use falls to the forcible ratio. */
+  diskSpaceWarningLevelRatio: number;
+  cleanFileForciblyEnable: boolean;
+  /** Ms between retention runs (disk check and deletion). */
+  cleanResourceInterval: number;
+  /** Most CommitLog segments deleted per retention run. */
+  deleteFileBatchMax: number;
+  /**
+   * Zero-fill each pre-allocated CommitLog segment so its blocks exist before the first append
+   * (a write then never allocates; costs one extra write of every segment).
+   */
+  warmMapedFileEnable: boolean;
 }
 
 export const DEFAULT_MESSAGE_STORE_CONFIG: Omit<MessageStoreConfig, 'storePathRootDir' | 'storePathCommitLog'> = {
@@ -41,6 +72,20 @@ export const DEFAULT_MESSAGE_STORE_CONFIG: Omit<MessageStoreConfig, 'storePathRo
   maxTransferCountOnMessageInMemory: 32,
   maxFilterMessageSize: 16000,
   checkCRCOnRecover: true,
+  maxHashSlotNum: 5_000_000,
+  maxIndexNum: 5_000_000 * 4,
+  messageIndexEnable: true,
+  maxMsgsNumBatch: 64,
+  defaultQueryMaxNum: 32,
+  fileReservedTime: 72,
+  deleteWhen: '04',
+  diskMaxUsedSpaceRatio: 75,
+  diskSpaceCleanForciblyRatio: 85,
+  diskSpaceWarningLevelRatio: 90,
+  cleanFileForciblyEnable: true,
+  cleanResourceInterval: 10_000,
+  deleteFileBatchMax: 10,
+  warmMapedFileEnable: false,
 };
 
 /** Fills defaults; the ConsumeQueue file size is rounded down to whole units, as RocketMQ does. */
@@ -55,6 +100,7 @@ export function resolveMessageStoreConfig(partial: Partial<MessageStoreConfig> =
   cfg.mappedFileSizeConsumeQueue = Math.floor(cfg.mappedFileSizeConsumeQueue / 20) * 20;
   if (cfg.mappedFileSizeConsumeQueue < 20) throw new Error('mappedFileSizeConsumeQueue must hold at least one unit');
   if (cfg.mappedFileSizeCommitLog < 4096) throw new Error('mappedFileSizeCommitLog must be at least 4096');
+  if (cfg.maxHashSlotNum < 1 || cfg.maxIndexNum < 2) throw new Error('maxHashSlotNum must be >= 1 and maxIndexNum >= 2');
   return cfg;
 }
 
@@ -67,6 +113,7 @@ export function storePaths(cfg: MessageStoreConfig) {
     index: join(root, 'index'),
     checkpoint: join(root, 'checkpoint'),
     abort: join(root, 'abort'),
+    lock: join(root, 'lock'),
     config: join(root, 'config'),
   };
 }

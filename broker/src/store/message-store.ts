@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import type { HostAddress } from '../message/host-address.ts';
 import { createOffsetMsgId } from '../message/message-id.ts';
-import { MAX_PROPERTIES_BYTES, MessageConst, findProperty } from '../message/properties.ts';
+import { KEY_SEPARATOR, MAX_PROPERTIES_BYTES, MessageConst, findProperty } from '../message/properties.ts';
 import {
   RecordStatus,
   decodeStoredMessage,
@@ -15,6 +15,7 @@ import {
 import type { MessageExt, StoredMessageFields, StoredMessageMeasure } from '../message/stored-message.ts';
 import { MessageSysFlag, transactionType } from '../message/sys-flag.ts';
 import { CommitLog } from './commit-log.ts';
+import type { ConsumeQueue } from './consume-queue.ts';
 import { BLANK_UNIT_SIZE, CQ_STORE_UNIT_SIZE, unitOffset, unitSize, unitTagsCode } from './consume-queue.ts';
 import { ConsumeQueueTable } from './consume-queue-table.ts';
 import { Dispatcher } from './dispatcher.ts';
@@ -27,9 +28,13 @@ import { FlushDiskType, resolveMessageStoreConfig, storePaths } from './message-
 import type { MessageStoreConfig } from './message-store-config.ts';
 import { PutMessageStatus } from './put-message-result.ts';
 import type { PutMessageResult, PutMessagesResult } from './put-message-result.ts';
+import { IndexService } from './index-service.ts';
 import { createAbortFile, lastShutdownWasClean, recoverStore, removeAbortFile } from './recovery.ts';
 import type { RecoveryReport } from './recovery.ts';
+import { RetentionService } from './retention.ts';
+import type { RetentionRun } from './retention.ts';
 import { StoreCheckpoint } from './store-checkpoint.ts';
+import { StoreLock } from './store-lock.ts';
 
 /** What the send processor hands the store. */
 export interface MessageToStore {
@@ -53,6 +58,17 @@ export { PutMessageStatus, isStored } from './put-message-result.ts';
 export type { PutMessageResult, PutMessagesResult } from './put-message-result.ts';
 export type { MessageArrivingListener } from './dispatcher.ts';
 export type { MessageStoreConfig } from './message-store-config.ts';
+export type { RetentionRun } from './retention.ts';
+export { StoreLockedError } from './store-lock.ts';
+
+/** What QUERY_MESSAGE returns: the matching records and where the index stood. */
+export interface QueryMessageResult {
+  /** The records, byte for byte as stored, oldest first: the response body. */
+  body: Buffer;
+  messages: Buffer[];
+  indexLastUpdateTimestamp: number;
+  indexLastUpdatePhyoffset: number;
+}
 
 export interface StoreLogger {
   warn(message: string): void;
@@ -79,12 +95,20 @@ export interface StoreRuntimeStats {
   dispatchBehindBytes: number;
   syncFlushWaiters: number;
   lastShutdownClean: boolean;
+  indexFileCount: number;
+  /** Puts are refused while the disk is above diskSpaceWarningLevelRatio. */
+  diskFull: boolean;
+  /** Last measured used share of the store's disk (0..1; -1 unknown). */
+  diskUsedRatio: number;
 }
 
 const defaultLogger: StoreLogger = {
   warn: () => {},
   error: (message, err) => console.error(`[store] ${message}`, err ?? ''),
 };
+
+const EMPTY = Buffer.alloc(0);
+const WRITE_FAILED_REMARK = 'service not available now: a CommitLog write failed and the store is read-only until restarted';
 
 type AnyPutResult = PutMessageResult | PutMessagesResult;
 
@@ -121,12 +145,37 @@ const State = {
 } as const;
 type State = (typeof State)[keyof typeof State];
 
-function putFailure(status: PutMessageStatus): PutMessageResult {
-  return { status, wroteOffset: -1, wroteBytes: 0, msgId: '', queueOffset: -1, storeTimestamp: 0 };
+function putFailure(refusal: PutRefusal): PutMessageResult {
+  return { status: refusal.status, remark: refusal.remark, wroteOffset: -1, wroteBytes: 0, msgId: '', queueOffset: -1, storeTimestamp: 0 };
 }
 
-function putsFailure(status: PutMessageStatus): PutMessagesResult {
-  return { status, wroteOffset: -1, wroteBytes: 0, msgIds: [], queueOffset: -1, storeTimestamp: 0, messageCount: 0 };
+function putsFailure(refusal: PutRefusal): PutMessagesResult {
+  return { status: refusal.status, remark: refusal.remark, wroteOffset: -1, wroteBytes: 0, msgIds: [], queueOffset: -1, storeTimestamp: 0, messageCount: 0 };
+}
+
+/** Why a put was not stored: the status the broker maps to a response code, and a remark for people. */
+interface PutRefusal {
+  status: PutMessageStatus;
+  remark: string;
+}
+
+function refusal(status: PutMessageStatus, remark: string): PutRefusal {
+  return { status, remark };
+}
+
+/** Upper bound of one record: the largest body plus int16-limited topic and properties. */
+function maxRecordSize(config: MessageStoreConfig): number {
+  return config.maxMessageSize + 2 * MAX_PROPERTIES_BYTES + 1024;
+}
+
+/** Whether a record belongs to `topic` and carries `key` as its UNIQ_KEY or one of its KEYS. */
+function recordHasKey(rec: Buffer, topic: string, key: string): boolean {
+  const s = readRecordSummary(rec, 0, newRecordSummary(), rec.length);
+  if (s.status !== RecordStatus.MESSAGE || s.topic !== topic) return false;
+  const props = rec.toString('utf8', s.propertiesPosition, s.propertiesPosition + s.propertiesLength);
+  if (findProperty(props, MessageConst.UNIQ_KEY) === key) return true;
+  const keys = findProperty(props, MessageConst.KEYS);
+  return keys !== undefined && keys.split(KEY_SEPARATOR).includes(key);
 }
 
 function isBadTopicName(topic: string): boolean {
@@ -145,12 +194,15 @@ function isBadTopicName(topic: string): boolean {
  */
 export class MessageStore {
   readonly config: MessageStoreConfig;
-  readonly recovery: RecoveryReport;
+  private recoveryReport: RecoveryReport | undefined;
   private readonly paths: ReturnType<typeof storePaths>;
   private readonly log: StoreLogger;
   private readonly commitLog: CommitLog;
   private readonly queues: ConsumeQueueTable;
   private readonly dispatcher: Dispatcher;
+  private readonly index: IndexService | null;
+  private readonly retention: RetentionService;
+  private readonly lock: StoreLock;
   private readonly checkpoint: StoreCheckpoint;
   private readonly groupCommit: GroupCommitService;
   private readonly syncFlush: boolean;
@@ -178,22 +230,65 @@ export class MessageStore {
     getMessageTransferedMsgCount: 0,
   };
 
-  /** Opens (creating if needed) and recovers the store under config.storePathRootDir. */
+  /**
+   * Opens (creating if needed) and recovers the store under config.storePathRootDir. Throws
+   * StoreLockedError when another live process has it open.
+   */
   static async open(config: Partial<MessageStoreConfig>, options: MessageStoreOptions = {}): Promise<MessageStore> {
-    return new MessageStore(resolveMessageStoreConfig(config), options);
+    const resolved = resolveMessageStoreConfig(config);
+    const log = options.logger ?? defaultLogger;
+    fs.mkdirSync(resolved.storePathRootDir, { recursive: true });
+    const lock = StoreLock.acquire(storePaths(resolved).lock, (why) => log.warn(why));
+    let store: MessageStore | undefined;
+    try {
+      store = new MessageStore(resolved, options, lock);
+      store.recoverAndStart();
+      return store;
+    } catch (err) {
+      store?.closeAfterFailedStart();
+      lock.release();
+      throw err;
+    }
   }
 
-  private constructor(config: MessageStoreConfig, options: MessageStoreOptions) {
+  private closeAfterFailedStart(): void {
+    for (const t of this.timers) clearInterval(t);
+    this.state = State.SHUT_DOWN;
+    this.commitLog.closeFiles();
+    this.queues.closeAll();
+    this.index?.closeAll();
+  }
+
+  /** What startup recovery found. */
+  get recovery(): RecoveryReport {
+    if (this.recoveryReport === undefined) throw new Error('store not started');
+    return this.recoveryReport;
+  }
+
+  private constructor(config: MessageStoreConfig, options: MessageStoreOptions, lock: StoreLock) {
     this.config = config;
+    this.lock = lock;
     this.log = options.logger ?? defaultLogger;
     this.paths = storePaths(config);
     this.syncFlush = config.flushDiskType === FlushDiskType.SYNC_FLUSH;
     fs.mkdirSync(config.storePathRootDir, { recursive: true });
     fs.mkdirSync(this.paths.config, { recursive: true });
-    const maxRecordSize = config.maxMessageSize + 2 * MAX_PROPERTIES_BYTES + 1024;
     this.queues = new ConsumeQueueTable(this.paths.consumeQueue, config.mappedFileSizeConsumeQueue);
-    this.dispatcher = new Dispatcher(this.queues);
-    this.commitLog = new CommitLog(this.paths.commitLog, config.mappedFileSizeCommitLog, maxRecordSize, this.onWritten);
+    this.index = config.messageIndexEnable
+      ? new IndexService({
+          dir: this.paths.index,
+          hashSlotNum: config.maxHashSlotNum,
+          indexNum: config.maxIndexNum,
+          maxMsgsNumBatch: config.maxMsgsNumBatch,
+          warn: (m) => this.log.warn(m),
+        })
+      : null;
+    this.dispatcher = new Dispatcher(this.queues, (err) => this.log.error('message arrival listener failed', err), this.index);
+    this.commitLog = new CommitLog(this.paths.commitLog, config.mappedFileSizeCommitLog, maxRecordSize(config), this.onWritten, {
+      warm: config.warmMapedFileEnable,
+      onError: (err) => this.log.error('pre-allocating the next CommitLog segment failed (the rollover will create it)', err),
+    });
+    this.retention = new RetentionService(config, this.commitLog, this.queues, this.index, this.paths, this.log);
     this.checkpoint = new StoreCheckpoint(this.paths.checkpoint);
     this.groupCommit = new GroupCommitService(
       () => this.commitLog.flush(),
@@ -217,26 +312,36 @@ export class MessageStore {
       body: Buffer.alloc(0),
       properties: '',
     };
+  }
 
+  private recoverAndStart(): void {
+    const config = this.config;
     const cleanShutdown = lastShutdownWasClean(this.paths.abort);
     this.checkpoint.load();
-    this.commitLog.segments.load();
+    const notes = this.commitLog.load();
     this.queues.load();
-    this.recovery = recoverStore({
+    this.index?.load();
+    const report = recoverStore({
       commitLog: this.commitLog,
       queues: this.queues,
+      index: this.index,
+      notes,
       dispatcher: this.dispatcher,
       checkpoint: this.checkpoint,
       checkCrc: config.checkCRCOnRecover,
       cleanShutdown,
-      chunkSize: Math.min(config.mappedFileSizeCommitLog, Math.max(4 * 1024 * 1024, maxRecordSize)),
+      chunkSize: Math.min(config.mappedFileSizeCommitLog, Math.max(4 * 1024 * 1024, maxRecordSize(config))),
     });
-    if (!cleanShutdown || this.recovery.cutTail) {
+    this.recoveryReport = report;
+    if (!cleanShutdown || report.cutTail || report.repairedQueues.length > 0) {
       this.log.warn(
         `recovered after ${cleanShutdown ? 'a clean' : 'an abnormal'} shutdown: commit log ends at ` +
-          `${this.recovery.commitLogEnd}${this.recovery.cutTail ? ', a torn tail was cut' : ''}`,
+          `${report.commitLogEnd}${report.cutTail ? ', a torn tail was cut' : ''}` +
+          (report.repairedQueues.length > 0 ? `, torn ConsumeQueue tails rebuilt (${report.repairedQueues.join(', ')})` : '') +
+          `, re-dispatched from ${report.redispatchedFrom}`,
       );
     }
+    for (const note of report.notes) this.log.warn(note);
     for (const cq of this.queues.all()) this.queueOffsetsOf(cq.topic).set(cq.queueId, cq.nextOffset);
     this.saveCheckpointNow();
     createAbortFile(this.paths.abort);
@@ -247,9 +352,13 @@ export class MessageStore {
       }
     }, config.flushIntervalCommitLog);
     const cqTimer = setInterval(() => void this.flushConsumeQueues(), config.flushIntervalConsumeQueue);
+    const cleanTimer = setInterval(() => void this.cleanFiles(), config.cleanResourceInterval);
     flushTimer.unref();
     cqTimer.unref();
-    this.timers.push(flushTimer, cqTimer);
+    cleanTimer.unref();
+    this.timers.push(flushTimer, cqTimer, cleanTimer);
+    // Know the disk's state before the first put, not one interval later.
+    this.retention.run();
   }
 
   // ---------------------------------------------------------------- put
@@ -266,7 +375,7 @@ export class MessageStore {
       this.commitLog.ensureSegmentRoom(size);
       this.commitLog.ensureBufferRoom(size);
     } catch (err) {
-      return Promise.resolve(putFailure(this.failWrites(err)));
+      return Promise.resolve(putFailure(refusal(this.failWrites(err), WRITE_FAILED_REMARK)));
     }
     const now = Date.now();
     const queueOffset = this.appendOne(msg, m, now);
@@ -287,7 +396,7 @@ export class MessageStore {
 
   /** One batch: records appended back to back in one segment, consecutive queue offsets. */
   putMessages(msgs: readonly MessageToStore[]): Promise<PutMessagesResult> {
-    if (msgs.length === 0) return Promise.resolve(putsFailure(PutMessageStatus.MESSAGE_ILLEGAL));
+    if (msgs.length === 0) return Promise.resolve(putsFailure(refusal(PutMessageStatus.MESSAGE_ILLEGAL, 'the batch holds no message')));
     const measures: StoredMessageMeasure[] = [];
     let total = 0;
     let bodies = 0;
@@ -304,12 +413,17 @@ export class MessageStore {
     }
     if (total > this.commitLog.maxAppendSize || bodies > this.config.maxMessageSize) {
       this.stats.putMessageFailedTimes++;
-      return Promise.resolve(putsFailure(PutMessageStatus.MESSAGE_ILLEGAL));
+      return Promise.resolve(
+        putsFailure(refusal(PutMessageStatus.MESSAGE_ILLEGAL,
+          bodies > this.config.maxMessageSize
+            ? `the batch's bodies add up to ${bodies} bytes, over maxMessageSize (${this.config.maxMessageSize} bytes); send smaller batches`
+            : `the batch is ${total} bytes stored, more than one CommitLog segment holds (${this.commitLog.maxAppendSize} bytes)`)),
+      );
     }
     try {
       this.commitLog.ensureSegmentRoom(total);
     } catch (err) {
-      return Promise.resolve(putsFailure(this.failWrites(err)));
+      return Promise.resolve(putsFailure(refusal(this.failWrites(err), WRITE_FAILED_REMARK)));
     }
     const now = Date.now();
     const msgIds: string[] = [];
@@ -330,7 +444,7 @@ export class MessageStore {
         if (this.syncFlush && findProperty(msg.properties, MessageConst.WAIT) !== 'false') waitForFlush = true;
       }
     } catch (err) {
-      return Promise.resolve(putsFailure(this.failWrites(err)));
+      return Promise.resolve(putsFailure(refusal(this.failWrites(err), WRITE_FAILED_REMARK)));
     }
     const result: PutMessagesResult = {
       status: PutMessageStatus.PUT_OK,
@@ -347,20 +461,31 @@ export class MessageStore {
   }
 
   /** Null when the message can be stored, else the refusal. Fills `m`. */
-  private validate(msg: MessageToStore, m: StoredMessageMeasure): PutMessageStatus | null {
-    if (this.state !== State.RUNNING || !this.writable) return PutMessageStatus.SERVICE_NOT_AVAILABLE;
-    if (msg.body.length > this.config.maxMessageSize) return PutMessageStatus.MESSAGE_ILLEGAL;
+  private validate(msg: MessageToStore, m: StoredMessageMeasure): PutRefusal | null {
+    if (this.state !== State.RUNNING) return refusal(PutMessageStatus.SERVICE_NOT_AVAILABLE, 'service not available now: the message store is shutting down');
+    if (!this.writable) return refusal(PutMessageStatus.SERVICE_NOT_AVAILABLE, WRITE_FAILED_REMARK);
+    if (this.retention.diskFull) return refusal(PutMessageStatus.SERVICE_NOT_AVAILABLE, this.retention.diskFullRemark);
+    if (msg.body.length > this.config.maxMessageSize) {
+      return refusal(PutMessageStatus.MESSAGE_ILLEGAL,
+        `the message body is ${msg.body.length} bytes, over maxMessageSize (${this.config.maxMessageSize} bytes); send a smaller body`);
+    }
     if (isBadTopicName(msg.topic) || !Number.isInteger(msg.queueId) || msg.queueId < 0) {
-      return PutMessageStatus.MESSAGE_ILLEGAL;
+      return refusal(PutMessageStatus.MESSAGE_ILLEGAL, `illegal topic "${msg.topic}" or queue id ${msg.queueId}`);
     }
     try {
       measureStoredMessage(msg, m);
     } catch {
-      return PutMessageStatus.MESSAGE_ILLEGAL; // unparsable host address
+      return refusal(PutMessageStatus.MESSAGE_ILLEGAL, 'unparsable born or store host address');
     }
-    if (m.propertiesBytes > MAX_PROPERTIES_BYTES) return PutMessageStatus.PROPERTIES_SIZE_EXCEEDED;
-    if (m.topicBytes > 32767) return PutMessageStatus.MESSAGE_ILLEGAL;
-    if (m.totalSize > this.commitLog.maxAppendSize) return PutMessageStatus.MESSAGE_ILLEGAL;
+    if (m.propertiesBytes > MAX_PROPERTIES_BYTES) {
+      return refusal(PutMessageStatus.PROPERTIES_SIZE_EXCEEDED,
+        `the message properties are ${m.propertiesBytes} bytes, over the ${MAX_PROPERTIES_BYTES}-byte limit`);
+    }
+    if (m.topicBytes > 32767) return refusal(PutMessageStatus.MESSAGE_ILLEGAL, `the topic name is ${m.topicBytes} bytes, over 32767`);
+    if (m.totalSize > this.commitLog.maxAppendSize) {
+      return refusal(PutMessageStatus.MESSAGE_ILLEGAL,
+        `the message is ${m.totalSize} bytes stored, more than one CommitLog segment holds (${this.commitLog.maxAppendSize} bytes)`);
+    }
     return null;
   }
 
@@ -428,7 +553,10 @@ export class MessageStore {
   /** Runs right after each CommitLog write, while the bytes are still in the write buffer. */
   private readonly onWritten = (buf: Buffer, start: number, end: number, physicalStart: number): void => {
     try {
-      this.dispatcher.dispatch(buf, start, end, physicalStart);
+      // Bytes a blank record already accounted for (the zero tail of a segment, as a slave receives it) hold no records.
+      const covered = Math.min(end - start, Math.max(0, this.dispatcher.dispatchedOffset - physicalStart));
+      const consumed = covered + this.dispatcher.dispatch(buf, start + covered, end, physicalStart + covered);
+      if (consumed < end - start) throw new Error(`unparsable record at commit log offset ${physicalStart + consumed}`);
     } catch (err) {
       // The records are safe in the CommitLog and a restart re-dispatches them; stop taking puts.
       this.writable = false;
@@ -475,7 +603,10 @@ export class MessageStore {
     return PutMessageStatus.UNKNOWN_ERROR;
   }
 
-  /** Called by a held-pull service: told of each message that became pullable. Returns an unsubscribe. */
+  /**
+   * Registers a listener told of each message that became pullable (for waking held pulls),
+   * in the same event-loop turn as its write. Returns an unsubscribe function.
+   */
   onMessageArrived(listener: MessageArrivingListener): () => void {
     return this.dispatcher.addListener(listener);
   }
@@ -505,7 +636,7 @@ export class MessageStore {
       nextBeginOffset: offset,
       minOffset,
       maxOffset,
-      body: Buffer.alloc(0),
+      body: EMPTY,
       messages: [],
       messageQueueOffsets: [],
       messageCount: 0,
@@ -537,7 +668,7 @@ export class MessageStore {
   }
 
   private readMessages(
-    cq: NonNullable<ReturnType<ConsumeQueueTable['find']>>,
+    cq: ConsumeQueue,
     offset: number,
     maxMsgNums: number,
     byTags: TagsCodeFilter | undefined,
@@ -657,6 +788,7 @@ export class MessageStore {
 
   /** CommitLog offset of the message at a queue offset; -1 if there is none. */
   getCommitLogOffsetInQueue(topic: string, queueId: number, consumeQueueOffset: number): number {
+    if (this.state === State.SHUT_DOWN) return -1;
     const u = this.queues.find(topic, queueId)?.readUnit(consumeQueueOffset);
     return u === null || u === undefined || u.size === BLANK_UNIT_SIZE ? -1 : u.commitLogOffset;
   }
@@ -679,7 +811,8 @@ export class MessageStore {
   }
 
   /** Store time of the message at a queue offset; -1 if unreadable. */
-  private storeTimeAt(cq: NonNullable<ReturnType<ConsumeQueueTable['find']>>, queueOffset: number): number {
+  private storeTimeAt(cq: ConsumeQueue, queueOffset: number): number {
+    if (this.state === State.SHUT_DOWN) return -1;
     const u = cq.readUnit(queueOffset);
     if (u === null || u.size === BLANK_UNIT_SIZE) return -1;
     return this.readStoreTime(u.commitLogOffset);
@@ -707,6 +840,7 @@ export class MessageStore {
 
   /** Store time of the oldest message in the CommitLog; -1 if there is none. */
   getEarliestMessageTimeOfStore(): number {
+    if (this.state === State.SHUT_DOWN) return -1;
     const first = this.commitLog.segments.first();
     if (first === undefined || this.commitLog.maxOffset <= first.startOffset) return -1;
     return this.readStoreTime(first.startOffset);
@@ -720,8 +854,29 @@ export class MessageStore {
     return this.commitLog.minOffset;
   }
 
+  /**
+   * Replication (master): up to maxBytes of the log from `offset`, within one segment, exactly as stored;
+   * null when there is nothing there yet.
+   */
+  readCommitLog(offset: number, maxBytes: number): Buffer | null {
+    const end = this.commitLog.maxOffset;
+    if (offset >= end) return null;
+    const segmentEnd = (Math.floor(offset / this.commitLog.segmentSize) + 1) * this.commitLog.segmentSize;
+    const length = Math.min(maxBytes, end - offset, segmentEnd - offset);
+    const out = Buffer.allocUnsafe(length);
+    return this.commitLog.read(offset, length, out, 0) ? out : null;
+  }
+
+  /** Replication (slave): appends bytes from the master at `offset`; they are dispatched as if put here. */
+  appendReplicated(offset: number, bytes: Buffer): void {
+    if (this.state === State.SHUT_DOWN) throw new Error('message store is shut down');
+    // A slave never puts, so its next-queue-offset table is left to recovery (which rebuilds it from the queues).
+    this.commitLog.appendRaw(offset, bytes);
+  }
+
   /** The raw record at a CommitLog offset (what VIEW_MESSAGE_BY_ID returns), or null. */
   selectOneMessageByOffset(commitLogOffset: number): Buffer | null {
+    if (this.state === State.SHUT_DOWN) return null;
     const rec = this.commitLog.readRecord(commitLogOffset);
     if (rec === null) return null;
     const s = readRecordSummary(rec, 0, newRecordSummary(), rec.length);
@@ -732,6 +887,38 @@ export class MessageStore {
   lookMessageByOffset(commitLogOffset: number): MessageExt | null {
     const rec = this.selectOneMessageByOffset(commitLogOffset);
     return rec === null ? null : decodeStoredMessage(rec, 0);
+  }
+
+  // ---------------------------------------------------------------- index queries
+
+  /**
+   * QUERY_MESSAGE: messages of `topic` indexed under `key` (a KEYS token or the UNIQ_KEY) whose
+   * store time is within [begin, end], at most min(maxNum, maxMsgsNumBatch), oldest first. Each
+   * candidate is read and checked, so hash collisions and records cut by recovery or retention
+   * never come back.
+   */
+  queryMessage(topic: string, key: string, maxNum: number, begin: number, end: number): QueryMessageResult {
+    const result: QueryMessageResult = { body: EMPTY, messages: [], indexLastUpdateTimestamp: 0, indexLastUpdatePhyoffset: 0 };
+    if (this.state === State.SHUT_DOWN || this.index === null) return result;
+    const records = new Map<number, Buffer>();
+    const q = this.index.queryOffsets(topic, key, maxNum, begin, end, (phyOffset) => {
+      const rec = this.selectOneMessageByOffset(phyOffset);
+      if (rec === null || !recordHasKey(rec, topic, key)) return false;
+      records.set(phyOffset, rec);
+      return true;
+    });
+    result.indexLastUpdateTimestamp = q.indexLastUpdateTimestamp;
+    result.indexLastUpdatePhyoffset = q.indexLastUpdatePhyoffset;
+    const offsets = [...q.phyOffsets].sort((a, b) => a - b);
+    result.messages = offsets.map((o) => records.get(o)!);
+    result.body = result.messages.length === 1 ? result.messages[0]! : Buffer.concat(result.messages);
+    return result;
+  }
+
+  /** The messages of `topic` whose UNIQ_KEY (client message id) is `uniqKey`, decoded. */
+  queryMessageByUniqueKey(topic: string, uniqKey: string): MessageExt[] {
+    const r = this.queryMessage(topic, uniqKey, this.config.defaultQueryMaxNum, 0, Number.MAX_SAFE_INTEGER);
+    return r.messages.map((rec) => decodeStoredMessage(rec, 0)).filter((m) => m.properties.get(MessageConst.UNIQ_KEY) === uniqKey);
   }
 
   /** Topics that have ConsumeQueues. */
@@ -763,7 +950,33 @@ export class MessageStore {
       dispatchBehindBytes: this.commitLog.maxOffset - this.dispatcher.dispatchedOffset,
       syncFlushWaiters: this.groupCommit.waiting,
       lastShutdownClean: this.recovery.cleanShutdown,
+      indexFileCount: this.index?.fileCount ?? 0,
+      diskFull: this.retention.diskFull,
+      diskUsedRatio: this.retention.lastDiskRatio,
     };
+  }
+
+  // ---------------------------------------------------------------- retention
+
+  /**
+   * One retention run now (the timer runs one every cleanResourceInterval): disk check, expired
+   * or forced CommitLog deletion, then ConsumeQueue and index cleanup and min offset correction.
+   */
+  async cleanFiles(): Promise<RetentionRun | undefined> {
+    // Files are deleted only between flushes: an fdatasync in flight still holds their fd.
+    await this.cqFlushInFlight;
+    if (this.state !== State.RUNNING) return undefined;
+    try {
+      return this.retention.run();
+    } catch (err) {
+      this.log.error('retention run failed', err);
+      return undefined;
+    }
+  }
+
+  /** TRIGGER_DELETE_FILES: expired segments go on the next runs whatever the hour. */
+  executeDeleteFilesManually(): void {
+    this.retention.executeDeleteFilesManually();
   }
 
   // ---------------------------------------------------------------- flush and shutdown
@@ -778,8 +991,12 @@ export class MessageStore {
       const physicTimestamp = this.commitLog.flushedStoreTimestamp;
       const cp = this.checkpoint;
       if (dispatched === cp.dispatchedOffset && flushed === cp.commitLogFlushedOffset) return;
-      await this.queues.flush();
+      // Every entry of a message dispatched so far is already put (dispatch is synchronous).
+      const indexTimestamp = this.index?.lastTimestamp ?? 0;
+      await Promise.all([this.queues.flush(), this.index?.flush()]);
       cp.dispatchedOffset = dispatched;
+      cp.indexedOffset = dispatched;
+      cp.indexMsgTimestamp = indexTimestamp;
       cp.logicsMsgTimestamp = logicsTimestamp;
       cp.commitLogFlushedOffset = flushed;
       cp.physicMsgTimestamp = physicTimestamp;
@@ -798,6 +1015,9 @@ export class MessageStore {
     cp.commitLogFlushedOffset = this.commitLog.flushed;
     cp.physicMsgTimestamp = this.commitLog.flushedStoreTimestamp;
     cp.dispatchedOffset = this.dispatcher.dispatchedOffset;
+    // Callers flushed the index first (recovery, shutdown).
+    cp.indexedOffset = this.dispatcher.dispatchedOffset;
+    cp.indexMsgTimestamp = this.index?.lastTimestamp ?? 0;
     cp.logicsMsgTimestamp = this.dispatcher.lastDispatchedStoreTimestamp || cp.physicMsgTimestamp;
     cp.persistNow();
   }
@@ -820,14 +1040,19 @@ export class MessageStore {
     if (this.dispatcher.hasArrivals) this.dispatcher.deliverArrivals();
     await this.commitLog.settle();
     await this.cqFlushInFlight;
+    await this.index?.settle();
     await this.checkpoint.settle();
     this.commitLog.flushNow();
     this.queues.flushNow();
+    this.index?.flushNow();
     this.groupCommit.drain(this.commitLog.flushed);
     this.saveCheckpointNow();
     this.commitLog.closeFiles();
     this.queues.closeAll();
+    this.index?.closeAll();
     if (this.writable) removeAbortFile(this.paths.abort);
     this.state = State.SHUT_DOWN;
+    // Last: until here another broker must not touch these files.
+    this.lock.release();
   }
 }

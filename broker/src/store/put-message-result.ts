@@ -15,6 +15,8 @@ export type PutMessageStatus = (typeof PutMessageStatus)[keyof typeof PutMessage
 
 export interface PutMessageResult {
   status: PutMessageStatus;
+  /** Why the put was refused, in words a person can act on (the response remark); absent when stored. */
+  remark?: string;
   /** Physical offset of the record; -1 when nothing was written. */
   wroteOffset: number;
   wroteBytes: number;
@@ -26,6 +28,8 @@ export interface PutMessageResult {
 
 export interface PutMessagesResult {
   status: PutMessageStatus;
+  /** Why the put was refused (the response remark); absent when stored. */
+  remark?: string;
   /** Physical offset of the first record. */
   wroteOffset: number;
   wroteBytes: number;

@@ -1,16 +1,18 @@
 /**
- * Startup recovery, kept apart from the running store so crash handling can grow here
- * (fault injection, IndexFile rebuild, abnormal-shutdown rules) without touching the hot path.
+ * Startup recovery, kept apart from the running store's hot path.
  *
  * Steps: find the CommitLog's real end by scanning records from a safe point, cut everything
- * after it (CommitLog and ConsumeQueues), then re-dispatch the records the ConsumeQueues
- * may not hold durably.
+ * after it (CommitLog, ConsumeQueues, IndexFiles), then re-dispatch the records the
+ * ConsumeQueues and the index may not hold durably.
  */
 import * as fs from 'node:fs';
-import { RecordStatus, newRecordSummary, readRecordSummary } from '../message/stored-message.ts';
+import { RecordStatus, newRecordSummary, readRecordSummary, readStoreTimestamp } from '../message/stored-message.ts';
 import type { CommitLog } from './commit-log.ts';
+import type { ConsumeQueue, ConsumeQueueUnit } from './consume-queue.ts';
 import type { ConsumeQueueTable } from './consume-queue-table.ts';
 import type { Dispatcher } from './dispatcher.ts';
+import type { IndexService } from './index-service.ts';
+import type { SegmentFile } from './segment-file.ts';
 import type { SegmentList } from './segment-list.ts';
 import type { StoreCheckpoint } from './store-checkpoint.ts';
 
@@ -41,37 +43,71 @@ export interface RecoveryReport {
   commitLogEnd: number;
   /** True when data past the recovered end was thrown away (a torn or corrupt tail). */
   cutTail: boolean;
-  /** Where re-dispatch into the ConsumeQueues started. */
+  /** Where re-dispatch into the ConsumeQueues and the index started. */
   redispatchedFrom: number;
   lastStoreTimestamp: number;
+  /** ConsumeQueues whose torn tail (units not matching the CommitLog) was cut. */
+  repairedQueues: string[];
+  /** What else recovery adjusted, one line each (segment sizes, index repairs). */
+  notes: string[];
 }
 
 export interface RecoveryContext {
   commitLog: CommitLog;
   queues: ConsumeQueueTable;
+  index: IndexService | null;
   dispatcher: Dispatcher;
   checkpoint: StoreCheckpoint;
   checkCrc: boolean;
   cleanShutdown: boolean;
   /** Read chunk size: at least the largest possible record. */
   chunkSize: number;
+  /** Notes from loading the files (segment size adopted, torn files grown). */
+  notes: string[];
 }
 
+/**
+ * After a clean stop the checkpoint is trusted: the scan starts at its flushed offset (the end)
+ * and nothing is re-dispatched. After a crash the scan starts at that same durable point (or,
+ * without a valid checkpoint, the third-last segment), checks magic, size, offset and body CRC of
+ * every record, and cuts the log at the first bad one; ConsumeQueue units and index entries past
+ * the cut go, units written after the last ConsumeQueue flush are checked against the CommitLog,
+ * and everything after the checkpoint's durable points is dispatched again.
+ */
 export function recoverStore(ctx: RecoveryContext): RecoveryReport {
   const segments = ctx.commitLog.segments;
-  const scannedFrom = chooseScanStart(segments, ctx.checkpoint);
+  const cp = ctx.checkpoint;
+  const notes = [...ctx.notes];
+  const scannedFrom = chooseScanStart(segments, cp);
   const scan = scanCommitLog(segments, scannedFrom, ctx.checkCrc, ctx.chunkSize);
   const end = scan.end;
-  const cutTail = hasBytesAt(segments, end) || (segments.last()?.startOffset ?? 0) > end;
+  const cutTail = hasBytesPast(segments, end);
   segments.truncateFrom(end);
 
+  const minOffset = segments.first()?.startOffset ?? 0;
+  // After a clean stop both points equal the end, so nothing is dispatched again.
+  let redispatchedFrom = cp.valid ? Math.min(end, cp.dispatchedOffset, ctx.index !== null ? cp.indexedOffset : end) : minOffset;
+
+  const repairedQueues: string[] = [];
   for (const cq of ctx.queues.all()) {
     cq.truncateByCommitLogEnd(end);
+    if (!ctx.cleanShutdown) {
+      const durableBefore = cp.valid ? cp.dispatchedOffset : 0;
+      const from = cq.truncateInvalidTail(durableBefore, (unit, queueOffset) => unitMatchesRecord(segments, end, cq, unit, queueOffset));
+      if (from >= 0) {
+        repairedQueues.push(`${cq.topic}/${cq.queueId}`);
+        redispatchedFrom = Math.min(redispatchedFrom, from);
+      }
+    }
     cq.clearTail();
+    cq.correctMinOffset(minOffset);
   }
 
-  const minOffset = segments.first()?.startOffset ?? 0;
-  let redispatchedFrom = ctx.checkpoint.valid ? Math.min(ctx.checkpoint.dispatchedOffset, end) : minOffset;
+  if (ctx.index !== null) {
+    const note = ctx.index.recover(end, (phyOffset) => storeTimeAt(segments, end, phyOffset));
+    if (note) notes.push(`index: ${note}`);
+  }
+
   if (redispatchedFrom < minOffset) redispatchedFrom = minOffset;
   redispatch(segments, ctx.dispatcher, redispatchedFrom, end, ctx.chunkSize);
   ctx.dispatcher.dropArrivals();
@@ -81,10 +117,40 @@ export function recoverStore(ctx: RecoveryContext): RecoveryReport {
   const from = segments.find(Math.min(scannedFrom, redispatchedFrom));
   for (const s of segments.segments) if (from !== undefined && s.startOffset >= from.startOffset) s.datasyncNow();
   ctx.queues.flushNow();
+  ctx.index?.flushNow();
 
-  const lastStoreTimestamp = scan.lastStoreTimestamp || ctx.checkpoint.physicMsgTimestamp;
+  const lastStoreTimestamp = scan.lastStoreTimestamp || cp.physicMsgTimestamp;
   ctx.commitLog.setRecoveredEnd(end, lastStoreTimestamp);
-  return { cleanShutdown: ctx.cleanShutdown, scannedFrom, commitLogEnd: end, cutTail, redispatchedFrom, lastStoreTimestamp };
+  return { cleanShutdown: ctx.cleanShutdown, scannedFrom, commitLogEnd: end, cutTail, redispatchedFrom, lastStoreTimestamp, repairedQueues, notes };
+}
+
+/** The record a ConsumeQueue unit points at, read from the segments (recovery runs before the log is open). */
+function readRecordAt(segments: SegmentList, end: number, offset: number, size: number): Buffer | null {
+  if (offset < 0 || size <= 0 || offset + size > end) return null;
+  const seg = segments.find(offset);
+  if (seg === undefined || offset + size > seg.endOffset) return null;
+  const rec = Buffer.allocUnsafe(size);
+  return seg.read(rec, 0, size, offset - seg.startOffset) === size ? rec : null;
+}
+
+/** A unit is valid when its CommitLog record is a whole message of its queue, at its queue offset. */
+function unitMatchesRecord(segments: SegmentList, end: number, cq: ConsumeQueue, unit: ConsumeQueueUnit, queueOffset: number): boolean {
+  const rec = readRecordAt(segments, end, unit.commitLogOffset, unit.size);
+  if (rec === null) return false;
+  const s = readRecordSummary(rec, 0, newRecordSummary(), rec.length);
+  return (
+    s.status === RecordStatus.MESSAGE &&
+    s.totalSize === unit.size &&
+    s.physicalOffset === unit.commitLogOffset &&
+    s.queueId === cq.queueId &&
+    s.queueOffset === queueOffset &&
+    s.topic === cq.topic
+  );
+}
+
+function storeTimeAt(segments: SegmentList, end: number, offset: number): number {
+  const head = readRecordAt(segments, end, offset, Math.min(80, end - offset));
+  return head === null || head.length < 80 ? -1 : readStoreTimestamp(head, 0);
 }
 
 /**
@@ -152,13 +218,19 @@ export function scanCommitLog(segments: SegmentList, from: number, checkCrc: boo
   return { end: pos, lastStoreTimestamp };
 }
 
-/** Whether bytes past the recovered end are non-zero, i.e. recovery cut a torn or garbage tail. */
-function hasBytesAt(segments: SegmentList, offset: number): boolean {
+/**
+ * Whether recovery is cutting real bytes: non-zero bytes right past the end, or a later segment
+ * that begins with data (an empty pre-allocated segment is not a torn tail).
+ */
+function hasBytesPast(segments: SegmentList, offset: number): boolean {
+  const nonZeroAt = (seg: SegmentFile, pos: number): boolean => {
+    const probe = Buffer.alloc(Math.min(64, seg.endOffset - pos));
+    seg.read(probe, 0, probe.length, pos - seg.startOffset);
+    return probe.some((b) => b !== 0);
+  };
   const holder = segments.find(offset);
-  if (holder === undefined) return false;
-  const probe = Buffer.alloc(Math.min(64, holder.endOffset - offset));
-  holder.read(probe, 0, probe.length, offset - holder.startOffset);
-  return probe.some((b) => b !== 0);
+  if (holder !== undefined && offset < holder.endOffset && nonZeroAt(holder, offset)) return true;
+  return segments.segments.some((s) => s.startOffset > offset && nonZeroAt(s, s.startOffset));
 }
 
 /** Feeds records in [from, to) to the dispatcher, chunk by chunk. */

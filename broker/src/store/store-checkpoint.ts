@@ -10,10 +10,11 @@ const CRC_POSITION = FILE_SIZE - 4;
  * recovery points, and a CRC over the page so a torn write is detected and ignored.
  *
  *   0 physicMsgTimestamp  8 logicsMsgTimestamp  16 indexMsgTimestamp  24 masterFlushedOffset
- *  32 confirmPhyOffset  40 commitLogFlushedOffset  48 dispatchedOffset  4092 crc32
+ *  32 confirmPhyOffset  40 commitLogFlushedOffset  48 dispatchedOffset  56 indexedOffset  4092 crc32
  *
  * commitLogFlushedOffset: a record boundary below which the CommitLog is durable.
  * dispatchedOffset: a record boundary below which every ConsumeQueue unit is durable.
+ * indexedOffset: a record boundary below which every IndexFile entry is durable.
  */
 export class StoreCheckpoint {
   readonly path: string;
@@ -24,6 +25,7 @@ export class StoreCheckpoint {
   confirmPhyOffset = 0;
   commitLogFlushedOffset = 0;
   dispatchedOffset = 0;
+  indexedOffset = 0;
   /** False when the file was missing or failed its CRC: nothing in it can be trusted. */
   valid = false;
   private writing: Promise<void> | null = null;
@@ -51,6 +53,7 @@ export class StoreCheckpoint {
     this.confirmPhyOffset = readInt64BE(buf, 32);
     this.commitLogFlushedOffset = readInt64BE(buf, 40);
     this.dispatchedOffset = readInt64BE(buf, 48);
+    this.indexedOffset = readInt64BE(buf, 56);
     this.valid = true;
   }
 
@@ -63,6 +66,7 @@ export class StoreCheckpoint {
     writeInt64BE(buf, this.confirmPhyOffset, 32);
     writeInt64BE(buf, this.commitLogFlushedOffset, 40);
     writeInt64BE(buf, this.dispatchedOffset, 48);
+    writeInt64BE(buf, this.indexedOffset, 56);
     buf.writeInt32BE(rocketmqCrc32(buf, 0, CRC_POSITION), CRC_POSITION);
     return buf;
   }

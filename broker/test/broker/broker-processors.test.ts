@@ -203,3 +203,30 @@ describe('broker processors', () => {
     expect(info.table.putTps.split(' ')).toHaveLength(3);
   });
 });
+
+describe('SQL92 filtering', () => {
+  it('filters pulls by message properties, wakes held pulls only for matching messages, and checks client configs', async () => {
+    const sql = "a > 5 AND b = 'x'";
+    for (const [a, b] of [['3', 'x'], ['7', 'x'], ['9', 'y'], ['12', 'x']]) await sendV2('sql-topic', `${a}${b}`, { a: a!, b: b! }, 0);
+    const r = await pull('sql-topic', 0, 0, { subscription: sql, expressionType: 'SQL92' });
+    expect(decodeStoredMessages(r.body!).map((m) => m.body.toString())).toEqual(['7x', '12x']);
+
+    const held = pull('sql-topic', 0, 4, { subscription: sql, expressionType: 'SQL92', suspendTimeoutMillis: 3000 });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sendV2('sql-topic', 'no', { a: '1', b: 'x' }, 0); // does not match: the pull stays held
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const t0 = Date.now();
+    await sendV2('sql-topic', 'yes', { a: '6', b: 'x' }, 0);
+    const woke = await held;
+    expect(Date.now() - t0).toBeLessThan(1000);
+    expect(decodeStoredMessages(woke.body!).map((m) => m.body.toString())).toEqual(['yes']);
+
+    const check = (expression: string) => client.invoke(broker(), createRequest(RequestCode.CHECK_CLIENT_CONFIG, undefined, encodeJson({
+      clientId: 'c', group: 'g', subscriptionData: { topic: 'sql-topic', subString: expression, expressionType: 'SQL92' },
+    })));
+    expect((await check(sql)).code).toBe(ResponseCode.SUCCESS);
+    const bad = await check('a > AND');
+    expect(bad.code).toBe(ResponseCode.SUBSCRIPTION_PARSE_FAILED);
+    expect(bad.remark).toMatch(/column/);
+  });
+});

@@ -1,9 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { GroupCommitService } from '../../src/store/group-commit.ts';
 import type { FlushWaiter } from '../../src/store/group-commit.ts';
 import { PutMessageStatus } from '../../src/store/message-store.ts';
 import type { MessageStore } from '../../src/store/message-store.ts';
-import { message, openStore, tempDir } from './store-fixtures.ts';
+import { message, openStore, tempDir, removeTempDirs } from './store-fixtures.ts';
 
 const open: MessageStore[] = [];
 afterEach(async () => {
@@ -13,6 +13,8 @@ afterEach(async () => {
 function waiter(endOffset: number, log: [number, boolean][]): FlushWaiter {
   return { endOffset, deadline: 0, done: (flushed) => log.push([endOffset, flushed]) };
 }
+
+afterAll(removeTempDirs);
 
 describe('SYNC_FLUSH group commit', () => {
   it('answers many concurrent puts with few fdatasyncs', async () => {

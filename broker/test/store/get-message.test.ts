@@ -1,11 +1,11 @@
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { javaStringHash } from '../../src/message/java-string-hash.ts';
 import { decodeStoredMessages } from '../../src/message/stored-message.ts';
 import { GetMessageStatus } from '../../src/store/message-store.ts';
 import type { MessageStore } from '../../src/store/message-store.ts';
-import { message, openStore, tempDir } from './store-fixtures.ts';
+import { message, openStore, tempDir, removeTempDirs } from './store-fixtures.ts';
 
 const open: MessageStore[] = [];
 async function store(root: string, over = {}): Promise<MessageStore> {
@@ -20,6 +20,8 @@ afterEach(async () => {
 async function fill(s: MessageStore, topic: string, n: number, body: (i: number) => string | Buffer = (i) => `m${i}`, tags?: (i: number) => string) {
   for (let i = 0; i < n; i++) await s.putMessage(message(topic, 0, body(i), tags ? { TAGS: tags(i) } : {}));
 }
+
+afterAll(removeTempDirs);
 
 describe('getMessage status and nextBeginOffset (§6.7)', () => {
   it('answers an unknown or empty queue with NO_MESSAGE_IN_QUEUE and next 0', async () => {

@@ -1,8 +1,10 @@
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { JsonConfigFile } from '../../src/store/json-config-file.ts';
-import { tempDir } from './store-fixtures.ts';
+import { tempDir, removeTempDirs } from './store-fixtures.ts';
+
+afterAll(removeTempDirs);
 
 describe('JsonConfigFile', () => {
   it('saves atomically and keeps the previous version as .bak', () => {

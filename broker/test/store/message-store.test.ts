@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { decodeOffsetMsgId } from '../../src/message/message-id.ts';
 import { javaStringHash } from '../../src/message/java-string-hash.ts';
 import {
@@ -11,7 +11,7 @@ import {
 } from '../../src/message/stored-message.ts';
 import { MessageSysFlag } from '../../src/message/sys-flag.ts';
 import { GetMessageStatus, MessageStore, PutMessageStatus } from '../../src/store/message-store.ts';
-import { STORE_HOST, message, openStore, tempDir } from './store-fixtures.ts';
+import { STORE_HOST, message, openStore, tempDir, removeTempDirs } from './store-fixtures.ts';
 
 const open: MessageStore[] = [];
 async function store(root: string, over = {}): Promise<MessageStore> {
@@ -22,6 +22,8 @@ async function store(root: string, over = {}): Promise<MessageStore> {
 afterEach(async () => {
   for (const s of open.splice(0)) await s.shutdown();
 });
+
+afterAll(removeTempDirs);
 
 describe('MessageStore put/get', () => {
   it('stores a message and serves its record byte for byte', async () => {
@@ -46,6 +48,16 @@ describe('MessageStore put/get', () => {
     expect(s.selectOneMessageByOffset(0)).toEqual(g.body);
     expect(s.lookMessageByOffset(0)?.msgId).toBe(r.msgId);
     expect(s.lookMessageByOffset(r.wroteBytes)).toBeNull();
+  });
+
+  it('stores IPv6 hosts and mints 56-char offset ids for them', async () => {
+    const s = await store(tempDir());
+    const host = { address: 'fd00::10', port: 10911 };
+    const r = await s.putMessage({ ...message('V6', 0, 'x'), storeHost: host, bornHost: { address: '::1', port: 5 } });
+    expect(r.msgId).toHaveLength(56);
+    expect(decodeOffsetMsgId(r.msgId)).toEqual({ ...host, offset: 0 });
+    const m = decodeStoredMessage(s.getMessage('V6', 0, 0, 1).body);
+    expect([m.storeHost, m.bornHost, m.msgId]).toEqual([host, { address: '::1', port: 5 }, r.msgId]);
   });
 
   it('assigns consecutive queue offsets per queue and physical offsets across queues', async () => {
@@ -88,7 +100,8 @@ describe('MessageStore put/get', () => {
     const results = [];
     for (let i = 0; i < 150; i++) results.push(s.putMessage(message('Roll', 0, body)));
     const done = await Promise.all(results);
-    const files = fs.readdirSync(join(root, 'commitlog')).sort();
+    // The segment after the current one may already exist (pre-allocated) or be under construction.
+    const files = fs.readdirSync(join(root, 'commitlog')).filter((n) => /^\d{20}$/.test(n)).sort();
     expect(files.slice(0, 3)).toEqual(['00000000000000000000', '00000000000000065536', '00000000000000131072']);
     for (const f of files) expect(fs.statSync(join(root, 'commitlog', f)).size).toBe(65536);
 

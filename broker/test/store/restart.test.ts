@@ -1,11 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { decodeStoredMessages } from '../../src/message/stored-message.ts';
 import { GetMessageStatus, PutMessageStatus } from '../../src/store/message-store.ts';
 import type { MessageStore } from '../../src/store/message-store.ts';
-import { message, openStore, tempDir } from './store-fixtures.ts';
+import { message, openStore, tempDir, removeTempDirs } from './store-fixtures.ts';
 
 const open: MessageStore[] = [];
 async function store(root: string, over = {}): Promise<MessageStore> {
@@ -45,6 +45,8 @@ function crashAfterPuts(root: string, topic: string, count: number, queues = 1, 
   `;
   execFileSync(process.execPath, ['--input-type=module', '-e', script], { stdio: 'inherit' });
 }
+
+afterAll(removeTempDirs);
 
 describe('restart and recovery', () => {
   it('keeps everything across a clean restart and continues the offsets', async () => {
@@ -143,7 +145,9 @@ describe('restart and recovery', () => {
   it('recovers across segment rollover after a crash', async () => {
     const root = tempDir();
     crashAfterPuts(root, 'RollCrash', 300, 1, 500); // ~180 KB: three 64 KiB segments
-    expect(fs.readdirSync(join(root, 'commitlog'))).toHaveLength(3);
+    // Three segments of data, plus the next one if its pre-allocation finished before the crash.
+    const segments = fs.readdirSync(join(root, 'commitlog')).filter((n) => /^\d{20}$/.test(n));
+    expect(segments.length === 3 || segments.length === 4).toBe(true);
     const s = await store(root);
     expect(bodies(s, 'RollCrash', 0)).toHaveLength(300);
     const r = await s.putMessage(message('RollCrash', 0, 'x'.repeat(1000)));

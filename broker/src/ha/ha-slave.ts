@@ -1,0 +1,127 @@
+import net from 'node:net';
+import type { Logger } from '../logging/logger.ts';
+import type { MessageStore } from '../store/message-store.ts';
+import { encodeReport, HaStreamReader } from './ha-frames.ts';
+import { ReplicaRecordSplitter } from './replica-record-splitter.ts';
+
+export interface HaSlaveOptions {
+  /** Where the master's HA port is; asked again before every connection attempt (it comes from the namesrv). */
+  masterHaAddress: () => string | undefined;
+  reportIntervalMs: number;
+  reconnectDelayMs: number;
+  maxFrameBody: number;
+  /** Must equal the master's mappedFileSizeCommitLog: segments are copied as they are. */
+  segmentSize: number;
+}
+
+/**
+ * The slave side of replication: connects to the master's HA port, says how far its log goes, appends what the
+ * master streams byte for byte (its own dispatcher builds ConsumeQueues), and reports progress after each batch.
+ */
+export class HaSlave {
+  private readonly store: MessageStore;
+  private readonly options: HaSlaveOptions;
+  private readonly log: Logger;
+  private socket: net.Socket | undefined;
+  private connectedTo: string | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private lastConnectAttempt = 0;
+  private lastReport = 0;
+  /** Highest master offset heard of (frame offset + size), for the lag figure. */
+  masterOffsetSeen = 0;
+
+  constructor(store: MessageStore, options: HaSlaveOptions, log: Logger) {
+    this.store = store;
+    this.options = options;
+    this.log = log;
+  }
+
+  get masterAddress(): string | undefined {
+    return this.connectedTo;
+  }
+
+  get lagBytes(): number {
+    return Math.max(0, this.masterOffsetSeen - this.store.getCommitLogMaxOffset());
+  }
+
+  start(): void {
+    this.timer = setInterval(() => this.tick(), 200);
+    this.timer.unref();
+    this.tick();
+  }
+
+  private tick(): void {
+    if (this.stopped) return;
+    const now = Date.now();
+    if (!this.socket) {
+      const address = this.options.masterHaAddress();
+      if (address && now - this.lastConnectAttempt >= this.options.reconnectDelayMs) {
+        this.lastConnectAttempt = now;
+        this.connect(address);
+      }
+    } else if (now - this.lastReport >= this.options.reportIntervalMs) {
+      this.report();
+    }
+  }
+
+  private connect(address: string): void {
+    const split = address.lastIndexOf(':');
+    const socket = net.connect({ host: address.slice(0, split), port: Number(address.slice(split + 1)) });
+    this.socket = socket;
+    const reader = new HaStreamReader();
+    const splitter = new ReplicaRecordSplitter(this.options.segmentSize);
+    socket.setNoDelay(true);
+    socket.on('connect', () => {
+      this.connectedTo = address;
+      this.log.info(`replicating from master ${address}, our log ends at ${this.store.getCommitLogMaxOffset()}`);
+      this.report();
+    });
+    socket.on('data', (chunk) => {
+      reader.push(chunk);
+      let applied = false;
+      try {
+        let frame;
+        while ((frame = reader.nextFrame(this.options.maxFrameBody)) !== undefined) {
+          this.masterOffsetSeen = Math.max(this.masterOffsetSeen, frame.offset + frame.body.length);
+          if (frame.body.length === 0) continue;
+          const ours = this.store.getCommitLogMaxOffset();
+          const expected = ours + splitter.pendingBytes;
+          if (frame.offset !== expected) throw new Error(`master sent offset ${frame.offset}, we expected ${expected}`);
+          const whole = splitter.push(ours, frame.body);
+          if (whole.length > 0) {
+            this.store.appendReplicated(ours, whole);
+            applied = true;
+          }
+        }
+      } catch (err) {
+        this.log.error(`replication from ${address} stopped: ${(err as Error).message}`);
+        socket.destroy();
+        return;
+      }
+      if (applied) this.report();
+    });
+    const drop = (why: string) => {
+      if (this.socket !== socket) return;
+      this.socket = undefined;
+      if (this.connectedTo) this.log.warn(`replication connection to ${address} lost: ${why}`);
+      this.connectedTo = undefined;
+      socket.destroy();
+    };
+    socket.on('error', (err) => drop(err.message));
+    socket.on('close', () => drop('closed'));
+  }
+
+  private report(): void {
+    if (!this.socket || !this.connectedTo) return;
+    this.lastReport = Date.now();
+    this.socket.write(encodeReport(this.store.getCommitLogMaxOffset()));
+  }
+
+  shutdown(): void {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    this.socket?.destroy();
+    this.socket = undefined;
+  }
+}

@@ -1,0 +1,117 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BrokerController } from '../../src/broker/broker-controller.ts';
+import { defaultBrokerConfig, type BrokerConfig } from '../../src/broker/broker-config.ts';
+import { Producer } from '../../src/client/index.ts';
+import { createLogger } from '../../src/logging/logger.ts';
+import { encodeProperties } from '../../src/message/properties.ts';
+import { decodeStoredMessages } from '../../src/message/stored-message.ts';
+import { createRequest, RemotingClient, RequestCode, ResponseCode } from '../../src/remoting/index.ts';
+import { startLocalCluster, tempDir, type LocalCluster } from '../support/local-cluster.ts';
+
+const log = createLogger('test');
+let cluster: LocalCluster;
+let slave: BrokerController;
+let slaveConfig: BrokerConfig;
+let raw: RemotingClient;
+const SEGMENT = 256 * 1024;
+
+async function until(what: string, ok: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await ok())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+/** sha256 of each segment holding data (a segment allocated ahead of need is not part of the log yet). */
+const digest = (dir: string, end: number) => Object.fromEntries(fs.readdirSync(dir).filter((f) => Number(f) < end).sort().map((f) =>
+  [f, crypto.createHash('sha256').update(fs.readFileSync(path.join(dir, f))).digest('hex')]));
+
+beforeAll(async () => {
+  cluster = await startLocalCluster({ brokerRole: 'SYNC_MASTER', mappedFileSizeCommitLog: SEGMENT, slaveReadEnable: true });
+  slaveConfig = {
+    ...defaultBrokerConfig(), brokerName: 'broker-a', brokerId: 1, brokerRole: 'SLAVE', brokerIP1: '127.0.0.1', bindAddress: '127.0.0.1',
+    listenPort: 0, namesrvAddr: cluster.namesrvAddr, storePathRootDir: tempDir('tern-slave-'), mappedFileSizeCommitLog: SEGMENT,
+    registerNameServerPeriod: 1000, slaveSyncInterval: 500,
+  };
+  raw = new RemotingClient({ logger: log });
+});
+afterAll(async () => {
+  await raw.close();
+  await slave?.shutdown();
+  await cluster.stop();
+});
+
+const sendRaw = (addr: string, topic: string, i: number) => raw.invoke(addr, createRequest(RequestCode.SEND_MESSAGE_V2, {
+  a: 'pg', b: topic, c: 'TBW102', d: 4, e: i % 4, f: 0, g: Date.now(), h: 0, i: encodeProperties({ KEYS: `k${i}`, UNIQ_KEY: `U${i}` }), m: false,
+}, Buffer.alloc(1000, i % 256)));
+
+describe('master/slave replication', () => {
+  it('a SYNC_MASTER without a slave stores the message and says SLAVE_NOT_AVAILABLE', async () => {
+    const r = await sendRaw(cluster.brokerAddr, 'ha-topic', 0);
+    expect(r.code).toBe(ResponseCode.SLAVE_NOT_AVAILABLE);
+    expect(r.extFields?.msgId).toMatch(/^[0-9A-F]{32}$/);
+  });
+
+  it('streams the CommitLog to a slave byte for byte, across segment rollovers, and acknowledges sends after the slave holds them', async () => {
+    slave = new BrokerController(slaveConfig, createLogger('slave'));
+    await slave.start();
+    await until('slave connected', () => (cluster.broker.context.haMaster?.replicaInfo().length ?? 0) > 0);
+    const producer = new Producer({ namesrvAddr: cluster.namesrvAddr, group: 'ha-producer' });
+    await producer.start();
+    const statuses = new Map<string, number>();
+    for (let i = 1; i <= 1500; i += 50) {
+      const batch = await Promise.all(Array.from({ length: 50 }, (_, j) =>
+        producer.send({ topic: 'ha-topic', body: Buffer.alloc(700, (i + j) % 256), keys: [`k${i + j}`] })));
+      for (const r of batch) statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
+    }
+    await producer.shutdown();
+    expect(Object.fromEntries(statuses)).toEqual({ SEND_OK: 1500 });
+    const master = cluster.broker.context.store;
+    await until('slave caught up', () => slave.context.store.getCommitLogMaxOffset() === master.getCommitLogMaxOffset());
+    expect(master.getCommitLogMaxOffset()).toBeGreaterThan(4 * SEGMENT);
+    // Byte-identical CommitLogs.
+    const end = master.getCommitLogMaxOffset();
+    const masterDigest = digest(path.join(cluster.storeDir, 'commitlog'), end);
+    expect(Object.keys(masterDigest).length).toBeGreaterThan(4);
+    expect(digest(path.join(slaveConfig.storePathRootDir, 'commitlog'), end)).toEqual(masterDigest);
+    // The slave built its own ConsumeQueues and serves pulls.
+    await until('slave has the topic', () => !!slave.context.topics.select('ha-topic'));
+    const pulled = await raw.invoke(slave.brokerAddr, createRequest(RequestCode.PULL_MESSAGE, {
+      consumerGroup: 'ha-reader', topic: 'ha-topic', queueId: 0, queueOffset: 0, maxMsgNums: 32, sysFlag: 0x4, commitOffset: 0,
+      suspendTimeoutMillis: 0, subscription: '*', subVersion: 0, expressionType: 'TAG',
+    }));
+    expect(pulled.code).toBe(ResponseCode.SUCCESS);
+    expect(decodeStoredMessages(pulled.body!).length).toBeGreaterThan(0);
+    const info = JSON.parse((await raw.invoke(cluster.brokerAddr, createRequest(RequestCode.GET_BROKER_RUNTIME_INFO))).body!.toString()).table;
+    expect(info.haConnectedSlaves).toBe('1');
+    expect(Number(info.haSlaveLagBytes)).toBe(0);
+  });
+
+  it('the slave refuses writes, registers under brokerId 1, and copies offsets and groups from its master', async () => {
+    const refused = await sendRaw(slave.brokerAddr, 'ha-topic', 1);
+    expect(refused.code).toBe(ResponseCode.SERVICE_NOT_AVAILABLE);
+    const route = JSON.parse((await raw.invoke(cluster.namesrvAddr, createRequest(RequestCode.GET_ROUTEINFO_BY_TOPIC, { topic: 'ha-topic' }))).body!.toString());
+    expect(route.brokerDatas[0].brokerAddrs).toEqual({ 0: cluster.brokerAddr, 1: slave.brokerAddr });
+    await raw.invoke(cluster.brokerAddr, createRequest(RequestCode.UPDATE_CONSUMER_OFFSET, { consumerGroup: 'ha-reader', topic: 'ha-topic', queueId: 2, commitOffset: 7 }));
+    await until('offsets copied', () => slave.context.offsets.query('ha-reader', 'ha-topic', 2) === 7);
+  });
+
+  it('a restarted slave catches up from its own offset', async () => {
+    await slave.shutdown();
+    const before = slave.context.store.getCommitLogMaxOffset();
+    for (let i = 0; i < 600; i++) {
+      const r = await sendRaw(cluster.brokerAddr, 'ha-topic', i);
+      expect([ResponseCode.SUCCESS, ResponseCode.SLAVE_NOT_AVAILABLE]).toContain(r.code);
+    }
+    slave = new BrokerController(slaveConfig, createLogger('slave'));
+    await slave.start();
+    const master = cluster.broker.context.store;
+    expect(master.getCommitLogMaxOffset()).toBeGreaterThan(before);
+    await until('restarted slave caught up', () => slave.context.store.getCommitLogMaxOffset() === master.getCommitLogMaxOffset());
+    const end = master.getCommitLogMaxOffset();
+    expect(digest(path.join(slaveConfig.storePathRootDir, 'commitlog'), end)).toEqual(digest(path.join(cluster.storeDir, 'commitlog'), end));
+  });
+});
