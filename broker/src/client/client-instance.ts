@@ -221,11 +221,22 @@ export class ClientInstance {
     }
   }
 
-  /** Address of `brokerName`'s broker `brokerId` (0 = master), falling back to the master. */
+  /**
+   * Address of `brokerName`'s broker `brokerId` (0 = master), falling back to the master, then to any member
+   * (the lowest id): while a master is away its slaves still serve reads and take offsets.
+   */
   brokerAddress(brokerName: string, brokerId: number | string = MASTER_ID): string | undefined {
     const addrs = this.brokerTable.get(brokerName)?.brokerAddrs;
     if (!addrs) return undefined;
-    return addrs[String(brokerId)] ?? addrs[MASTER_ID];
+    const lowest = Object.keys(addrs).sort((a, b) => Number(a) - Number(b))[0];
+    return addrs[String(brokerId)] ?? addrs[MASTER_ID] ?? (lowest === undefined ? undefined : addrs[lowest]);
+  }
+
+  /** Some member of the broker group (master first), or a ClientError saying the group has none. */
+  requireMember(brokerName: string): string {
+    const addr = this.brokerAddress(brokerName);
+    if (!addr) throw new ClientError(`broker ${brokerName} has no address in the routes we know`);
+    return addr;
   }
 
   /** The master's address, or a ClientError saying the broker group has none. */

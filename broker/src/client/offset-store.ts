@@ -32,7 +32,7 @@ export class RemoteOffsetStore implements OffsetStore {
   async load(): Promise<void> {}
 
   async read(mq: MessageQueue): Promise<number> {
-    const offset = await this.instance.api.queryConsumerOffset(this.instance.requireMaster(mq.brokerName), this.group, mq);
+    const offset = await this.instance.api.queryConsumerOffset(this.instance.requireMember(mq.brokerName), this.group, mq);
     if (offset >= 0) this.table.set(queueKey(mq), offset);
     return offset;
   }

@@ -504,7 +504,7 @@ export class PushConsumer {
     const from = this.o.consumeFrom;
     if (from === 'first') return 0;
     const isRetry = mq.topic.startsWith(RETRY_GROUP_TOPIC_PREFIX);
-    const broker = this.instance.requireMaster(mq.brokerName);
+    const broker = this.instance.requireMember(mq.brokerName);
     if (from === 'last') return isRetry ? 0 : this.instance.api.getMaxOffset(broker, mq);
     return isRetry ? this.instance.api.getMaxOffset(broker, mq) : this.instance.api.searchOffset(broker, mq, from.timestamp);
   }
