@@ -30,3 +30,7 @@ java-interop:
 
 clean:
 	rm -rf broker/dist .cache/interop
+
+# SYNC_MASTER vs ASYNC_MASTER send rate (ratio printed) and replication lag under load, real processes
+bench-replication: node_modules
+	cd broker && ../node_modules/.bin/node --disable-warning=ExperimentalWarning bench/replication-bench.ts $(BENCH_ARGS)

@@ -1,0 +1,103 @@
+/**
+ * make bench-replication: send rate of a SYNC_MASTER against an ASYNC_MASTER (each with one slave, real
+ * processes on 127.0.0.1, same machine, same run), the ratio between them, and the replication lag under load.
+ *   node bench/replication-bench.ts [--count N] [--size BYTES] [--concurrency C]
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { createLogger } from '../src/logging/logger.ts';
+import { createRequest, RemotingClient, RequestCode } from '../src/remoting/index.ts';
+
+const { values } = parseArgs({ options: {
+  count: { type: 'string', default: '200000' }, size: { type: 'string', default: '1024' }, concurrency: { type: 'string', default: '256' },
+} });
+const ROOT = path.resolve(import.meta.dirname, '..');
+const NODE = process.execPath;
+const MAIN = path.join(ROOT, 'src/cli/main.ts');
+
+function tern(args: string[]) {
+  const child = spawn(NODE, ['--disable-warning=ExperimentalWarning', MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TERN_LOG_LEVEL: 'warn' } });
+  let out = '';
+  child.stdout.on('data', (d) => { out += d; });
+  child.stderr.on('data', (d) => { out += d; });
+  const exited = new Promise<number | null>((r) => child.on('exit', r));
+  return { child, exited, output: () => out };
+}
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+async function waitPort(port: number): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    const ok = await new Promise<boolean>((r) => { const s = net.connect(port, '127.0.0.1', () => { s.destroy(); r(true); }); s.on('error', () => r(false)); });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`port ${port} never opened`);
+}
+
+async function run(role: 'SYNC_MASTER' | 'ASYNC_MASTER') {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `tern-bench-${role}-`));
+  const nsPort = await freePort();
+  const procs = [tern(['namesrv', '-p', String(nsPort)])];
+  await waitPort(nsPort);
+  const ns = `127.0.0.1:${nsPort}`;
+  const ports: number[] = [];
+  for (const [id, brokerRole] of [[0, role], [1, 'SLAVE']] as const) {
+    const port = await freePort();
+    ports.push(port);
+    const conf = path.join(dir, `b${id}.conf`);
+    fs.writeFileSync(conf, [`brokerName=bench`, `brokerId=${id}`, `brokerRole=${brokerRole}`, `listenPort=${port}`, `haListenPort=${await freePort()}`,
+      `namesrvAddr=${ns}`, `storePathRootDir=${dir}/s${id}`, 'brokerIP1=127.0.0.1', 'registerNameServerPeriod=2000'].join('\n'));
+    procs.push(tern(['broker', '-c', conf]));
+    await waitPort(port);
+  }
+  await new Promise((r) => setTimeout(r, 2000));
+  const raw = new RemotingClient({ logger: createLogger('bench') });
+  let maxLag = 0;
+  const sampler = setInterval(async () => {
+    try {
+      const r = await raw.invoke(`127.0.0.1:${ports[0]}`, createRequest(RequestCode.GET_BROKER_RUNTIME_INFO));
+      maxLag = Math.max(maxLag, Number(JSON.parse(r.body!.toString()).table.haSlaveLagBytes ?? 0));
+    } catch { /* a sample lost under load is fine */ }
+  }, 200);
+  const t0 = Date.now();
+  const producer = tern(['produce', '-n', ns, '-t', 'replication-bench', '--count', values.count!, '--size', values.size!, '--async', '--concurrency', values.concurrency!]);
+  const code = await producer.exited;
+  if (code !== 0) throw new Error(`tern produce failed against ${role} (exit ${code}):\n${producer.output()}`);
+  const seconds = (Date.now() - t0) / 1000;
+  clearInterval(sampler);
+  await raw.close();
+  const rate = summaryColumn(producer.output(), 'MSG/s');
+  for (const p of procs.reverse()) p.child.kill('SIGTERM');
+  await Promise.all(procs.map((p) => p.exited));
+  fs.rmSync(dir, { recursive: true, force: true });
+  return { role, tps: rate ?? Number(values.count) / seconds, maxLag, output: producer.output() };
+}
+
+/** A column of the summary table `tern produce` prints (header row, then one value row). */
+function summaryColumn(output: string, column: string): number | undefined {
+  const lines = output.split('\n');
+  const h = lines.findIndex((l) => l.includes(column));
+  if (h < 0 || !lines[h + 1]) return undefined;
+  const headers = lines[h]!.trim().split(/\s{2,}/);
+  const cells = lines[h + 1]!.trim().split(/\s{2,}/);
+  const v = Number(cells[headers.indexOf(column)]);
+  return Number.isFinite(v) ? v : undefined;
+}
+
+const sync = await run('SYNC_MASTER');
+const async_ = await run('ASYNC_MASTER');
+const rows = [['mode', 'send TPS', 'max slave lag (bytes)'], ...[sync, async_].map((r) => [r.role, r.tps.toFixed(0), String(r.maxLag)])];
+const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i]!)).join('  '));
+console.log(`\n${values.count} messages of ${values.size} B, async window ${values.concurrency}, one slave each`);
+console.log(`SYNC_MASTER / ASYNC_MASTER send TPS ratio: ${(sync.tps / async_.tps).toFixed(3)} (goal >= 0.95)`);
