@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { Admin } from '../client/admin.ts';
+import { Admin, type BrokerSummary } from '../client/admin.ts';
 import { Perm, permToString } from '../protocol/index.ts';
 import { intOption, namesrvOption, UsageError } from './cli-error.ts';
 import { renderKeyValues, renderTable } from './table.ts';
@@ -130,9 +130,9 @@ export async function runAdmin(argv: string[]): Promise<number> {
       case 'clusterList': {
         const rows = await admin.clusterList();
         process.stdout.write(renderTable(
-          ['CLUSTER', 'BROKER', 'BID', 'ADDRESS', 'VERSION', 'IN TPS', 'OUT TPS', 'IN TODAY', 'OUT TODAY', 'STATUS'],
+          ['CLUSTER', 'BROKER', 'BID', 'ADDRESS', 'VERSION', 'IN TPS', 'OUT TPS', 'IN TODAY', 'OUT TODAY', 'REPLICATION', 'STATUS'],
           rows.map((r) => [r.cluster, r.brokerName, r.brokerId, r.address, r.version, r.putTps, r.getTps, r.putToday, r.getToday,
-            r.error ? `unreachable: ${r.error}` : 'ok']),
+            describeReplication(r), r.error ? `unreachable: ${r.error}` : 'ok']),
         ));
         return 0;
       }
@@ -148,4 +148,19 @@ export async function runAdmin(argv: string[]): Promise<number> {
   } finally {
     await admin.shutdown();
   }
+}
+
+/** "2 slaves, lag 0 B" on a master, "lag 1.2 MiB" on a slave (its own distance behind the master). */
+function describeReplication(r: BrokerSummary): string {
+  const rep = r.replication;
+  if (!rep) return '-';
+  if (rep.role === 'master') return `${rep.slaves} slave${rep.slaves === 1 ? '' : 's'}, lag ${formatBytes(rep.maxLagBytes)}`;
+  return rep.master ? `lag ${formatBytes(rep.lagBytes)}` : 'no master';
+}
+
+function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  if (n < 1024 ** 3) return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+  return `${(n / 1024 ** 3).toFixed(2)} GiB`;
 }

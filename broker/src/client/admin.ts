@@ -30,6 +30,11 @@ export interface BrokerSummary {
   getTps: number;
   putToday: number;
   getToday: number;
+  /**
+   * Replication as the broker reports it: on a master how many slaves are connected and the largest lag in
+   * bytes, on a slave its own lag behind the master; undefined when the broker reports none.
+   */
+  replication?: { role: 'master'; slaves: number; maxLagBytes: number } | { role: 'slave'; lagBytes: number; master: string };
   /** Set when the broker could not be asked; the figures are then 0. */
   error?: string;
   runtime: Record<string, string>;
@@ -216,6 +221,11 @@ export class Admin {
       row.getTps = firstNumber(t.getTransferredTps);
       row.putToday = diff(t, 'msgPutTotalTodayNow', 'msgPutTotalTodayMorning');
       row.getToday = diff(t, 'msgGetTotalTodayNow', 'msgGetTotalTodayMorning');
+      if (t.haConnectedSlaves !== undefined) {
+        row.replication = { role: 'master', slaves: Number(t.haConnectedSlaves), maxLagBytes: Number(t.haSlaveLagBytes ?? 0) };
+      } else if (t.haReplicaLagBytes !== undefined) {
+        row.replication = { role: 'slave', lagBytes: Number(t.haReplicaLagBytes), master: t.haMasterAddress ?? '' };
+      }
     } catch (err) {
       row.error = (err as Error).message;
     }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BrokerController } from '../../src/broker/broker-controller.ts';
 import { defaultBrokerConfig, type BrokerConfig } from '../../src/broker/broker-config.ts';
-import { Producer } from '../../src/client/index.ts';
+import { Admin, Producer } from '../../src/client/index.ts';
 import { createLogger } from '../../src/logging/logger.ts';
 import { encodeProperties } from '../../src/message/properties.ts';
 import { decodeStoredMessages } from '../../src/message/stored-message.ts';
@@ -88,6 +88,11 @@ describe('master/slave replication', () => {
     const info = JSON.parse((await raw.invoke(cluster.brokerAddr, createRequest(RequestCode.GET_BROKER_RUNTIME_INFO))).body!.toString()).table;
     expect(info.haConnectedSlaves).toBe('1');
     expect(Number(info.haSlaveLagBytes)).toBe(0);
+    const admin = new Admin({ namesrvAddr: cluster.namesrvAddr });
+    const rows = await admin.clusterList();
+    await admin.shutdown();
+    expect(rows.find((r) => r.brokerId === 0)?.replication).toEqual({ role: 'master', slaves: 1, maxLagBytes: 0 });
+    expect(rows.find((r) => r.brokerId === 1)?.replication).toMatchObject({ role: 'slave', lagBytes: 0 });
   });
 
   it('the slave refuses writes, registers under brokerId 1, and copies offsets and groups from its master', async () => {
