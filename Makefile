@@ -34,3 +34,7 @@ clean:
 # SYNC_MASTER vs ASYNC_MASTER send rate (ratio printed) and replication lag under load, real processes
 bench-replication: node_modules
 	cd broker && ../node_modules/.bin/node --disable-warning=ExperimentalWarning bench/replication-bench.ts $(BENCH_ARGS)
+
+# A slave down while SIZE_MB (default 1024) is written, then its catch-up time and a checksum comparison
+bench-replication-catchup: node_modules
+	cd broker && ../node_modules/.bin/node --disable-warning=ExperimentalWarning bench/replication-catchup.ts --size-mb $(or $(SIZE_MB),1024)

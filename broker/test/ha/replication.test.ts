@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BrokerController } from '../../src/broker/broker-controller.ts';
 import { defaultBrokerConfig, type BrokerConfig } from '../../src/broker/broker-config.ts';
-import { Admin, Producer } from '../../src/client/index.ts';
+import { Admin, Producer, PushConsumer } from '../../src/client/index.ts';
 import { createLogger } from '../../src/logging/logger.ts';
 import { encodeProperties } from '../../src/message/properties.ts';
 import { decodeStoredMessages } from '../../src/message/stored-message.ts';
@@ -102,6 +102,21 @@ describe('master/slave replication', () => {
     expect(route.brokerDatas[0].brokerAddrs).toEqual({ 0: cluster.brokerAddr, 1: slave.brokerAddr });
     await raw.invoke(cluster.brokerAddr, createRequest(RequestCode.UPDATE_CONSUMER_OFFSET, { consumerGroup: 'ha-reader', topic: 'ha-topic', queueId: 2, commitOffset: 7 }));
     await until('offsets copied', () => slave.context.offsets.query('ha-reader', 'ha-topic', 2) === 7);
+  });
+
+  it('a master sends a consumer whose backlog does not fit in memory to the slave, and the TS client follows', async () => {
+    // Ratio 0: any backlog counts as too big for memory, so every pull is redirected.
+    cluster.broker.context.config.accessMessageInMemoryMaxRatio = 0;
+    const slaveGets = async () => Number(JSON.parse((await raw.invoke(slave.brokerAddr, createRequest(RequestCode.GET_BROKER_RUNTIME_INFO))).body!.toString()).table.msgGetTotalTodayNow);
+    const before = await slaveGets();
+    const seen = new Set<string>();
+    const consumer = new PushConsumer({ namesrvAddr: cluster.namesrvAddr, group: 'slow-reader', consumeFrom: 'first' });
+    consumer.subscribe('ha-topic', '*');
+    consumer.onMessage((msgs) => { for (const m of msgs) seen.add(m.properties.get('KEYS')!); });
+    await consumer.start();
+    await until('consumed from the slave', async () => seen.size >= 1500 && (await slaveGets()) - before > 500, 30_000);
+    await consumer.shutdown();
+    cluster.broker.context.config.accessMessageInMemoryMaxRatio = 40;
   });
 
   it('a restarted slave catches up from its own offset', async () => {
