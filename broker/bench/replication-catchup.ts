@@ -15,7 +15,7 @@ import { createLogger } from '../src/logging/logger.ts';
 import { NamesrvController } from '../src/namesrv/namesrv-controller.ts';
 import { defaultNamesrvConfig } from '../src/namesrv/namesrv-config.ts';
 
-const { values } = parseArgs({ options: { 'size-mb': { type: 'string', default: '1024' } } });
+const { values } = parseArgs({ options: { 'size-mb': { type: 'string', default: '1024' }, 'segment-mb': { type: 'string', default: '1024' } } });
 const sizeBytes = Number(values['size-mb']) * 1024 * 1024;
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tern-catchup-'));
@@ -44,6 +44,7 @@ await namesrv.start();
 const base: BrokerConfig = {
   ...defaultBrokerConfig(), brokerName: 'catchup', brokerIP1: '127.0.0.1', bindAddress: '127.0.0.1', listenPort: 0,
   namesrvAddr: `127.0.0.1:${namesrv.port}`, registerNameServerPeriod: 1000, flushIntervalCommitLog: 500,
+  mappedFileSizeCommitLog: Number(values['segment-mb']) * 1024 * 1024,
 };
 const master = new BrokerController({ ...base, brokerRole: 'ASYNC_MASTER', storePathRootDir: path.join(dir, 'master') }, createLogger('master'));
 await master.start();

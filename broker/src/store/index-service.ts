@@ -4,6 +4,7 @@
  * full, and drops files wholly behind the CommitLog's start.
  */
 import * as fs from 'node:fs';
+import { join } from 'node:path';
 import { KEY_SEPARATOR } from '../message/properties.ts';
 import { MessageSysFlag, transactionType } from '../message/sys-flag.ts';
 import { INDEX_FILE_NAME_PATTERN, IndexFile, indexFileName, indexKeyHash } from './index-file.ts';
@@ -52,6 +53,11 @@ export class IndexService {
     const { dir, hashSlotNum, indexNum } = this.options;
     fs.mkdirSync(dir, { recursive: true });
     for (const name of fs.readdirSync(dir).filter((n) => INDEX_FILE_NAME_PATTERN.test(n)).sort()) {
+      if (fs.statSync(join(dir, name)).size === 0) {
+        // Created but never sized: a crash inside IndexFile.create.
+        fs.rmSync(join(dir, name));
+        continue;
+      }
       const f = IndexFile.open(dir, name, hashSlotNum, indexNum);
       if (typeof f === 'string') this.options.warn(f);
       else this.files.push(f);

@@ -555,7 +555,8 @@ export class MessageStore {
     try {
       // Bytes a blank record already accounted for (the zero tail of a segment, as a slave receives it) hold no records.
       const covered = Math.min(end - start, Math.max(0, this.dispatcher.dispatchedOffset - physicalStart));
-      const consumed = covered + this.dispatcher.dispatch(buf, start + covered, end, physicalStart + covered);
+      // (Dispatching an empty range would move the dispatcher back from the segment end, so skip it.)
+      const consumed = covered === end - start ? covered : covered + this.dispatcher.dispatch(buf, start + covered, end, physicalStart + covered);
       if (consumed < end - start) throw new Error(`unparsable record at commit log offset ${physicalStart + consumed}`);
     } catch (err) {
       // The records are safe in the CommitLog and a restart re-dispatches them; stop taking puts.
@@ -962,12 +963,13 @@ export class MessageStore {
    * One retention run now (the timer runs one every cleanResourceInterval): disk check, expired
    * or forced CommitLog deletion, then ConsumeQueue and index cleanup and min offset correction.
    */
-  async cleanFiles(): Promise<RetentionRun | undefined> {
-    // Files are deleted only between flushes: an fdatasync in flight still holds their fd.
-    await this.cqFlushInFlight;
+  async cleanFiles(now: number = Date.now()): Promise<RetentionRun | undefined> {
+    // Files are deleted only flushed and between flushes: an fdatasync in flight still holds their fd.
+    if (this.commitLog.maxOffset > this.commitLog.flushed) await this.commitLog.flush().catch(() => undefined);
+    await this.flushConsumeQueues();
     if (this.state !== State.RUNNING) return undefined;
     try {
-      return this.retention.run();
+      return this.retention.run(now);
     } catch (err) {
       this.log.error('retention run failed', err);
       return undefined;
