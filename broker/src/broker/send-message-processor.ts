@@ -2,8 +2,8 @@ import { decodeBatchBody } from '../message/batch-body.ts';
 import { decodeProperties, encodeProperties, MessageConst } from '../message/properties.ts';
 import { MessageSysFlag, transactionType } from '../message/sys-flag.ts';
 import {
-  dlqTopic, isWriteable, newTopicConfig, optionalBool, optionalInt, optionalString, requiredInt, requiredString,
-  RETRY_GROUP_TOPIC_PREFIX, SystemTopic, validateTopicName, type ExtFields, type TopicConfig,
+  decodeSendHeader, dlqTopic, isWriteable, newTopicConfig, RETRY_GROUP_TOPIC_PREFIX, SystemTopic, validateTopicName,
+  type SendMessageHeader, type TopicConfig,
 } from '../protocol/index.ts';
 import {
   createResponse, RequestCode, RequestRefusedError, ResponseCode, type RemotingCommand, type RemotingConnection,
@@ -12,51 +12,6 @@ import {
 import type { MessageToStore, PutMessageResult, PutMessagesResult } from '../store/message-store.ts';
 import type { BrokerContext } from './broker-context.ts';
 import { applyDelayLevel } from './schedule-message-service.ts';
-
-interface SendHeader {
-  producerGroup: string;
-  topic: string;
-  defaultTopic: string;
-  defaultTopicQueueNums: number;
-  queueId: number;
-  sysFlag: number;
-  bornTimestamp: number;
-  flag: number;
-  properties: string;
-  reconsumeTimes: number;
-  maxReconsumeTimes: number | undefined;
-  batch: boolean;
-}
-
-/** SEND_MESSAGE_V2 and SEND_BATCH_MESSAGE use one-letter keys for the same fields as SEND_MESSAGE. */
-const V2_KEYS: Record<string, string> = {
-  a: 'producerGroup', b: 'topic', c: 'defaultTopic', d: 'defaultTopicQueueNums', e: 'queueId', f: 'sysFlag',
-  g: 'bornTimestamp', h: 'flag', i: 'properties', j: 'reconsumeTimes', k: 'unitMode', l: 'maxReconsumeTimes', m: 'batch',
-  n: 'bname',
-};
-
-function decodeSendHeader(code: number, raw: ExtFields): SendHeader {
-  let ext = raw;
-  if (code === RequestCode.SEND_MESSAGE_V2 || code === RequestCode.SEND_BATCH_MESSAGE) {
-    ext = {};
-    for (const [k, v] of Object.entries(raw ?? {})) ext[V2_KEYS[k] ?? k] = v;
-  }
-  return {
-    producerGroup: requiredString(ext, 'producerGroup'),
-    topic: requiredString(ext, 'topic'),
-    defaultTopic: optionalString(ext, 'defaultTopic') ?? SystemTopic.AUTO_CREATE_TOPIC_KEY,
-    defaultTopicQueueNums: optionalInt(ext, 'defaultTopicQueueNums') ?? 4,
-    queueId: requiredInt(ext, 'queueId'),
-    sysFlag: optionalInt(ext, 'sysFlag') ?? 0,
-    bornTimestamp: optionalInt(ext, 'bornTimestamp') ?? Date.now(),
-    flag: optionalInt(ext, 'flag') ?? 0,
-    properties: ext?.properties ?? '',
-    reconsumeTimes: optionalInt(ext, 'reconsumeTimes') ?? 0,
-    maxReconsumeTimes: optionalInt(ext, 'maxReconsumeTimes'),
-    // The broker decides batch from this flag, not from the request code.
-    batch: optionalBool(ext, 'batch') ?? false,
-  };
-}
 
 /** Topics producers may not write to directly. */
 const NOT_SENDABLE = new Set<string>([
@@ -72,7 +27,7 @@ export function registerSendProcessor(server: RemotingServer, ctx: BrokerContext
 }
 
 async function processSend(ctx: BrokerContext, req: RemotingCommand, conn: RemotingConnection): Promise<RemotingCommand> {
-  const h = decodeSendHeader(req.code, req.extFields);
+  const h = decodeSendHeader(req.code !== RequestCode.SEND_MESSAGE, req.extFields);
   if (ctx.config.brokerRole === 'SLAVE') {
     throw new RequestRefusedError(ResponseCode.SERVICE_NOT_AVAILABLE, `the broker[${ctx.config.brokerName}] is a slave and refuses writes`);
   }
@@ -135,7 +90,7 @@ async function processSend(ctx: BrokerContext, req: RemotingCommand, conn: Remot
 }
 
 async function sendBatch(
-  ctx: BrokerContext, req: RemotingCommand, conn: RemotingConnection, h: SendHeader, tc: TopicConfig, queueId: number,
+  ctx: BrokerContext, req: RemotingCommand, conn: RemotingConnection, h: SendMessageHeader, tc: TopicConfig, queueId: number,
   batchProps: Map<string, string>,
 ): Promise<RemotingCommand> {
   if (!req.body || req.body.length === 0) throw new RequestRefusedError(ResponseCode.MESSAGE_ILLEGAL, 'batch body is empty');
@@ -203,7 +158,7 @@ function putStatusToResponseCode(status: PutMessageResult['status']): number {
   }
 }
 
-function resolveTopic(ctx: BrokerContext, h: SendHeader): TopicConfig {
+function resolveTopic(ctx: BrokerContext, h: SendMessageHeader): TopicConfig {
   const existing = ctx.topics.select(h.topic);
   if (existing) return existing;
   if (h.topic.startsWith(RETRY_GROUP_TOPIC_PREFIX)) return ctx.topics.createRetryTopicIfAbsent(h.topic.slice(RETRY_GROUP_TOPIC_PREFIX.length));

@@ -9,7 +9,7 @@ import {
   type HeaderInput, type RemotingCommand, type SerializeTypeValue,
 } from '../remoting/index.ts';
 import {
-  decodeJson, encodeJson, type ClusterInfo, type HeartbeatData, type TopicRouteData,
+  encodeSendHeaderV2, type SendMessageHeader, decodeJson, encodeJson, type ClusterInfo, type HeartbeatData, type TopicRouteData,
 } from '../protocol/index.ts';
 import { ClientError } from './client-error.ts';
 import { decodeResetOffsetBody, type MessageQueue, type QueueOffset } from './message-queue.ts';
@@ -20,22 +20,7 @@ const SEND_OK_CODES = new Set<number>([
 ]);
 
 /** SEND_MESSAGE_V2 / SEND_BATCH_MESSAGE header, with the long names; encoded with the single letters. */
-export interface SendHeader {
-  producerGroup: string;
-  topic: string;
-  defaultTopic: string;
-  defaultTopicQueueNums: number;
-  queueId: number;
-  sysFlag: number;
-  bornTimestamp: number;
-  flag: number;
-  properties: string;
-  reconsumeTimes: number;
-  unitMode: boolean;
-  maxReconsumeTimes?: number;
-  batch: boolean;
-  brokerName: string;
-}
+export type SendHeader = SendMessageHeader;
 
 export interface SendResponse {
   code: number;
@@ -176,11 +161,7 @@ export class ClientApi {
   private sendRequest(h: SendHeader, body: Buffer): { code: number; header: HeaderInput; body: Buffer } {
     return {
       code: h.batch ? RequestCode.SEND_BATCH_MESSAGE : RequestCode.SEND_MESSAGE_V2,
-      header: {
-        a: h.producerGroup, b: h.topic, c: h.defaultTopic, d: h.defaultTopicQueueNums, e: h.queueId, f: h.sysFlag,
-        g: h.bornTimestamp, h: h.flag, i: h.properties, j: h.reconsumeTimes, k: h.unitMode, l: h.maxReconsumeTimes,
-        m: h.batch, n: h.brokerName,
-      },
+      header: encodeSendHeaderV2(h),
       body,
     };
   }

@@ -4,3 +4,4 @@ export * from './topic-config.ts';
 export * from './heartbeat.ts';
 export * from './subscription-group.ts';
 export * from './fastjson.ts';
+export * from './send-message-header.ts';

@@ -5,7 +5,7 @@ import { Admin, Producer, PushConsumer, type ReceivedMessage } from '../../src/c
 import { createLogger } from '../../src/logging/logger.ts';
 import { createRequest, RemotingClient, RequestCode } from '../../src/remoting/index.ts';
 import { tempDir } from '../support/local-cluster.ts';
-import { freePort, spawnTern, waitForPort, type RunningProcess } from '../support/processes.ts';
+import { freePort, spawnTern, waitForBrokerRegistered, waitForPort, type RunningProcess } from '../support/processes.ts';
 
 const running: RunningProcess[] = [];
 afterAll(() => {
@@ -34,13 +34,14 @@ describe('broker restart under traffic (real processes)', () => {
       const b = spawnTern(['broker', '-c', conf]);
       running.push(b);
       await waitForPort(brokerPort, 15_000, b);
+      await waitForBrokerRegistered(namesrvAddr, 'broker-r');
       return b;
     };
     let broker = await startBroker();
 
     const admin = new Admin({ namesrvAddr });
     await admin.createTopic('restart-topic', { readQueueNums: QUEUES, writeQueueNums: QUEUES });
-    await new Promise((r) => setTimeout(r, 300));
+    for (let i = 0; i < 100 && !(await admin.topicRoute('restart-topic').catch(() => undefined)); i++) await new Promise((r) => setTimeout(r, 50));
 
     // Two consumers of one group; each records (queue, offset, key) in arrival order.
     const received = [new Map<number, number[]>(), new Map<number, number[]>()];
@@ -72,6 +73,7 @@ describe('broker restart under traffic (real processes)', () => {
     let failedAttempts = 0;
     let restarted: Promise<void> | undefined;
     let offsetsBefore: number[] = [];
+    let ackedAtRestart = 0;
     const raw = new RemotingClient({ logger: createLogger('test') });
     const committed = async () => Promise.all(Array.from({ length: QUEUES }, async (_, q) => {
       const r = await raw.invoke(brokerAddr, createRequest(RequestCode.QUERY_CONSUMER_OFFSET, { consumerGroup: 'restart-group', topic: 'restart-topic', queueId: q, setZeroIfNotFound: false }));
@@ -97,6 +99,7 @@ describe('broker restart under traffic (real processes)', () => {
         }
         if (acked.size === TOTAL / 2 && !restarted) {
           restarted = (async () => {
+            ackedAtRestart = acked.size;
             offsetsBefore = await committed();
             raw.closeConnection(brokerAddr);
             broker.child.kill('SIGTERM');
@@ -122,8 +125,9 @@ describe('broker restart under traffic (real processes)', () => {
     await new Promise((r) => setTimeout(r, 1500));
     const offsetsAfter = await committed();
     offsetsAfter.forEach((o, q) => expect(o).toBeGreaterThanOrEqual(offsetsBefore[q]!));
-    // Re-deliveries after the restart are bounded by what was not yet committed, not a replay from zero.
-    expect(deliveries).toBeLessThan(TOTAL * 1.2);
+    // At-least-once: the restarted broker relearns the group and queues may change hands, so some messages
+    // come twice; but far fewer than a replay from zero, which would repeat everything sent before the restart.
+    expect(deliveries - TOTAL).toBeLessThan(ackedAtRestart / 2);
     // Per-queue order: each consumer saw each queue's offsets in increasing order.
     for (const perQueue of received) {
       for (const [q, offsets] of perQueue) {

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logging/logger.ts';
 import { createRequest, RemotingClient, RequestCode, ResponseCode } from '../../src/remoting/index.ts';
 import { tempDir } from '../support/local-cluster.ts';
-import { freePort, spawnTern, waitForPort, type RunningProcess } from '../support/processes.ts';
+import { freePort, spawnTern, waitForBrokerRegistered, waitForPort, type RunningProcess } from '../support/processes.ts';
 
 const running: RunningProcess[] = [];
 afterAll(() => {
@@ -48,7 +48,7 @@ describe('tern namesrv / broker processes', () => {
     expect(broker.output()).toMatch(/unknown config key "someFutureKey"/);
 
     const client = new RemotingClient({ logger: createLogger('test') });
-    await new Promise((r) => setTimeout(r, 300));
+    await waitForBrokerRegistered(`127.0.0.1:${nsPort}`, 'broker-x');
     const cluster = JSON.parse((await client.invoke(`127.0.0.1:${nsPort}`, createRequest(RequestCode.GET_BROKER_CLUSTER_INFO))).body!.toString());
     expect(cluster.clusterAddrTable).toEqual({ TestCluster: ['broker-x'] });
 

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../support/local-cluster.ts';
-import { freePort, spawnTern, waitForPort, type RunningProcess } from '../support/processes.ts';
+import { freePort, spawnTern, waitForBrokerRegistered, waitForPort, type RunningProcess } from '../support/processes.ts';
 
 const running: RunningProcess[] = [];
 afterAll(() => {
@@ -28,6 +28,7 @@ async function startGroup(role: 'SYNC_MASTER' | 'ASYNC_MASTER') {
     const p = spawnTern(['broker', '-c', conf]);
     running.push(p);
     await waitForPort(port, 15_000, p);
+    await waitForBrokerRegistered(namesrvAddr, 'broker-f', id);
     return p;
   };
   const master = await start(0, role);

@@ -5,7 +5,7 @@ import { createLogger } from '../../src/logging/logger.ts';
 import { createRequest, RemotingClient, RequestCode } from '../../src/remoting/index.ts';
 import { consumedKeys, runJava } from '../support/java-interop.ts';
 import { tempDir } from '../support/local-cluster.ts';
-import { freePort, spawnTern, waitForPort, type RunningProcess } from '../support/processes.ts';
+import { freePort, spawnTern, waitForBrokerRegistered, waitForPort, type RunningProcess } from '../support/processes.ts';
 
 const running: RunningProcess[] = [];
 afterAll(() => {
@@ -32,6 +32,7 @@ describe('official Java client and a dying master (real processes)', () => {
       running.push(b);
       brokers.push(b);
       await waitForPort(port, 15_000, b);
+      await waitForBrokerRegistered(namesrvAddr, 'broker-j', id);
     }
     const raw = new RemotingClient({ logger: createLogger('test') });
     const info = async (port: number) => JSON.parse((await raw.invoke(`127.0.0.1:${port}`, createRequest(RequestCode.GET_BROKER_RUNTIME_INFO))).body!.toString()).table;

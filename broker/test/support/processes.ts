@@ -51,3 +51,26 @@ export async function freePort(): Promise<number> {
     if (port < 65000) return port;
   }
 }
+
+/** Waits until the namesrv lists `brokerName` with broker `brokerId` (a broker's port opens before it registers). */
+export async function waitForBrokerRegistered(namesrvAddr: string, brokerName: string, brokerId = 0, timeoutMs = 15_000): Promise<void> {
+  const { RemotingClient, createRequest, RequestCode } = await import('../../src/remoting/index.ts');
+  const { createLogger } = await import('../../src/logging/logger.ts');
+  const client = new RemotingClient({ logger: createLogger('test') });
+  const deadline = Date.now() + timeoutMs;
+  try {
+    for (;;) {
+      try {
+        const r = await client.invoke(namesrvAddr, createRequest(RequestCode.GET_BROKER_CLUSTER_INFO));
+        const info = JSON.parse(r.body?.toString() || '{}') as { brokerAddrTable?: Record<string, { brokerAddrs: Record<string, string> }> };
+        if (info.brokerAddrTable?.[brokerName]?.brokerAddrs[String(brokerId)]) return;
+      } catch {
+        // namesrv not answering yet
+      }
+      if (Date.now() > deadline) throw new Error(`broker ${brokerName}/${brokerId} not registered with ${namesrvAddr} after ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  } finally {
+    await client.close();
+  }
+}
