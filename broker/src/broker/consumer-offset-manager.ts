@@ -52,7 +52,7 @@ export class ConsumerOffsetManager {
    * master was away must not be lost when it comes back.
    */
   mergeFrom(offsetTable: Record<string, Record<string, number>>): void {
-    for (const [key, queues] of Object.entries(offsetTable)) {
+    for (const [key, queues] of Object.entries(offsetTable ?? {})) {
       let mine = this.table.get(key);
       if (!mine) this.table.set(key, (mine = new Map()));
       for (const [q, o] of Object.entries(queues)) {
@@ -63,6 +63,18 @@ export class ConsumerOffsetManager {
         }
       }
     }
+  }
+
+  /** Offsets this table holds beyond another's (what consumers committed here that the other has not seen). */
+  aheadOf(offsetTable: Record<string, Record<string, number>>): { group: string; topic: string; queueId: number; offset: number }[] {
+    const out: { group: string; topic: string; queueId: number; offset: number }[] = [];
+    for (const [key, queues] of this.table) {
+      const at = key.lastIndexOf('@');
+      for (const [queueId, offset] of queues) {
+        if (offset > (offsetTable?.[key]?.[String(queueId)] ?? -1)) out.push({ topic: key.slice(0, at), group: key.slice(at + 1), queueId, offset });
+      }
+    }
+    return out;
   }
 
   removeGroupFromTopic(group: string, topic: string): void {

@@ -34,6 +34,11 @@ export class SlaveSynchronize {
       const topics = decodeJson<TopicConfigSerializeWrapper>(await this.fetch(addr, RequestCode.GET_ALL_TOPIC_CONFIG), 'master topics');
       this.ctx.topics.replaceAll(topics);
       const offsets = decodeJson<{ offsetTable: Record<string, Record<string, number>> }>(await this.fetch(addr, RequestCode.GET_ALL_CONSUMER_OFFSET), 'master offsets');
+      // Offsets consumers committed here while the master was away go back to it, then ours take the master's.
+      for (const o of this.ctx.offsets.aheadOf(offsets.offsetTable)) {
+        await this.client.invoke(addr, createRequest(RequestCode.UPDATE_CONSUMER_OFFSET,
+          { consumerGroup: o.group, topic: o.topic, queueId: o.queueId, commitOffset: o.offset }), 5000);
+      }
       this.ctx.offsets.mergeFrom(offsets.offsetTable);
       const delay = decodeJson<{ offsetTable: Record<string, number> }>(await this.fetch(addr, RequestCode.GET_ALL_DELAY_OFFSET), 'master delay offsets');
       this.ctx.schedule.setOffsets(delay.offsetTable ?? {});

@@ -153,4 +153,15 @@ describe('master/slave replication', () => {
     const end = master.getCommitLogMaxOffset();
     expect(digest(path.join(slaveConfig.storePathRootDir, 'commitlog'), end)).toEqual(digest(path.join(cluster.storeDir, 'commitlog'), end));
   });
+
+  it('offsets committed to the slave while the master is away reach the master when it returns', async () => {
+    await cluster.broker.shutdown();
+    await raw.invoke(slave.brokerAddr, createRequest(RequestCode.UPDATE_CONSUMER_OFFSET, { consumerGroup: 'while-away', topic: 'ha-topic', queueId: 3, commitOffset: 42 }));
+    expect(slave.context.offsets.query('while-away', 'ha-topic', 3)).toBe(42);
+    await cluster.restartBroker();
+    await until('master has the offset from the slave', async () => {
+      const r = await raw.invoke(cluster.brokerAddr, createRequest(RequestCode.QUERY_CONSUMER_OFFSET, { consumerGroup: 'while-away', topic: 'ha-topic', queueId: 3, setZeroIfNotFound: false }));
+      return r.extFields?.offset === '42';
+    });
+  });
 });
