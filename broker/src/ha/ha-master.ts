@@ -137,11 +137,12 @@ export class HaMaster {
       this.server.once('error', reject);
       this.server.listen(this.options.port, this.options.host, () => resolve());
     });
-    // New bytes wake the pumps once per burst of messages.
+    // New bytes wake the pumps once per burst of messages: a microtask, so a SYNC_MASTER's sends start
+    // travelling to the slave in the same turn of the loop that wrote them.
     this.unsubscribe = this.store.onMessageArrived(() => {
       if (this.pumpScheduled || this.replicas.size === 0) return;
       this.pumpScheduled = true;
-      setImmediate(() => {
+      queueMicrotask(() => {
         this.pumpScheduled = false;
         for (const r of this.replicas) r.pump();
       });
