@@ -67,6 +67,12 @@ export function registerAdminProcessor(server: RemotingServer, ctx: BrokerContex
     return createResponse(req, ResponseCode.SUCCESS);
   });
 
+  // mqadmin deleteExpiredCommitLog: run the retention clean-up now instead of at deleteWhen.
+  server.registerProcessor(RequestCode.TRIGGER_DELETE_FILES, (req) => {
+    ctx.store.executeDeleteFilesManually();
+    return createResponse(req, ResponseCode.SUCCESS);
+  });
+
   server.registerProcessor(RequestCode.GET_ALL_TOPIC_CONFIG, (req) =>
     createResponse(req, ResponseCode.SUCCESS, undefined, undefined, encodeJson(ctx.topics.serializeWrapper())));
 

@@ -42,6 +42,8 @@ export interface BrokerConfig {
   cleanResourceInterval: number;
   /** Zero-fill each pre-allocated CommitLog segment before it is used. */
   warmMapedFileEnable: boolean;
+  /** End each record with RocketMQ 5.x's whole-record `__CRC32#` property (recovery then catches any torn byte). */
+  enabledAppendPropCRC: boolean;
   autoCreateTopicEnable: boolean;
   autoCreateSubscriptionGroup: boolean;
   defaultTopicQueueNums: number;
@@ -105,6 +107,7 @@ export function defaultBrokerConfig(): BrokerConfig {
     cleanFileForciblyEnable: true,
     cleanResourceInterval: 10_000,
     warmMapedFileEnable: false,
+    enabledAppendPropCRC: true,
     autoCreateTopicEnable: true,
     autoCreateSubscriptionGroup: true,
     defaultTopicQueueNums: 8,
@@ -165,6 +168,7 @@ export const brokerConfigSpec: ConfigSpec<BrokerConfig> = {
   cleanFileForciblyEnable: 'bool',
   cleanResourceInterval: 'int',
   warmMapedFileEnable: 'bool',
+  enabledAppendPropCRC: 'bool',
   autoCreateTopicEnable: 'bool',
   autoCreateSubscriptionGroup: 'bool',
   defaultTopicQueueNums: 'int',

@@ -81,7 +81,7 @@ export class BrokerController {
       fileReservedTime: c.fileReservedTime, deleteWhen: c.deleteWhen, diskMaxUsedSpaceRatio: c.diskMaxUsedSpaceRatio,
       diskSpaceCleanForciblyRatio: c.diskSpaceCleanForciblyRatio, diskSpaceWarningLevelRatio: c.diskSpaceWarningLevelRatio,
       cleanFileForciblyEnable: c.cleanFileForciblyEnable, cleanResourceInterval: c.cleanResourceInterval,
-      warmMapedFileEnable: c.warmMapedFileEnable,
+      warmMapedFileEnable: c.warmMapedFileEnable, enabledAppendPropCRC: c.enabledAppendPropCRC,
     });
     const topics = new TopicConfigManager(c, path.join(root, 'config', 'topics.json'), this.log);
     topics.load();

@@ -123,7 +123,7 @@ function sendResponse(
   // These four mean "stored": clients count them as sent.
   if (code !== ResponseCode.SUCCESS && code !== ResponseCode.FLUSH_DISK_TIMEOUT && code !== ResponseCode.FLUSH_SLAVE_TIMEOUT
     && code !== ResponseCode.SLAVE_NOT_AVAILABLE) {
-    throw new RequestRefusedError(code, `put message failed: ${result.status}`);
+    throw new RequestRefusedError(code, result.remark ?? `put message failed: ${result.status}`);
   }
   // The Java client reads MSG_REGION and TRACE_ON from every send response's extFields; without them it fails.
   return createResponse(req, code, undefined, {

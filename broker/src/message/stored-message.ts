@@ -7,6 +7,11 @@
  *  36 SYSFLAG  40 BORNTIMESTAMP(8)  48 BORNHOST  56 STORETIMESTAMP(8)  64 STOREHOST
  *  72 RECONSUMETIMES  76 PREPARED_TRANSACTION_OFFSET(8)  84 BODYLEN+BODY
  *  TOPICLEN(1 in v1, 2 in v2)+TOPIC  PROPLEN(2)+PROPERTIES
+ *
+ * With RocketMQ 5.x's enabledAppendPropCRC the last 20 bytes of PROPERTIES are the property
+ * `__CRC32#` 0x01 <10 ASCII digits, least significant first> 0x02, holding the CRC32 (sign bit
+ * cleared) of the whole record before those 20 bytes: unlike BODYCRC it covers every header
+ * field, the topic and the properties, so a torn write anywhere in the record shows.
  */
 import { rocketmqCrc32 } from './crc32.ts';
 import { formatIp, ipBytes } from './host-address.ts';
@@ -39,6 +44,12 @@ export const BORN_TIMESTAMP_POSITION = 40;
 export const BORN_HOST_POSITION = 48;
 /** STORETIMESTAMP when the born host is IPv4 (shifted by 12 when it is IPv6). */
 export const STORE_TIMESTAMP_POSITION = 56;
+
+/** The whole-record CRC property's name (MessageConst.PROPERTY_CRC32). */
+export const PROPERTY_CRC32 = '__CRC32#';
+/** `__CRC32#` + 0x01 + 10 digits + 0x02. */
+export const CRC32_RESERVED_LENGTH = PROPERTY_CRC32.length + 1 + 10 + 1;
+const CRC32_PROPERTY_PREFIX = Buffer.from(`${PROPERTY_CRC32}\u0001`, 'latin1');
 
 /** Fixed bytes of a record besides hosts, body, topic and properties (with a 1-byte topic length). */
 const FIXED_BYTES = 4 + 4 + 4 + 4 + 4 + 8 + 8 + 4 + 8 + 8 + 4 + 8 + 4 + 2;
@@ -83,22 +94,36 @@ export interface StoredMessageFields {
 /** Lengths measured once and reused by the encoder (a caller may keep one instance). */
 export interface StoredMessageMeasure {
   topicBytes: number;
+  /** PROPLEN: the properties string, plus the CRC property (and a separator before it) when reserved. */
   propertiesBytes: number;
   sysFlag: number;
   totalSize: number;
+  /** Bytes appended after the properties string for the CRC property: 0, 20, or 21 with a separator. */
+  crcReserved: number;
 }
 
 export function newMeasure(): StoredMessageMeasure {
-  return { topicBytes: 0, propertiesBytes: 0, sysFlag: 0, totalSize: 0 };
+  return { topicBytes: 0, propertiesBytes: 0, sysFlag: 0, totalSize: 0, crcReserved: 0 };
 }
 
-/** Fills `out` with the byte lengths and final sysFlag of the record `msg` would become. */
+/**
+ * Fills `out` with the byte lengths and final sysFlag of the record `msg` would become; with
+ * `withRecordCrc` it reserves the whole-record CRC property (encodeStoredMessageInto fills it).
+ */
 export function measureStoredMessage(
   msg: Pick<StoredMessageFields, 'topic' | 'sysFlag' | 'bornHost' | 'storeHost' | 'body' | 'properties'>,
   out: StoredMessageMeasure = newMeasure(),
+  withRecordCrc = false,
 ): StoredMessageMeasure {
   const topicBytes = Buffer.byteLength(msg.topic, 'utf8');
-  const propertiesBytes = Buffer.byteLength(msg.properties, 'utf8');
+  let crcReserved = 0;
+  if (withRecordCrc) {
+    // The CRC property must start a new pair: add the separator the string may lack, as RocketMQ does.
+    const needsSeparator = msg.properties.length > 0 && !msg.properties.endsWith('\u0002');
+    crcReserved = CRC32_RESERVED_LENGTH + (needsSeparator ? 1 : 0);
+  }
+  out.crcReserved = crcReserved;
+  const propertiesBytes = Buffer.byteLength(msg.properties, 'utf8') + crcReserved;
   const bornV6 = ipBytes(msg.bornHost.address).length === 16;
   const storeV6 = ipBytes(msg.storeHost.address).length === 16;
   const sysFlag =
@@ -166,8 +191,46 @@ export function encodeStoredMessageInto(
   p += target.write(msg.topic, p, m.topicBytes, 'utf8');
   target.writeInt16BE(m.propertiesBytes, p);
   p += 2;
-  if (m.propertiesBytes > 0) p += target.write(msg.properties, p, m.propertiesBytes, 'utf8');
+  const stringBytes = m.propertiesBytes - m.crcReserved;
+  if (stringBytes > 0) p += target.write(msg.properties, p, stringBytes, 'utf8');
+  if (m.crcReserved > 0) {
+    if (m.crcReserved > CRC32_RESERVED_LENGTH) target[p++] = 0x02;
+    p = writeRecordCrcProperty(target, p, rocketmqCrc32(target, pos, p));
+  }
   return p - pos;
+}
+
+/** Writes `__CRC32#` 0x01 <crc's 10 decimal digits, least significant first> 0x02 at `p`; returns the end. */
+function writeRecordCrcProperty(target: Buffer, p: number, crc: number): number {
+  CRC32_PROPERTY_PREFIX.copy(target, p);
+  p += CRC32_PROPERTY_PREFIX.length;
+  let v = crc;
+  for (let i = 0; i < 10; i++) {
+    target[p++] = 0x30 + (v % 10);
+    v = Math.floor(v / 10);
+  }
+  target[p++] = 0x02;
+  return p;
+}
+
+/**
+ * The whole-record CRC of the record ending at `end` if its properties end with the CRC property
+ * (`propertiesStart` bounds the search): 'absent', or whether it matches.
+ */
+function recordCrcState(buf: Buffer, pos: number, propertiesStart: number, end: number): 'absent' | 'ok' | 'bad' {
+  const at = end - CRC32_RESERVED_LENGTH;
+  if (at < propertiesStart || buf[end - 1] !== 0x02 || buf.compare(CRC32_PROPERTY_PREFIX, 0, CRC32_PROPERTY_PREFIX.length, at, at + CRC32_PROPERTY_PREFIX.length) !== 0) {
+    return 'absent';
+  }
+  // The pair must begin the properties or follow a separator.
+  if (at > propertiesStart && buf[at - 1] !== 0x02) return 'absent';
+  let stored = 0;
+  for (let i = 9; i >= 0; i--) {
+    const d = buf[at + CRC32_PROPERTY_PREFIX.length + i]! - 0x30;
+    if (d < 0 || d > 9) return 'bad';
+    stored = stored * 10 + d;
+  }
+  return rocketmqCrc32(buf, pos, at) === stored ? 'ok' : 'bad';
 }
 
 /** Convenience: the record as a new Buffer. */
@@ -335,8 +398,9 @@ const MIN_MESSAGE_SIZE = FIXED_BYTES + 16;
 
 /**
  * Reads the record at `pos` with `available` bytes readable from there. Checks structure
- * (magic, lengths adding up to TOTALSIZE); body CRC only when asked. Positions in `out`
- * are absolute in `buf`.
+ * (magic, lengths adding up to TOTALSIZE); with `checkCrc` also the body CRC and, when the
+ * record carries one, the whole-record CRC property; with `requireRecordCrc` a record without
+ * that property is invalid too. Positions in `out` are absolute in `buf`.
  */
 export function readRecordSummary(
   buf: Buffer,
@@ -344,6 +408,7 @@ export function readRecordSummary(
   out: RecordSummary,
   available: number,
   checkCrc = false,
+  requireRecordCrc = false,
 ): RecordSummary {
   out.status = RecordStatus.INVALID;
   if (available < 8) {
@@ -394,6 +459,10 @@ export function readRecordSummary(
   if (propertiesLength < 0 || p + propertiesLength !== end) return out;
   const bodyCrc = buf.readInt32BE(pos + BODY_CRC_POSITION);
   if (checkCrc && rocketmqCrc32(buf, bodyPosition, bodyPosition + bodyLength) !== bodyCrc) return out;
+  if (checkCrc || requireRecordCrc) {
+    const state = recordCrcState(buf, pos, p, end);
+    if (state === 'bad' || (state === 'absent' && requireRecordCrc)) return out;
+  }
 
   out.bodyCrc = bodyCrc;
   out.queueId = buf.readInt32BE(pos + QUEUE_ID_POSITION);

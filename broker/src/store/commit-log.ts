@@ -271,7 +271,8 @@ export class CommitLog {
   deletableHeadCount(): number {
     if (this.flushInFlight !== null || this.flushQueued !== null) return 0;
     let n = 0;
-    for (const seg of this.segments.segments) {
+    // Never the last segment: after recovery the log may end exactly at its end, with no current one yet.
+    for (const seg of this.segments.segments.slice(0, -1)) {
       if (seg === this.current || seg.endOffset > this.flushedOffset || seg.endOffset > this.writtenOffset || this.dirty.has(seg)) break;
       n++;
     }

@@ -330,9 +330,17 @@ export class IndexFile {
     this.writeDirtySlots();
     const header = encodeIndexHeader(this.header);
     this.changed = false;
-    await datasync(this.fd);
-    writeFully(this.fd, header, header.length, 0);
-    await datasync(this.fd);
+    try {
+      await datasync(this.fd);
+      writeFully(this.fd, header, header.length, 0);
+      await datasync(this.fd);
+    } catch (err) {
+      // Nothing of this flush is known durable: write it all again next time.
+      this.dirtyPages?.fill(1);
+      this.anyDirtyPage = this.dirtyPages !== null;
+      this.changed = true;
+      throw err;
+    }
   }
 
   flushNow(): void {

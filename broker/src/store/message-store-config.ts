@@ -27,6 +27,12 @@ export interface MessageStoreConfig {
   /** Bytes of ConsumeQueue one pull may scan past filtered-out units (at least maxMsgNums units). */
   maxFilterMessageSize: number;
   checkCRCOnRecover: boolean;
+  /**
+   * End every record's properties with RocketMQ 5.x's `__CRC32#` property: a CRC over the whole
+   * record, so recovery also catches torn headers, topics and properties (BODYCRC covers only the
+   * body). Clients see it as one more property. Tern's default is on; RocketMQ's is off.
+   */
+  enabledAppendPropCRC: boolean;
 
   /** IndexFile: hash slots and entries per file (file = 40 + slots*4 + entries*20 bytes). */
   maxHashSlotNum: number;
@@ -72,6 +78,7 @@ export const DEFAULT_MESSAGE_STORE_CONFIG: Omit<MessageStoreConfig, 'storePathRo
   maxTransferCountOnMessageInMemory: 32,
   maxFilterMessageSize: 16000,
   checkCRCOnRecover: true,
+  enabledAppendPropCRC: true,
   maxHashSlotNum: 5_000_000,
   maxIndexNum: 5_000_000 * 4,
   messageIndexEnable: true,

@@ -329,6 +329,7 @@ export class MessageStore {
       dispatcher: this.dispatcher,
       checkpoint: this.checkpoint,
       checkCrc: config.checkCRCOnRecover,
+      requireRecordCrc: config.checkCRCOnRecover && config.enabledAppendPropCRC,
       cleanShutdown,
       chunkSize: Math.min(config.mappedFileSizeCommitLog, Math.max(4 * 1024 * 1024, maxRecordSize(config))),
     });
@@ -473,7 +474,7 @@ export class MessageStore {
       return refusal(PutMessageStatus.MESSAGE_ILLEGAL, `illegal topic "${msg.topic}" or queue id ${msg.queueId}`);
     }
     try {
-      measureStoredMessage(msg, m);
+      measureStoredMessage(msg, m, this.config.enabledAppendPropCRC);
     } catch {
       return refusal(PutMessageStatus.MESSAGE_ILLEGAL, 'unparsable born or store host address');
     }

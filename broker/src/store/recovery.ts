@@ -59,6 +59,8 @@ export interface RecoveryContext {
   dispatcher: Dispatcher;
   checkpoint: StoreCheckpoint;
   checkCrc: boolean;
+  /** Records past the checkpoint's flushed offset must carry a valid whole-record CRC property. */
+  requireRecordCrc: boolean;
   cleanShutdown: boolean;
   /** Read chunk size: at least the largest possible record. */
   chunkSize: number;
@@ -78,8 +80,12 @@ export function recoverStore(ctx: RecoveryContext): RecoveryReport {
   const segments = ctx.commitLog.segments;
   const cp = ctx.checkpoint;
   const notes = [...ctx.notes];
+  if (cp.fromBackup) notes.push('the checkpoint page was torn or missing: recovered from checkpoint.bak');
   const scannedFrom = chooseScanStart(segments, cp);
-  const scan = scanCommitLog(segments, scannedFrom, ctx.checkCrc, ctx.chunkSize);
+  // Scanning from the checkpoint, every record is past the durable point, written by this
+  // configuration; without one, older records (perhaps from before the CRC property) are scanned too.
+  const requireRecordCrc = ctx.requireRecordCrc && cp.valid && scannedFrom === cp.commitLogFlushedOffset;
+  const scan = scanCommitLog(segments, scannedFrom, ctx.checkCrc, ctx.chunkSize, requireRecordCrc);
   const end = scan.end;
   const cutTail = hasBytesPast(segments, end);
   segments.truncateFrom(end);
@@ -175,7 +181,7 @@ interface ScanResult {
  * Walks records from `from` while they are whole, carry the expected PHYSICALOFFSET and (when
  * asked) a matching body CRC. A blank record jumps to the next segment if there is one.
  */
-export function scanCommitLog(segments: SegmentList, from: number, checkCrc: boolean, chunkSize: number): ScanResult {
+export function scanCommitLog(segments: SegmentList, from: number, checkCrc: boolean, chunkSize: number, requireRecordCrc = false): ScanResult {
   const buf = Buffer.allocUnsafe(chunkSize);
   const s = newRecordSummary();
   let pos = from;
@@ -189,7 +195,7 @@ export function scanCommitLog(segments: SegmentList, from: number, checkCrc: boo
     let stop = false;
     let nextSegment = false;
     while (p < n) {
-      readRecordSummary(buf, p, s, n - p, checkCrc);
+      readRecordSummary(buf, p, s, n - p, checkCrc, requireRecordCrc);
       if (s.status === RecordStatus.MESSAGE) {
         if (s.physicalOffset !== pos + p) {
           stop = true;

@@ -7,7 +7,9 @@ const CRC_POSITION = FILE_SIZE - 4;
 
 /**
  * The `checkpoint` file: RocketMQ's five longs at their usual positions, then Tern's own
- * recovery points, and a CRC over the page so a torn write is detected and ignored.
+ * recovery points, and a CRC over the page so a torn write is detected and ignored. A copy,
+ * `checkpoint.bak`, is written just before it, so a crash in the middle of a write leaves one
+ * of the two valid and recovery never falls back to a full rebuild for it.
  *
  *   0 physicMsgTimestamp  8 logicsMsgTimestamp  16 indexMsgTimestamp  24 masterFlushedOffset
  *  32 confirmPhyOffset  40 commitLogFlushedOffset  48 dispatchedOffset  56 indexedOffset  4092 crc32
@@ -26,23 +28,28 @@ export class StoreCheckpoint {
   commitLogFlushedOffset = 0;
   dispatchedOffset = 0;
   indexedOffset = 0;
-  /** False when the file was missing or failed its CRC: nothing in it can be trusted. */
+  /** False when neither the file nor its backup passed the CRC: nothing in them can be trusted. */
   valid = false;
+  /** The page came from `checkpoint.bak` (the main one was torn or missing). */
+  fromBackup = false;
   private writing: Promise<void> | null = null;
 
   constructor(path: string) {
     this.path = path;
   }
 
+  get backupPath(): string {
+    return `${this.path}.bak`;
+  }
+
+  /**
+   * Reads the page, or its backup when the page is torn or missing. Every point in the page only
+   * grows, and the backup is written first, so whichever is valid is a correct lower bound.
+   */
   load(): void {
-    let buf: Buffer;
-    try {
-      buf = fs.readFileSync(this.path);
-    } catch {
-      this.valid = false;
-      return;
-    }
-    if (buf.length !== FILE_SIZE || rocketmqCrc32(buf, 0, CRC_POSITION) !== buf.readInt32BE(CRC_POSITION)) {
+    const buf = readValidPage(this.path) ?? readValidPage(this.backupPath);
+    this.fromBackup = buf !== undefined && readValidPage(this.path) === undefined;
+    if (buf === undefined) {
       this.valid = false;
       return;
     }
@@ -72,16 +79,21 @@ export class StoreCheckpoint {
   }
 
   /** Overwrites the page in place and fdatasyncs it, off the event loop. */
+  /** Writes the backup, then the page (each fdatasynced), so a torn write never leaves neither valid. */
   persist(): Promise<void> {
     const data = this.encode();
-    const run = async (): Promise<void> => {
-      const fh = await fs.promises.open(this.path, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o644);
+    const write = async (path: string): Promise<void> => {
+      const fh = await fs.promises.open(path, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o644);
       try {
         await fh.write(data, 0, data.length, 0);
         await fh.datasync();
       } finally {
         await fh.close();
       }
+    };
+    const run = async (): Promise<void> => {
+      await write(this.backupPath);
+      await write(this.path);
     };
     // Serialized so an older snapshot never lands after a newer one.
     const next = (this.writing ?? Promise.resolve()).catch(() => undefined).then(run);
@@ -97,12 +109,25 @@ export class StoreCheckpoint {
 
   persistNow(): void {
     const data = this.encode();
-    const fd = fs.openSync(this.path, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o644);
-    try {
-      fs.writeSync(fd, data, 0, data.length, 0);
-      fs.fdatasyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
+    for (const path of [this.backupPath, this.path]) {
+      const fd = fs.openSync(path, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o644);
+      try {
+        fs.writeSync(fd, data, 0, data.length, 0);
+        fs.fdatasyncSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
     }
   }
+}
+
+function readValidPage(path: string): Buffer | undefined {
+  let buf: Buffer;
+  try {
+    buf = fs.readFileSync(path);
+  } catch {
+    return undefined;
+  }
+  if (buf.length !== FILE_SIZE || rocketmqCrc32(buf, 0, CRC_POSITION) !== buf.readInt32BE(CRC_POSITION)) return undefined;
+  return buf;
 }

@@ -275,14 +275,12 @@ function verifyCheckpoint(path: string, report: VerifyReport, errors: string[], 
     dispatchedOffset: cp.dispatchedOffset,
     indexedOffset: cp.indexedOffset,
   };
-  if (!fs.existsSync(path)) {
-    if (report.commitLog.messages > 0) warnings.push('checkpoint: missing (recovery will scan the last three segments)');
-    return;
-  }
   if (!cp.valid) {
-    warnings.push('checkpoint: CRC mismatch or wrong size (recovery will ignore it)');
+    if (fs.existsSync(path) || fs.existsSync(cp.backupPath)) warnings.push('checkpoint: CRC mismatch or wrong size, and no valid backup (recovery will scan the last three segments)');
+    else if (report.commitLog.messages > 0) warnings.push('checkpoint: missing (recovery will scan the last three segments)');
     return;
   }
+  if (cp.fromBackup) warnings.push('checkpoint: torn or missing; recovery will use checkpoint.bak');
   const end = report.commitLog.end;
   if (cp.commitLogFlushedOffset > end) {
     errors.push(`checkpoint: the CommitLog was durable up to ${cp.commitLogFlushedOffset}, but valid records end at ${end}: acknowledged data is damaged`);

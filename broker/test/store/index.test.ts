@@ -202,7 +202,7 @@ describe('IndexFile and key queries', () => {
     const fd = fs.openSync(join(root, 'commitlog', '00000000000000000000'), 'r+');
     fs.writeSync(fd, Buffer.from('!!'), 0, 2, last.wroteOffset + 90);
     fs.closeSync(fd);
-    fs.rmSync(join(root, 'checkpoint'));
+    for (const f of ['checkpoint', 'checkpoint.bak']) fs.rmSync(join(root, f));
     fs.writeFileSync(join(root, 'abort'), '1');
     s = await store(root);
     expect(s.recovery.commitLogEnd).toBe(last.wroteOffset);

@@ -255,6 +255,18 @@ describe('recovery edge cases', () => {
       expect(fs.readFileSync(join(root, 'lock'), 'utf8')).toContain(`pid ${process.pid}`);
     });
 
+    it('survives a checkpoint torn mid-write through its backup copy', async () => {
+      const root = tempDir();
+      const rs = await fillPastRollover(root);
+      asAfterCrash(root, { flushed: rs[100]!.wroteOffset, dispatched: rs[100]!.wroteOffset });
+      patch(join(root, 'checkpoint'), 10, Buffer.from('torn'));
+      const s = await store(root);
+      expect(s.recovery.notes.join()).toMatch(/recovered from checkpoint.bak/);
+      // The scan starts at the backup's durable point, not at the third-last segment.
+      expect([s.recovery.scannedFrom, s.recovery.redispatchedFrom]).toEqual([rs[100]!.wroteOffset, rs[100]!.wroteOffset]);
+      expect(bodies(s, 'Roll', 0)).toHaveLength(150);
+    });
+
     it('never lets two stores open one directory', async () => {
       const root = tempDir();
       const s = await store(root);

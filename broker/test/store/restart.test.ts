@@ -101,7 +101,7 @@ describe('restart and recovery', () => {
     fs.writeSync(fd, Buffer.from('XYZ'), 0, 3, lastOffset + 88);
     fs.closeSync(fd);
     // The checkpoint says the whole log was flushed; a crash can leave it older. Make it so.
-    fs.rmSync(join(root, 'checkpoint'));
+    for (const f of ['checkpoint', 'checkpoint.bak']) fs.rmSync(join(root, f));
 
     s = await store(root);
     expect(s.recovery.cutTail).toBe(true);

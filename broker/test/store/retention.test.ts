@@ -64,9 +64,10 @@ describe('retention', () => {
     const s = await store(root, { deleteWhen: hour, fileReservedTime: 0 });
     const offsets = await fill(s);
     const max = s.getCommitLogMaxOffset();
-    const run = (await s.cleanFiles())!;
+    // A second later: a segment written in this very millisecond is not yet "expired" by 0 hours.
+    const run = (await s.cleanFiles(Date.now() + 1000))!;
     // Unless the hour turned between the two lines above.
-    if (!isTimeToDelete(hour, Date.now())) return;
+    if (!isTimeToDelete(hour, Date.now() + 1000)) return;
     expect(run.deletedSegments).toBeGreaterThan(0);
     const first = Number(segments(root)[0]);
     expect(s.getCommitLogMinOffset()).toBe(first);
@@ -82,8 +83,8 @@ describe('retention', () => {
     const s = await store(root, { deleteWhen: notNow, fileReservedTime: 0 });
     const offsets = await fill(s);
     s.executeDeleteFilesManually();
-    const run = (await s.cleanFiles())!;
-    expect(run.deletedSegments).toBeGreaterThan(0);
+    const run = (await s.cleanFiles(Date.now() + 1000))!;
+    expect(run.deletedSegments).toBe(Math.floor(s.getCommitLogMaxOffset() / SEG));
     expect(run.deletedConsumeQueueFiles).toBeGreaterThan(0);
     const minPhy = s.getCommitLogMinOffset();
     for (const q of [0, 1]) {
@@ -117,7 +118,7 @@ describe('retention', () => {
     const indexFiles = () => fs.readdirSync(join(root, 'index')).filter((n) => /^\d{17}$/.test(n));
     const before = indexFiles().length;
     s.executeDeleteFilesManually();
-    const run = (await s.cleanFiles())!;
+    const run = (await s.cleanFiles(Date.now() + 1000))!;
     expect(run.deletedIndexFiles).toBeGreaterThan(0);
     expect(indexFiles().length).toBe(before - run.deletedIndexFiles);
     expect(s.queryMessage('Ret', 'k299', 32, ...ALL_TIME).messages).toHaveLength(1);
@@ -127,7 +128,7 @@ describe('retention', () => {
     const root = tempDir();
     const s = await store(root, { deleteWhen: notNow, fileReservedTime: 0, diskMaxUsedSpaceRatio: usedPercent - 1 });
     await fill(s);
-    expect((await s.cleanFiles())!.deletedSegments).toBeGreaterThan(0);
+    expect((await s.cleanFiles(Date.now() + 1000))!.deletedSegments).toBeGreaterThan(0);
   });
 
   it('cleans forcibly above diskSpaceCleanForciblyRatio, expired or not', async () => {

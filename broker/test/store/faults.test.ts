@@ -1,0 +1,52 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const BROKER_ROOT = path.resolve(import.meta.dirname, '../..');
+
+/** Runs a tool of src/tools as a real process; resolves with its exit code and output. */
+function runTool(script: string, args: string[], timeoutMs: number): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', path.join(BROKER_ROOT, script), ...args], {
+      cwd: BROKER_ROOT, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    });
+  });
+}
+
+describe('make faults (small N in CI)', () => {
+  it('loses no acknowledged message across SIGKILLs and torn writes', async () => {
+    // A fresh seed each CI run widens coverage; FAULTS_SEED replays one (the seed is printed first).
+    const seed = process.env.FAULTS_SEED ?? String(Math.floor(Math.random() * 2 ** 31));
+    const r = await runTool('src/tools/faults/fault-run.ts', ['--iterations', '4', '--seed', seed, '--max-run-ms', '400'], 150_000);
+    const lines = r.output.trim().split('\n');
+    expect(lines[0], r.output).toMatch(new RegExp(`^seed ${seed} `));
+    expect(lines.at(-1), r.output).toMatch(/^4 iterations, [1-9]\d* acked messages checked, 0 acked lost$/);
+    expect(r.code, r.output).toBe(0);
+  }, 160_000);
+
+  it('reports the loss window under async flush instead of hiding it', async () => {
+    const r = await runTool('src/tools/faults/fault-run.ts', ['--iterations', '2', '--seed', '3', '--flush', 'ASYNC', '--max-run-ms', '300'], 120_000);
+    expect(r.output, r.output).toMatch(/^async flush: \d+ of \d+ acked messages lost to emulated power cuts; loss window: acknowledged within \d+ ms before the kill$/m);
+    expect(r.output.trim().split('\n').at(-1)).toMatch(/^2 iterations, \d+ acked messages checked, \d+ acked lost$/);
+    expect(r.code, r.output).toBe(0);
+  }, 130_000);
+});
+
+describe('make bench-store (tiny sizes in CI)', () => {
+  it('prints the append ratios and the three restart times', async () => {
+    const r = await runTool('src/tools/store-bench.ts', ['--mb', '4', '--rounds', '1', '--restart-gb', '0.01'], 120_000);
+    expect(r.code, r.output).toBe(0);
+    for (const size of [128, 1024, 4096]) expect(r.output).toMatch(new RegExp(`^\\s+${size}\\s+\\d+\\s+\\d+\\s+\\d+\\s+\\d+\\.\\d\\d$`, 'm'));
+    expect(r.output).toMatch(/after a clean stop: +\d+ ms/);
+    expect(r.output).toMatch(/after SIGKILL during appends: +\d+ ms .*clean=false/);
+    expect(r.output).toMatch(/after SIGKILL, checkpoint lost: +\d+ ms/);
+  }, 130_000);
+});
