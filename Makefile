@@ -38,3 +38,14 @@ bench-replication: node_modules
 # A slave down while SIZE_MB (default 1024) is written, then its catch-up time and a checksum comparison
 bench-replication-catchup: node_modules
 	cd broker && ../node_modules/.bin/node --disable-warning=ExperimentalWarning bench/replication-catchup.ts --size-mb $(or $(SIZE_MB),1024)
+
+# Seeded, replayable store fault injection: SIGKILL, torn tails, bit flips; ITER iterations (100), SEED replays a run,
+# FLUSH=ASYNC reports the loss window instead of failing on it
+faults: node_modules
+	cd broker && ../node_modules/.bin/node --disable-warning=ExperimentalWarning src/tools/faults/fault-run.ts --iterations $(or $(ITER),100) $(if $(SEED),--seed $(SEED)) --flush $(or $(FLUSH),SYNC)
+
+# Store append rate against a bare sequential write loop (128 B / 1 KiB / 4 KiB, ratio printed), and restart time
+# on a RESTART_GB GiB CommitLog (default 10) after a clean stop and after SIGKILL
+bench-store: node_modules
+	cd broker && ../node_modules/.bin/node --disable-warning=ExperimentalWarning src/tools/store-bench.ts --mb $(or $(BENCH_MB),256) --restart-gb $(or $(RESTART_GB),10)
+.PHONY: faults bench-store
