@@ -1,4 +1,5 @@
-import { toPropertiesText } from '../config/properties-file.ts';
+import { applyProperties, parseProperties, toPropertiesText } from '../config/properties-file.ts';
+import { brokerConfigSpec } from './broker-config.ts';
 import {
   decodeJson, encodeJson, newSubscriptionGroupConfig, newTopicConfig, type SubscriptionGroupConfig, optionalBool, optionalInt, optionalString, Perm, requiredString, validateTopicName,
   SystemTopic,
@@ -10,6 +11,8 @@ import type { TpsSampler } from './tps-sampler.ts';
 export interface AdminHooks {
   putTps: TpsSampler;
   getTps: TpsSampler;
+  /** Run-time config changed: tell the namesrv (a permission change changes routes). */
+  configChanged(): void;
 }
 
 /** mqadmin-facing requests: topics, broker config and runtime figures, connections. */
@@ -64,6 +67,28 @@ export function registerAdminProcessor(server: RemotingServer, ctx: BrokerContex
     if (optionalBool(req.extFields, 'cleanOffset')) {
       for (const topic of ctx.offsets.topicsOfGroup(group)) ctx.offsets.removeGroupFromTopic(group, topic);
     }
+    return createResponse(req, ResponseCode.SUCCESS);
+  });
+
+  // mqadmin updateBrokerConfig: keys that take effect at once (others need a restart and are refused).
+  server.registerProcessor(RequestCode.UPDATE_BROKER_CONFIG, (req) => {
+    const props = parseProperties(req.body?.toString('utf8') ?? '');
+    const live = new Set(['brokerPermission', 'autoCreateTopicEnable', 'autoCreateSubscriptionGroup', 'slaveReadEnable',
+      'accessMessageInMemoryMaxRatio', 'enablePropertyFilter', 'notifyConsumerIdsChangedEnable', 'longPollingEnable']);
+    const notLive = [...props.keys()].filter((k) => !live.has(k));
+    if (notLive.length > 0) {
+      throw new RequestRefusedError(ResponseCode.INVALID_PARAMETER, `cannot change ${notLive.join(', ')} at run time (changeable: ${[...live].join(', ')})`);
+    }
+    let updated;
+    try {
+      updated = applyProperties(ctx.config, brokerConfigSpec, props).config;
+    } catch (err) {
+      throw new RequestRefusedError(ResponseCode.INVALID_PARAMETER, (err as Error).message);
+    }
+    if (updated.brokerPermission < 0 || updated.brokerPermission > 7) throw new RequestRefusedError(ResponseCode.INVALID_PARAMETER, 'brokerPermission must be within 0..7');
+    Object.assign(ctx.config, updated);
+    ctx.log.info(`broker config updated: ${[...props].map(([k, v]) => `${k}=${v}`).join(', ')}`);
+    hooks.configChanged();
     return createResponse(req, ResponseCode.SUCCESS);
   });
 

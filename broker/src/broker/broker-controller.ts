@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { createLogger, type Logger } from '../logging/logger.ts';
+import { Perm, type TopicConfigSerializeWrapper } from '../protocol/index.ts';
 import { RemotingClient, RemotingServer } from '../remoting/index.ts';
 import { MessageStore } from '../store/message-store.ts';
 import { registerAdminProcessor } from './admin-processor.ts';
@@ -137,7 +138,7 @@ export class BrokerController {
     registerPullProcessor(server, ctx);
     registerClientManageProcessor(server, ctx);
     registerConsumerManageProcessor(server, ctx);
-    registerAdminProcessor(server, ctx, { putTps, getTps });
+    registerAdminProcessor(server, ctx, { putTps, getTps, configChanged: () => this.registrar?.scheduleRegister() });
     registerSendBackProcessor(server, ctx);
     registerStatsProcessor(server, ctx);
     registerQueueLockProcessor(server, ctx.locks);
@@ -163,7 +164,7 @@ export class BrokerController {
     this.outbound = new RemotingClient({ logger: this.log });
     this.registrar = new NamesrvRegistrar({
       client: this.outbound, config: c, brokerAddr: ctx.brokerAddr, haServerAddr: `${c.brokerIP1}:${ctx.haMaster?.port ?? c.haListenPort}`,
-      topics: () => topics.serializeWrapper(), log: this.log,
+      topics: () => routableTopics(topics.serializeWrapper(), c.brokerPermission), log: this.log,
       onRegistered: (results) => {
         const told = results.find((r) => r.ok && r.masterAddr);
         if (told && (told.masterAddr !== this.learnedMaster.brokerAddr || told.haServerAddr !== this.learnedMaster.haServerAddr)) {
@@ -223,4 +224,15 @@ export class BrokerController {
     }
     this.log.info('broker stopped');
   }
+}
+
+/**
+ * What the namesrv is told: a broker without write (or read) permission registers its topics without it, so
+ * producers (or consumers) stop choosing it, as RocketMQ does while a broker is being drained.
+ */
+function routableTopics(wrapper: TopicConfigSerializeWrapper, brokerPermission: number): TopicConfigSerializeWrapper {
+  if ((brokerPermission & (Perm.READ | Perm.WRITE)) === (Perm.READ | Perm.WRITE)) return wrapper;
+  const table: TopicConfigSerializeWrapper['topicConfigTable'] = {};
+  for (const [name, tc] of Object.entries(wrapper.topicConfigTable)) table[name] = { ...tc, perm: tc.perm & brokerPermission };
+  return { ...wrapper, topicConfigTable: table, dataVersion: { ...wrapper.dataVersion, stateVersion: wrapper.dataVersion.stateVersion + brokerPermission + 1 } };
 }

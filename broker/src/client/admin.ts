@@ -1,4 +1,4 @@
-import { Perm, type ClusterInfo, type TopicRouteData } from '../protocol/index.ts';
+import { Perm, type ClusterInfo, type SubscriptionGroupConfig, type TopicRouteData } from '../protocol/index.ts';
 import { ClientError } from './client-error.ts';
 import { ClientInstance, type ClientOptions } from './client-instance.ts';
 import { compareQueues, type MessageQueue, type QueueOffset } from './message-queue.ts';
@@ -86,6 +86,26 @@ export class Admin {
 
   topicList(): Promise<string[]> {
     return this.instance.withNamesrv((addr) => this.instance.api.getTopicList(addr));
+  }
+
+  /** Creates or updates a consumer group's settings (retries, enablement, broadcast) on one broker. */
+  async createSubscriptionGroup(brokerAddr: string, config: Partial<SubscriptionGroupConfig> & { groupName: string }): Promise<void> {
+    await this.instance.api.createSubscriptionGroup(brokerAddr, config);
+  }
+
+  /** Removes a consumer group's settings from one broker (and its committed offsets with cleanOffset). */
+  async deleteSubscriptionGroup(brokerAddr: string, groupName: string, options: { cleanOffset?: boolean } = {}): Promise<void> {
+    await this.instance.api.deleteSubscriptionGroup(brokerAddr, groupName, options.cleanOffset ?? false);
+  }
+
+  /** Every consumer group one broker knows. */
+  async subscriptionGroups(brokerAddr: string): Promise<SubscriptionGroupConfig[]> {
+    return this.instance.api.allSubscriptionGroups(brokerAddr);
+  }
+
+  /** Changes broker settings at run time (UPDATE_BROKER_CONFIG), e.g. brokerPermission=4 to stop writes while draining. */
+  async updateBrokerConfig(brokerAddr: string, properties: Record<string, string | number | boolean>): Promise<void> {
+    await this.instance.api.updateBrokerConfig(brokerAddr, properties);
   }
 
   /** The topic's route; rejects with a ClientError when the name servers do not know the topic. */

@@ -9,7 +9,7 @@ import {
   type HeaderInput, type RemotingCommand, type SerializeTypeValue,
 } from '../remoting/index.ts';
 import {
-  encodeSendHeaderV2, type SendMessageHeader, decodeJson, encodeJson, type ClusterInfo, type HeartbeatData, type TopicRouteData,
+  encodeSendHeaderV2, type SendMessageHeader, type SubscriptionGroupConfig, decodeJson, encodeJson, type ClusterInfo, type HeartbeatData, type TopicRouteData,
 } from '../protocol/index.ts';
 import { ClientError } from './client-error.ts';
 import { decodeResetOffsetBody, type MessageQueue, type QueueOffset } from './message-queue.ts';
@@ -154,6 +154,26 @@ export class ClientApi {
 
   async deleteTopicInNamesrv(namesrv: string, topic: string, clusterName?: string): Promise<void> {
     await this.call(namesrv, `delete topic ${topic}`, RequestCode.DELETE_TOPIC_IN_NAMESRV, { topic, clusterName });
+  }
+
+  // --- consumer groups and broker config (admin) --------------------------------------------------
+
+  async createSubscriptionGroup(broker: string, config: Partial<SubscriptionGroupConfig> & { groupName: string }): Promise<void> {
+    await this.call(broker, `create subscription group ${config.groupName}`, RequestCode.UPDATE_AND_CREATE_SUBSCRIPTIONGROUP, undefined, encodeJson(config));
+  }
+
+  async deleteSubscriptionGroup(broker: string, groupName: string, cleanOffset = false): Promise<void> {
+    await this.call(broker, `delete subscription group ${groupName}`, RequestCode.DELETE_SUBSCRIPTIONGROUP, { groupName, cleanOffset });
+  }
+
+  async allSubscriptionGroups(broker: string): Promise<SubscriptionGroupConfig[]> {
+    const r = await this.call(broker, 'list subscription groups', RequestCode.GET_ALL_SUBSCRIPTIONGROUP_CONFIG);
+    return Object.values(decodeJson<{ subscriptionGroupTable?: Record<string, SubscriptionGroupConfig> }>(r.body, 'subscription groups').subscriptionGroupTable ?? {});
+  }
+
+  async updateBrokerConfig(broker: string, properties: Record<string, string | number | boolean>): Promise<void> {
+    const text = Object.entries(properties).map(([k, v]) => `${k}=${v}`).join('\n') + '\n';
+    await this.call(broker, 'update broker config', RequestCode.UPDATE_BROKER_CONFIG, undefined, Buffer.from(text, 'utf8'));
   }
 
   // --- producer ----------------------------------------------------------------------------------

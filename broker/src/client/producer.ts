@@ -298,7 +298,13 @@ export class Producer {
     }
     let info = this.publishInfos.get(topic);
     if (!info || info.route !== route) {
-      const queues = publishQueues(topic, route);
+      let queues = publishQueues(topic, route);
+      if (queues.length === 0) {
+        // The cached route may predate a permission change (a drained broker writable again): look once more.
+        await this.refreshStaleRoute(topic);
+        route = this.instance.cachedRoute(topic) ?? route;
+        queues = publishQueues(topic, route);
+      }
       if (queues.length === 0) throw new ClientError(`topic ${topic} has no writable queue on any broker with a master`);
       info = { route, queues, next: info?.next ?? Math.floor(Math.random() * queues.length) };
       this.publishInfos.set(topic, info);

@@ -1,0 +1,134 @@
+/**
+ * The operator's view of the API server: server-side apply under Tern's own field manager (objects and
+ * the status subresource), reads, deletes and Events. Built on @kubernetes/client-node.
+ */
+import {
+  ApiException, CoordinationV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, KubernetesObjectApi, PatchStrategy,
+  setHeaderOptions, type CoreV1Event, type KubernetesObject, type V1Lease,
+} from '@kubernetes/client-node';
+import { FIELD_MANAGER, GROUP, VERSION } from '../api/group.ts';
+
+export interface ObjectRef {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  namespace: string;
+  uid?: string;
+}
+
+export function isNotFound(err: unknown): boolean {
+  return statusCode(err) === 404;
+}
+
+export function isConflict(err: unknown): boolean {
+  return statusCode(err) === 409;
+}
+
+export function statusCode(err: unknown): number | undefined {
+  if (err instanceof ApiException) return err.code;
+  const code = (err as { code?: unknown; statusCode?: unknown })?.code ?? (err as { statusCode?: unknown })?.statusCode;
+  return typeof code === 'number' ? code : undefined;
+}
+
+/** A one-line reason from an API error, for conditions and Events. */
+export function describeApiError(err: unknown): string {
+  if (err instanceof ApiException) {
+    const body = typeof err.body === 'string' ? safeJson(err.body) : err.body;
+    const message = (body as { message?: string } | undefined)?.message;
+    return `${err.code}: ${message ?? String(err.body).slice(0, 300)}`;
+  }
+  return err instanceof Error ? err.message : String(err);
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+export class KubeClient {
+  readonly kc: KubeConfig;
+  readonly objects: KubernetesObjectApi;
+  readonly core: CoreV1Api;
+  readonly custom: CustomObjectsApi;
+  readonly coordination: CoordinationV1Api;
+  readonly fieldManager: string;
+
+  constructor(kc: KubeConfig, fieldManager = FIELD_MANAGER) {
+    this.kc = kc;
+    this.objects = KubernetesObjectApi.makeApiClient(kc);
+    this.core = kc.makeApiClient(CoreV1Api);
+    this.custom = kc.makeApiClient(CustomObjectsApi);
+    this.coordination = kc.makeApiClient(CoordinationV1Api);
+    this.fieldManager = fieldManager;
+  }
+
+  static fromDefault(): KubeClient {
+    const kc = new KubeConfig();
+    kc.loadFromDefault();
+    return new KubeClient(kc);
+  }
+
+  /** Server-side apply: the object holds exactly the fields the operator owns; force takes them back from others. */
+  apply<T extends KubernetesObject>(obj: T): Promise<T> {
+    return this.objects.patch(obj, undefined, undefined, this.fieldManager, true, PatchStrategy.ServerSideApply);
+  }
+
+  /** Server-side apply of a Tern custom resource's status subresource. */
+  async applyStatus(kind: string, plural: string, namespace: string, name: string, status: unknown): Promise<void> {
+    await this.custom.patchNamespacedCustomObjectStatus({
+      group: GROUP, version: VERSION, namespace, plural, name, fieldManager: this.fieldManager, force: true,
+      body: { apiVersion: `${GROUP}/${VERSION}`, kind, metadata: { name, namespace }, status },
+    }, setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply));
+  }
+
+  async get<T extends KubernetesObject>(apiVersion: string, kind: string, namespace: string, name: string): Promise<T | undefined> {
+    try {
+      return await this.objects.read<T>({ apiVersion, kind, metadata: { name, namespace } } as never);
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async list<T extends KubernetesObject>(apiVersion: string, kind: string, namespace?: string, labelSelector?: string): Promise<T[]> {
+    const out: T[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.objects.list<T>(apiVersion, kind, namespace, undefined, undefined, undefined, undefined, labelSelector, 500, token);
+      for (const item of page.items) out.push({ ...item, apiVersion, kind });
+      token = page.metadata?._continue || undefined;
+    } while (token);
+    return out;
+  }
+
+  /** Deletes; a missing object counts as deleted. Background propagation lets the GC remove dependants. */
+  async delete(ref: ObjectRef, opts: { gracePeriodSeconds?: number; uid?: string } = {}): Promise<boolean> {
+    try {
+      await this.objects.delete(
+        { apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, namespace: ref.namespace } },
+        undefined, undefined, opts.gracePeriodSeconds, undefined, 'Background',
+        opts.uid ? { preconditions: { uid: opts.uid } } : undefined,
+      );
+      return true;
+    } catch (err) {
+      if (isNotFound(err) || isConflict(err)) return false;
+      throw err;
+    }
+  }
+
+  async createEvent(event: CoreV1Event): Promise<void> {
+    await this.core.createNamespacedEvent({ namespace: event.metadata!.namespace!, body: event });
+  }
+
+  async getLease(namespace: string, name: string): Promise<V1Lease | undefined> {
+    try {
+      return await this.coordination.readNamespacedLease({ namespace, name });
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+}

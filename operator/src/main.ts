@@ -1,0 +1,45 @@
+/**
+ * tern-operator entry point. Configuration from the environment (the chart sets it):
+ *   WATCH_NAMESPACE   one namespace, or empty for all
+ *   LEADER_ELECT      "true" to run only while holding the Lease (several replicas)
+ *   POD_NAMESPACE, POD_NAME  where the Lease lives and who holds it
+ *   HEALTH_PORT       /healthz and /readyz [8081]
+ */
+import http from 'node:http';
+import os from 'node:os';
+import { KubeClient } from './kube/kube-client.ts';
+import { LeaderElector } from './kube/leader-election.ts';
+import { Operator } from './operator.ts';
+
+const env = process.env;
+const client = KubeClient.fromDefault();
+const operator = new Operator({ client, ...(env.WATCH_NAMESPACE ? { namespace: env.WATCH_NAMESPACE } : {}) });
+let ready = false;
+
+const health = http.createServer((req, res) => {
+  const ok = req.url === '/healthz' || (req.url === '/readyz' && ready);
+  res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ok\n' : 'not ready\n');
+});
+health.listen(Number(env.HEALTH_PORT ?? 8081));
+
+let elector: LeaderElector | undefined;
+if (env.LEADER_ELECT === 'true') {
+  elector = new LeaderElector(client, {
+    namespace: env.POD_NAMESPACE ?? 'default', name: 'tern-operator-leader', identity: env.POD_NAME ?? os.hostname(),
+  });
+  await elector.run(() => {
+    process.stderr.write('lost the leader lease: exiting so that a new leader takes over\n');
+    process.exit(1);
+  });
+}
+await operator.start();
+ready = true;
+
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, () => {
+    operator.stop();
+    elector?.stop();
+    health.close();
+    process.exit(0);
+  });
+}

@@ -1,0 +1,347 @@
+/**
+ * BrokerCluster reconcile: read the whole desired state from the spec and the observed state from the
+ * cluster, close the gap, report it. Level-triggered and idempotent: whatever woke it, it does the same.
+ *
+ *   render (pure) -> server-side apply -> prune what is no longer desired -> one rolling step ->
+ *   drain step for groups being scaled in -> status conditions with observedGeneration -> Events
+ */
+import type { V1Pod, V1StatefulSet } from '@kubernetes/client-node';
+import type { AdminConnector, AddressResolver, ClusterAdmin } from '../admin/broker-admin.ts';
+import type { ReplicaProgressProbe } from '../admin/replica-progress.ts';
+import {
+  defaultBrokerClusterSpec, type BrokerCluster, type BrokerClusterSpec, type BrokerClusterStatus, type BrokerGroupStatus,
+} from '../api/broker-cluster.ts';
+import { setCondition, type Condition } from '../api/conditions.ts';
+import type { ConsumerGroup } from '../api/consumer-group.ts';
+import { groupNameOf } from '../api/consumer-group.ts';
+import { API_VERSION, isPaused } from '../api/group.ts';
+import { topicNameOf, type Topic } from '../api/topic.ts';
+import type { Recorder } from '../kube/event-recorder.ts';
+import { describeApiError, isNotFound, type KubeClient, type ObjectRef } from '../kube/kube-client.ts';
+import type { ReconcileResult } from '../kube/work-queue.ts';
+import { renderCluster, type Manifest, type RenderedCluster } from '../render/cluster.ts';
+import { brokerName, brokerPodName, LABEL_CLUSTER, LABEL_COMPONENT, LABEL_GROUP } from '../render/names.ts';
+import { planRollout, type ObservedBroker, type RolloutStep } from './rollout.ts';
+
+export interface BrokerClusterReconcilerDeps {
+  client: KubeClient;
+  recorder: Recorder;
+  admin: AdminConnector;
+  resolver: AddressResolver;
+  catchUp: ReplicaProgressProbe;
+  log?: (line: string) => void;
+  /** Requeue while something is in progress. */
+  pollMs?: number;
+  /** Requeue when settled, to find drift nobody told us about. */
+  resyncMs?: number;
+}
+
+/** Kinds the operator creates for a cluster and prunes when they are no longer desired. */
+const PRUNABLE: Array<[string, string]> = [
+  ['apps/v1', 'StatefulSet'], ['v1', 'Service'], ['v1', 'ConfigMap'], ['policy/v1', 'PodDisruptionBudget'],
+  ['monitoring.coreos.com/v1', 'ServiceMonitor'],
+];
+/** Kinds whose CRD may be absent (prometheus-operator): a failed list means there is nothing of ours to prune. */
+const OPTIONAL_KINDS = new Set(['ServiceMonitor']);
+
+interface Observed {
+  objects: Map<string, { apiVersion: string; kind: string; name: string; uid: string; resourceVersion: string; ownedBy: string[] }>;
+  statefulSets: V1StatefulSet[];
+  pods: V1Pod[];
+}
+
+const key = (kind: string, name: string) => `${kind}/${name}`;
+
+export class BrokerClusterReconciler {
+  private readonly d: BrokerClusterReconcilerDeps;
+
+  constructor(deps: BrokerClusterReconcilerDeps) {
+    this.d = deps;
+  }
+
+  async reconcile(namespace: string, name: string): Promise<ReconcileResult> {
+    const { client, recorder } = this.d;
+    const pollMs = this.d.pollMs ?? 2000;
+    const resyncMs = this.d.resyncMs ?? 60_000;
+    const bc = await client.get<BrokerCluster>(API_VERSION, 'BrokerCluster', namespace, name);
+    if (!bc || bc.metadata.deletionTimestamp) return {};
+    const ref: ObjectRef = { apiVersion: API_VERSION, kind: 'BrokerCluster', name, namespace, uid: bc.metadata.uid! };
+    const generation = bc.metadata.generation ?? 0;
+    let status: BrokerClusterStatus = { ...(bc.status ?? {}) };
+    const cond = (c: Omit<Condition, 'lastTransitionTime' | 'observedGeneration'>) => {
+      status.conditions = setCondition(status.conditions, { ...c, observedGeneration: generation });
+    };
+
+    if (isPaused(bc.metadata)) {
+      cond({ type: 'Progressing', status: 'False', reason: 'Paused', message: 'reconciling is paused by the tern.io/paused annotation' });
+      status.phase = 'Paused';
+      await this.writeStatus(namespace, name, status);
+      await recorder.record(ref, 'Normal', 'Paused', 'Reconciling paused (annotation tern.io/paused=true); nothing is changed until it is removed');
+      return {};
+    }
+
+    const spec = defaultBrokerClusterSpec(bc.spec);
+    const c = { name, namespace };
+    const observed = await this.observe(namespace, name, ref.uid!);
+    const existingGroups = new Set(observed.statefulSets
+      .filter((s) => s.metadata?.labels?.[LABEL_COMPONENT] === 'broker')
+      .map((s) => Number(s.metadata?.labels?.[LABEL_GROUP])));
+    const draining = [...existingGroups].filter((g) => g >= spec.brokerGroups.count).sort((a, b) => a - b);
+
+    let rendered: RenderedCluster;
+    try {
+      rendered = renderCluster({ name, namespace, uid: ref.uid!, spec }, { drainingGroups: draining });
+    } catch (err) {
+      const message = `cannot render the cluster: ${(err as Error).message}`;
+      cond({ type: 'Degraded', status: 'True', reason: 'InvalidSpec', message });
+      cond({ type: 'Ready', status: 'False', reason: 'InvalidSpec', message });
+      status.observedGeneration = generation;
+      status.phase = 'Degraded';
+      await this.writeStatus(namespace, name, status);
+      await recorder.record(ref, 'Warning', 'InvalidSpec', message);
+      return { requeueAfterMs: resyncMs };
+    }
+
+    // --- apply ---
+    const problems: string[] = [];
+    const created: string[] = [];
+    const updated: string[] = [];
+    const desired = new Set<string>();
+    for (const m of rendered.manifests) {
+      desired.add(key(m.kind, m.metadata.name));
+      const before = observed.objects.get(key(m.kind, m.metadata.name));
+      try {
+        const after = await client.apply(m);
+        if (!before) created.push(`${m.kind} ${m.metadata.name}`);
+        else if (after.metadata?.resourceVersion !== before.resourceVersion) updated.push(`${m.kind} ${m.metadata.name}`);
+      } catch (err) {
+        if (m.kind === 'ServiceMonitor' && isNotFound(err)) {
+          problems.push('metrics.serviceMonitor is set but the ServiceMonitor CRD (prometheus-operator) is not installed');
+        } else {
+          problems.push(`apply ${m.kind} ${m.metadata.name}: ${describeApiError(err)}`);
+        }
+      }
+    }
+    if (created.length) await recorder.record(ref, 'Normal', 'Created', `Created ${created.join(', ')}`);
+    if (updated.length) await recorder.record(ref, 'Normal', 'Updated', `Updated ${updated.join(', ')}`);
+
+    // --- prune: ours (controller owner is this cluster), not desired, and not a group still draining ---
+    for (const [k, o] of observed.objects) {
+      if (desired.has(k) || !o.ownedBy.includes(ref.uid!)) continue;
+      if (await client.delete({ apiVersion: o.apiVersion, kind: o.kind, name: o.name, namespace }, { uid: o.uid })) {
+        await recorder.record(ref, 'Normal', 'Deleted', `Deleted ${o.kind} ${o.name}: no longer in the spec`);
+      }
+    }
+
+    // --- observe again: StatefulSets just applied may have new generations ---
+    const after = problems.length ? observed : await this.observe(namespace, name, ref.uid!);
+    const brokers = this.observeBrokers(c, spec, rendered, after);
+    const settling = after.statefulSets
+      .filter((s) => s.metadata?.labels?.[LABEL_COMPONENT] === 'broker')
+      .filter((s) => (s.status?.observedGeneration ?? 0) < (s.metadata?.generation ?? 0))
+      .map((s) => s.metadata!.name!);
+    const step = planRollout({ brokers, statefulSetsSettling: settling, raft: spec.brokerGroups.mode === 'Raft' });
+
+    let admin: ClusterAdmin | undefined;
+    const adminFor = () => (admin ??= this.d.admin.connect(c, spec));
+    let progressReason = '';
+    let progressMessage = '';
+    try {
+      const outcome = await this.rollStep(ref, c, spec, step, after, adminFor);
+      progressReason = outcome.reason;
+      progressMessage = outcome.message;
+
+      // --- drain: a group being scaled in is removed once read-only and fully consumed ---
+      for (const g of draining) {
+        const groupBrokers = brokers.filter((b) => b.group === g);
+        const settled = groupBrokers.every((b) => b.exists && b.ready && b.updated && !b.terminating);
+        if (!settled) {
+          progressReason ||= 'Draining';
+          progressMessage ||= `group ${brokerName(c, g)}: switching to read-only`;
+          continue;
+        }
+        const verdict = await this.drainVerdict(namespace, name, brokerName(c, g), adminFor);
+        if (!verdict.drained) {
+          progressReason ||= 'Draining';
+          progressMessage ||= `group ${brokerName(c, g)} is read-only; waiting for consumers: ${verdict.detail}`;
+          continue;
+        }
+        for (const sts of rendered.groups.find((x) => x.index === g)?.statefulSets ?? []) {
+          await client.delete({ apiVersion: 'apps/v1', kind: 'StatefulSet', name: sts, namespace });
+        }
+        await recorder.record(ref, 'Normal', 'GroupDrained',
+          `Group ${brokerName(c, g)} drained (${verdict.detail}); its StatefulSets are deleted, its volumes kept`);
+        progressReason ||= 'Draining';
+        progressMessage ||= `group ${brokerName(c, g)} drained; removing it`;
+      }
+    } catch (err) {
+      problems.push(`talking to the brokers: ${(err as Error).message}`);
+    } finally {
+      if (admin) await admin.close().catch(() => {});
+    }
+
+    // --- status ---
+    status = this.statusOf(status, rendered, brokers, draining);
+    status.observedGeneration = generation;
+    const nsReady = this.namesrvReady(after, spec);
+    const activeBrokers = brokers.filter((b) => b.group < spec.brokerGroups.count);
+    const allReady = activeBrokers.length > 0 && activeBrokers.every((b) => b.exists && b.ready && b.updated && !b.terminating);
+    if (problems.length) {
+      cond({ type: 'Degraded', status: 'True', reason: 'ReconcileFailed', message: problems.join('; ').slice(0, 2000) });
+      await recorder.record(ref, 'Warning', 'ReconcileFailed', problems.join('; '));
+    } else {
+      cond({ type: 'Degraded', status: 'False', reason: 'AsExpected', message: 'every object applied' });
+    }
+    if (nsReady && allReady) {
+      cond({ type: 'Ready', status: 'True', reason: 'AllBrokersReady', message: `${activeBrokers.length} brokers in ${spec.brokerGroups.count} groups and ${spec.nameServer.replicas} name servers are ready` });
+    } else {
+      const notReady = activeBrokers.filter((b) => !(b.exists && b.ready && !b.terminating)).map((b) => b.podName);
+      const message = !nsReady ? 'name servers are not all ready'
+        : notReady.length ? `not ready: ${notReady.slice(0, 5).join(', ')}${notReady.length > 5 ? ', ...' : ''}` : 'brokers run an older revision';
+      cond({ type: 'Ready', status: 'False', reason: !nsReady ? 'NameServersNotReady' : notReady.length ? 'BrokersNotReady' : 'Updating', message });
+    }
+    const progressing = step.kind !== 'done' || draining.length > 0 || !nsReady;
+    if (progressing) {
+      if (!progressReason) {
+        progressReason = step.kind === 'wait' ? 'Waiting' : !nsReady ? 'NameServersStarting' : 'RollingUpdate';
+        progressMessage = step.kind === 'wait' ? step.reason : !nsReady ? 'waiting for name servers' : 'rolling brokers';
+      }
+      cond({ type: 'Progressing', status: 'True', reason: progressReason, message: progressMessage });
+    } else {
+      cond({ type: 'Progressing', status: 'False', reason: 'UpToDate', message: 'every broker runs the current spec' });
+    }
+    status.phase = problems.length ? 'Degraded' : draining.length ? 'Draining' : progressing ? (allReady || brokers.some((b) => b.ready) ? 'Updating' : 'Pending') : 'Running';
+    await this.writeStatus(namespace, name, status);
+    return { requeueAfterMs: progressing || problems.length ? pollMs : resyncMs };
+  }
+
+  private async rollStep(
+    ref: ObjectRef, c: { name: string; namespace: string }, spec: BrokerClusterSpec, step: RolloutStep, observed: Observed,
+    adminFor: () => ClusterAdmin,
+  ): Promise<{ reason: string; message: string }> {
+    const { client, recorder } = this.d;
+    const podUid = (name: string) => observed.pods.find((p) => p.metadata?.name === name)?.metadata?.uid;
+    switch (step.kind) {
+      case 'done':
+        return { reason: '', message: '' };
+      case 'wait':
+        return { reason: 'Waiting', message: step.reason };
+      case 'restart': {
+        await client.delete({ apiVersion: 'v1', kind: 'Pod', name: step.podName, namespace: c.namespace }, { uid: podUid(step.podName) });
+        const what = spec.brokerGroups.mode === 'Raft' ? `Raft member ${step.brokerId}` : `slave brokerId ${step.brokerId}`;
+        await recorder.record(ref, 'Normal', 'RollingBroker', `Restarting ${what} of ${brokerName(c, step.group)} (pod ${step.podName}) to apply the new spec`);
+        return { reason: 'RollingUpdate', message: `restarting ${step.podName}` };
+      }
+      case 'restart-master': {
+        const admin = adminFor();
+        const masterAddr = this.d.resolver.broker(c, spec, step.group, 0);
+        const slaveAddrs = step.slaveIds.map((id) => this.d.resolver.broker(c, spec, step.group, id));
+        const verdict = await this.d.catchUp.slavesCaughtUp(admin, masterAddr, slaveAddrs);
+        this.d.log?.(`${c.namespace}/${c.name}: master ${step.podName} catch-up: ${verdict.caughtUp} (${verdict.detail})`);
+        if (!verdict.caughtUp) {
+          await recorder.record(ref, 'Normal', 'WaitingForCatchUp', `Master of ${brokerName(c, step.group)} waits for its slaves: ${verdict.detail}`);
+          return { reason: 'WaitingForCatchUp', message: `master of ${brokerName(c, step.group)} waits: ${verdict.detail}` };
+        }
+        await client.delete({ apiVersion: 'v1', kind: 'Pod', name: step.podName, namespace: c.namespace }, { uid: podUid(step.podName) });
+        await recorder.record(ref, 'Normal', 'RollingBroker', `Restarting master of ${brokerName(c, step.group)} (pod ${step.podName}); slaves ready and caught up (${verdict.detail})`);
+        return { reason: 'RollingUpdate', message: `restarting master ${step.podName}` };
+      }
+    }
+  }
+
+  /** Drained when every ConsumerGroup of the cluster has read every Topic's messages on that group. */
+  private async drainVerdict(namespace: string, cluster: string, broker: string, adminFor: () => ClusterAdmin): Promise<{ drained: boolean; detail: string }> {
+    const topics = (await this.d.client.list<Topic>(API_VERSION, 'Topic', namespace)).filter((t) => t.spec.clusterRef.name === cluster);
+    const groups = (await this.d.client.list<ConsumerGroup>(API_VERSION, 'ConsumerGroup', namespace)).filter((g) => g.spec.clusterRef.name === cluster);
+    const admin = adminFor();
+    let total = 0;
+    const behind: string[] = [];
+    for (const g of groups) {
+      for (const t of topics) {
+        const lag = await admin.lag(groupNameOf(g), topicNameOf(t), broker);
+        if (lag > 0) {
+          total += lag;
+          behind.push(`${groupNameOf(g)}@${topicNameOf(t)}=${lag}`);
+        }
+      }
+    }
+    if (total > 0) return { drained: false, detail: `${total} messages unread (${behind.slice(0, 5).join(', ')})` };
+    return { drained: true, detail: `${groups.length} consumer groups x ${topics.length} topics fully consumed` };
+  }
+
+  private async observe(namespace: string, cluster: string, uid: string): Promise<Observed> {
+    const selector = `${LABEL_CLUSTER}=${cluster},app.kubernetes.io/managed-by=tern-operator`;
+    const objects: Observed['objects'] = new Map();
+    let statefulSets: V1StatefulSet[] = [];
+    for (const [apiVersion, kind] of PRUNABLE) {
+      let items: Manifest[];
+      try {
+        items = await this.d.client.list<Manifest>(apiVersion, kind, namespace, selector);
+      } catch (err) {
+        if (OPTIONAL_KINDS.has(kind)) continue;
+        throw err;
+      }
+      for (const o of items) {
+        const ownedBy = (o.metadata?.ownerReferences ?? []).filter((r) => r.controller).map((r) => r.uid);
+        objects.set(key(kind, o.metadata!.name!), {
+          apiVersion, kind, name: o.metadata!.name!, uid: o.metadata!.uid!, resourceVersion: o.metadata!.resourceVersion!, ownedBy,
+        });
+      }
+      if (kind === 'StatefulSet') statefulSets = (items as V1StatefulSet[]).filter((s) => (s.metadata?.ownerReferences ?? []).some((r) => r.uid === uid));
+    }
+    const pods = await this.d.client.list<V1Pod>('v1', 'Pod', namespace, `${LABEL_CLUSTER}=${cluster}`);
+    return { objects, statefulSets, pods };
+  }
+
+  private observeBrokers(c: { name: string; namespace: string }, spec: BrokerClusterSpec, rendered: RenderedCluster, o: Observed): ObservedBroker[] {
+    const raft = spec.brokerGroups.mode === 'Raft';
+    const out: ObservedBroker[] = [];
+    for (const g of rendered.groups) {
+      for (let id = 0; id < spec.brokerGroups.replicasPerGroup; id++) {
+        const podName = brokerPodName(c, g.index, id, raft);
+        const stsName = raft ? g.statefulSets[0]! : g.statefulSets.find((s) => s.endsWith(`-${id}`))!;
+        const sts = o.statefulSets.find((s) => s.metadata?.name === stsName);
+        const pod = o.pods.find((p) => p.metadata?.name === podName);
+        const ready = pod?.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True') ?? false;
+        const revision = pod?.metadata?.labels?.['controller-revision-hash'];
+        const updated = !!pod && !!sts?.status?.updateRevision && revision === sts.status.updateRevision;
+        out.push({
+          group: g.index, brokerId: id, podName, exists: !!pod, ready, updated, terminating: !!pod?.metadata?.deletionTimestamp,
+        });
+      }
+    }
+    return out;
+  }
+
+  private namesrvReady(o: Observed, spec: BrokerClusterSpec): boolean {
+    const sts = o.statefulSets.find((s) => s.metadata?.labels?.[LABEL_COMPONENT] === 'namesrv');
+    if (!sts) return false;
+    const st = sts.status;
+    return (st?.observedGeneration ?? 0) >= (sts.metadata?.generation ?? 0)
+      && (st?.readyReplicas ?? 0) >= spec.nameServer.replicas
+      && (st?.updatedReplicas ?? 0) >= spec.nameServer.replicas;
+  }
+
+  private statusOf(
+    prev: BrokerClusterStatus, rendered: RenderedCluster, brokers: ObservedBroker[], draining: number[],
+  ): BrokerClusterStatus {
+    const groups: BrokerGroupStatus[] = rendered.groups.map((g) => {
+      const bs = brokers.filter((b) => b.group === g.index);
+      const readyReplicas = bs.filter((b) => b.ready && !b.terminating).length;
+      const updatedReplicas = bs.filter((b) => b.updated).length;
+      const phase: BrokerGroupStatus['phase'] = draining.includes(g.index) ? 'Draining'
+        : readyReplicas === 0 ? 'Pending' : updatedReplicas < bs.length || readyReplicas < bs.length ? 'Updating' : 'Running';
+      return { index: g.index, brokerName: g.brokerName, phase, replicas: bs.length, readyReplicas, updatedReplicas };
+    });
+    return {
+      ...prev,
+      nameServerAddress: rendered.nameServerAddress,
+      readyBrokers: brokers.filter((b) => b.ready && !b.terminating).length,
+      brokerGroups: groups,
+    };
+  }
+
+  private async writeStatus(namespace: string, name: string, status: BrokerClusterStatus): Promise<void> {
+    await this.d.client.applyStatus('BrokerCluster', 'brokerclusters', namespace, name, status);
+  }
+}
