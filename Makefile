@@ -49,3 +49,21 @@ faults: node_modules
 bench-store: node_modules
 	cd broker && ../node_modules/.bin/node --disable-warning=ExperimentalWarning src/tools/store-bench.ts --mb $(or $(BENCH_MB),256) --restart-gb $(or $(RESTART_GB),10)
 .PHONY: faults bench-store
+
+# Kubernetes operator (operator/, crds/, charts/tern-operator/; operator/README.md)
+# CRDs from the TypeScript types in operator/src/api, into crds/ and the chart's crds/ (a test fails when they differ)
+crds: node_modules
+	$(NPM) run --workspace operator crds
+
+# kube-apiserver + kube-controller-manager (Go modules, K8S_VERSION v1.34.4), etcd, helm and kubectl, cached in
+# $(or $(TERN_K8S_CACHE),~/.cache/tern/k8s); a first build takes ~5-6 min on 2 cores, later calls are instant
+k8s-binaries: node_modules
+	scripts/k8s/ensure-binaries.sh
+
+# Render tests, then the integration tests on a real kube-apiserver + etcd + kube-controller-manager
+test-operator: node_modules
+	$(NPM) run --workspace operator test
+
+helm-lint: node_modules
+	"$$(scripts/k8s/ensure-tools.sh)/helm" lint --strict charts/tern-operator
+.PHONY: crds k8s-binaries test-operator helm-lint
