@@ -1,4 +1,6 @@
 import { applyProperties, parseProperties, toPropertiesText } from '../config/properties-file.ts';
+import path from 'node:path';
+import { diskUsedRatio } from '../store/retention.ts';
 import { brokerConfigSpec } from './broker-config.ts';
 import {
   decodeJson, encodeJson, newSubscriptionGroupConfig, newTopicConfig, type SubscriptionGroupConfig, optionalBool, optionalInt, optionalString, Perm, requiredString, validateTopicName,
@@ -101,6 +103,14 @@ export function registerAdminProcessor(server: RemotingServer, ctx: BrokerContex
   server.registerProcessor(RequestCode.GET_ALL_TOPIC_CONFIG, (req) =>
     createResponse(req, ResponseCode.SUCCESS, undefined, undefined, encodeJson(ctx.topics.serializeWrapper())));
 
+  // 5.x tools (topicStatus, consumerProgress) read one topic's config first; static-topic mapping is absent.
+  server.registerProcessor(RequestCode.GET_TOPIC_CONFIG, (req) => {
+    const topic = requiredString(req.extFields, 'topic');
+    const tc = ctx.topics.select(topic);
+    if (!tc) throw new RequestRefusedError(ResponseCode.TOPIC_NOT_EXIST, `No topic in this broker. topic: ${topic}`);
+    return createResponse(req, ResponseCode.SUCCESS, undefined, undefined, encodeJson(tc));
+  });
+
   server.registerProcessor(RequestCode.GET_TOPIC_NAME_LIST, (req) =>
     createResponse(req, ResponseCode.SUCCESS, undefined, undefined, encodeJson({ topicList: ctx.topics.all().map((t) => t.topicName) })));
 
@@ -174,6 +184,8 @@ export function runtimeInfo(ctx: BrokerContext, hooks: AdminHooks): Record<strin
     earliestMessageTimeStamp: String(ctx.store.getEarliestMessageTimeOfStore() ?? 0),
     heldPullRequests: String(ctx.pullHold.size),
     brokerActive: 'true',
+    // Fraction of the CommitLog's disk in use, as RocketMQ reports it (mqadmin brokerStatus/clusterList read it).
+    commitLogDiskRatio: String(diskUsedRatio(ctx.config.storePathCommitLog || path.join(ctx.config.storePathRootDir, 'commitlog'))),
     sendThreadPoolQueueSize: '0',
     pullThreadPoolQueueSize: '0',
     sendThreadPoolQueueHeadWaitTimeMills: '0',

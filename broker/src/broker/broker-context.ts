@@ -34,6 +34,8 @@ export interface BrokerContext {
   storeHost: HostAddress;
   brokerAddr: string;
   startedAt: number;
+  /** Registers with the namesrvs now (topics changed); settles when they answered, or after at most a second. */
+  registerNow(): Promise<void>;
   stats: BrokerStats;
 }
 

@@ -110,6 +110,7 @@ export class BrokerController {
       brokerAddr: `${c.brokerIP1}:${server.port}`,
       startedAt: Date.now(),
       stats: { pulledMessages: 0 },
+      registerNow: () => Promise.race([this.registrar?.scheduleRegister() ?? Promise.resolve(), new Promise<void>((r) => setTimeout(r, 1000).unref())]),
     };
     this.ctx = ctx;
     if (c.brokerRole === 'SLAVE') {
@@ -138,7 +139,7 @@ export class BrokerController {
     registerPullProcessor(server, ctx);
     registerClientManageProcessor(server, ctx);
     registerConsumerManageProcessor(server, ctx);
-    registerAdminProcessor(server, ctx, { putTps, getTps, configChanged: () => this.registrar?.scheduleRegister() });
+    registerAdminProcessor(server, ctx, { putTps, getTps, configChanged: () => void this.registrar?.scheduleRegister() });
     registerSendBackProcessor(server, ctx);
     registerStatsProcessor(server, ctx);
     registerQueueLockProcessor(server, ctx.locks);
@@ -173,7 +174,7 @@ export class BrokerController {
         }
       },
     });
-    topics.onChange(() => this.registrar?.scheduleRegister());
+    topics.onChange(() => void this.registrar?.scheduleRegister());
     if (this.registrar.namesrvAddrs().length > 0) await this.registrar.start();
     else this.log.warn('namesrvAddr is empty: the broker will not register anywhere');
     if (ctx.haSlave) {

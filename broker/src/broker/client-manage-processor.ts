@@ -1,5 +1,5 @@
 import {
-  decodeJson, normalizeHeartbeat, optionalString, requiredString, type HeartbeatData,
+  decodeJson, normalizeHeartbeat, optionalString, requiredString, retryTopic, type HeartbeatData,
 } from '../protocol/index.ts';
 import { createResponse, RequestCode, RequestRefusedError, ResponseCode, type RemotingServer } from '../remoting/index.ts';
 import type { BrokerContext } from './broker-context.ts';
@@ -7,13 +7,14 @@ import { subscriptionFilter } from './pull-message-processor.ts';
 
 /** HEART_BEAT, UNREGISTER_CLIENT, CHECK_CLIENT_CONFIG: who is connected, in which groups, subscribed to what. */
 export function registerClientManageProcessor(server: RemotingServer, ctx: BrokerContext): void {
-  server.registerProcessor(RequestCode.HEART_BEAT, (req, conn) => {
+  server.registerProcessor(RequestCode.HEART_BEAT, async (req, conn) => {
     let heartbeat: HeartbeatData;
     try {
       heartbeat = normalizeHeartbeat(decodeJson<unknown>(req.body, 'HEART_BEAT body'));
     } catch (err) {
       throw new RequestRefusedError(ResponseCode.SYSTEM_ERROR, `bad heartbeat: ${(err as Error).message}`);
     }
+    let registering = false;
     const channel = {
       clientId: heartbeat.clientID, connection: conn, language: req.language, version: req.version, lastUpdate: Date.now(),
     };
@@ -23,12 +24,15 @@ export function registerClientManageProcessor(server: RemotingServer, ctx: Broke
         throw new RequestRefusedError(ResponseCode.SUBSCRIPTION_GROUP_NOT_EXIST, `subscription group not exist, ${consumer.groupName}`);
       }
       // Every consumer group gets its retry topic at its first heartbeat, and the namesrv learns of it.
+      const retryKnown = ctx.topics.select(retryTopic(consumer.groupName)) !== undefined;
       ctx.topics.createRetryTopicIfAbsent(consumer.groupName);
+      if (!retryKnown) registering = true;
       ctx.consumers.register(consumer, channel);
     }
     for (const producer of heartbeat.producerDataSet) {
       if (producer.groupName) ctx.producers.register(producer.groupName, channel);
     }
+    if (registering) await ctx.registerNow();
     return createResponse(req, ResponseCode.SUCCESS);
   });
 

@@ -21,7 +21,7 @@ export class NamesrvRegistrar {
   private readonly topics: () => TopicConfigSerializeWrapper;
   private readonly log: Logger;
   private timer: NodeJS.Timeout | undefined;
-  private pending: NodeJS.Timeout | undefined;
+  private pending: Promise<void> | undefined;
   private stopped = false;
   private readonly onRegistered: ((results: RegistrationResult[]) => void) | undefined;
 
@@ -48,13 +48,17 @@ export class NamesrvRegistrar {
     this.timer.unref();
   }
 
-  /** Topic changes coalesce into one registration shortly after. */
-  scheduleRegister(): void {
-    if (this.stopped || this.pending) return;
-    this.pending = setTimeout(() => {
+  /**
+   * Topic changes coalesce into one registration that starts right after the current task; the promise settles
+   * when the namesrvs answered, so a send that created a topic can answer only once its route exists.
+   */
+  scheduleRegister(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    this.pending ??= new Promise<void>((resolve) => queueMicrotask(resolve)).then(async () => {
       this.pending = undefined;
-      void this.registerAll();
-    }, 50);
+      await this.registerAll();
+    });
+    return this.pending;
   }
 
   async registerAll(): Promise<RegistrationResult[]> {
@@ -88,7 +92,6 @@ export class NamesrvRegistrar {
   async unregisterAll(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
-    if (this.pending) clearTimeout(this.pending);
     const header = {
       brokerAddr: this.brokerAddr, brokerId: this.config.brokerId, brokerName: this.config.brokerName,
       clusterName: this.config.brokerClusterName,

@@ -42,7 +42,11 @@ async function processSend(ctx: BrokerContext, req: RemotingCommand, conn: Remot
     throw new RequestRefusedError(ResponseCode.NO_PERMISSION, `the broker[${ctx.config.brokerName}] sending transaction message is forbidden`);
   }
 
+  const known = ctx.topics.select(h.topic) !== undefined;
   let topicConfig = resolveTopic(ctx, h);
+  // A topic this send created is routable before the send is answered, as with RocketMQ: a consumer that
+  // starts right after the producer finds its route.
+  if (!known) await ctx.registerNow();
   if (!isWriteable(topicConfig.perm)) {
     throw new RequestRefusedError(ResponseCode.NO_PERMISSION, `the topic[${h.topic}] sending message is forbidden`);
   }
@@ -77,7 +81,7 @@ async function processSend(ctx: BrokerContext, req: RemotingCommand, conn: Remot
       ctx.log.info(`message of group ${group} reconsumed ${reconsumeTimes} times (max ${max}): moved to ${topic}`);
     }
   }
-  props.set(MessageConst.CLUSTER, ctx.config.brokerClusterName);
+  stampBrokerProperties(ctx, props);
   const msg: MessageToStore = {
     topic, queueId, flag: h.flag, sysFlag: h.sysFlag, bornTimestamp: h.bornTimestamp,
     bornHost: peerHost(conn), storeHost: ctx.storeHost, reconsumeTimes, preparedTransactionOffset: 0,
@@ -100,9 +104,11 @@ async function sendBatch(
   } catch (err) {
     throw new RequestRefusedError(ResponseCode.MESSAGE_ILLEGAL, `batch body is malformed: ${(err as Error).message}`);
   }
-  // Batch-level properties reach every inner message, except the batch's own UNIQ_KEY (each item has its own).
+  // Batch-level properties reach every inner message, except the batch's own UNIQ_KEY (each item has its own);
+  // that one names the batch in the response, as Apache RocketMQ answers.
+  const batchUniqKey = batchProps.get(MessageConst.UNIQ_KEY);
   batchProps.delete(MessageConst.UNIQ_KEY);
-  batchProps.set(MessageConst.CLUSTER, ctx.config.brokerClusterName);
+  stampBrokerProperties(ctx, batchProps);
   const bornHost = peerHost(conn);
   const msgs: MessageToStore[] = items.map((item) => {
     const props = decodeProperties(item.properties);
@@ -113,7 +119,14 @@ async function sendBatch(
     };
   });
   const result = await replicated(ctx, await ctx.store.putMessages(msgs));
-  return sendResponse(req, ctx, result, queueId, undefined);
+  return sendResponse(req, ctx, result, queueId, batchUniqKey);
+}
+
+/** What the broker adds to every message it stores: its cluster, region and trace switch, as RocketMQ does. */
+function stampBrokerProperties(ctx: BrokerContext, props: Map<string, string>): void {
+  props.set(MessageConst.CLUSTER, ctx.config.brokerClusterName);
+  props.set(MessageConst.MSG_REGION, 'DefaultRegion');
+  props.set(MessageConst.TRACE_ON, 'true');
 }
 
 function sendResponse(

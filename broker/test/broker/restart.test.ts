@@ -63,8 +63,8 @@ describe('broker restart under traffic (real processes)', () => {
     });
     for (const c of consumers) await c.start();
     // Let the group settle so that each queue has one owner before traffic starts.
-    for (let i = 0; i < 100 && consumers.some((c) => c.assignedQueues().length === 0); i++) await new Promise((r) => setTimeout(r, 100));
-    expect(consumers.map((c) => c.assignedQueues().length).sort()).toEqual([4, 4]);
+    for (let i = 0; i < 100 && consumers.some((c) => c.assignedQueues('restart-topic').length === 0); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(consumers.map((c) => c.assignedQueues('restart-topic').length).sort()).toEqual([4, 4]);
 
     const producer = new Producer({ namesrvAddr, group: 'restart-producer', sendTimeoutMs: 3000, heartbeatIntervalMs: 2000 });
     await producer.start();
