@@ -50,6 +50,18 @@ bench-store: node_modules
 	cd broker && ../node_modules/.bin/node --disable-warning=ExperimentalWarning src/tools/store-bench.ts --mb $(or $(BENCH_MB),256) --restart-gb $(or $(RESTART_GB),10)
 .PHONY: faults bench-store
 
+# Conformance suite: the same scenarios (Java client, Go client, mqadmin, captured fixtures) against Tern or
+# Apache RocketMQ 5.3.3 from Maven Central; prints `scenario | result` and `N/M pass` (interop/README.md)
+TARGET ?= tern
+interop: node_modules
+	node_modules/.bin/node interop/conformance/run.ts --target $(TARGET)
+
+interop-all: node_modules
+	node_modules/.bin/node interop/conformance/run.ts --target apache; apache=$$?; \
+	node_modules/.bin/node interop/conformance/run.ts --target tern; tern=$$?; \
+	test $$apache -eq 0 -a $$tern -eq 0
+.PHONY: interop interop-all
+
 # Kubernetes operator (operator/, crds/, charts/tern-operator/; operator/README.md)
 # CRDs from the TypeScript types in operator/src/api, into crds/ and the chart's crds/ (a test fails when they differ)
 crds: node_modules

@@ -15,6 +15,7 @@
 #   APACHE_RMQ_HEAP          heap of each JVM [256m]
 #   APACHE_RMQ_START_TIMEOUT seconds to wait for each server [90]
 #   APACHE_RMQ_JAVA_OPTS     extra JVM options for both servers, e.g. -Drocketmq.serialize.type=ROCKETMQ []
+#   APACHE_RMQ_BROKER_CONF_EXTRA  lines appended to broker.conf, e.g. "transactionCheckInterval=5000" []
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/java-tools.sh"
 
@@ -119,6 +120,7 @@ autoCreateSubscriptionGroup=true
 enablePropertyFilter=true
 mappedFileSizeCommitLog=67108864
 diskMaxUsedSpaceRatio=95
+${APACHE_RMQ_BROKER_CONF_EXTRA:-}
 EOF
 }
 
