@@ -39,20 +39,19 @@ async function startGroup(role: 'SYNC_MASTER' | 'ASYNC_MASTER') {
 async function killMasterDuringProduce(role: 'SYNC_MASTER' | 'ASYNC_MASTER') {
   const g = await startGroup(role);
   await new Promise((r) => setTimeout(r, 1500)); // the slave learns its master from the namesrv and connects
-  const ackLog = path.join(g.dir, 'acks.txt');
-  const producer = spawnTern(['produce', '-n', g.namesrvAddr, '-t', 'failover', '--count', '1000000', '--size', '256', '--sync',
-    '--concurrency', '16', '--ack-log', ackLog, '--timeout', '3000']);
-  running.push(producer);
+  // Several producers, each with its own ack log and keys.
+  const ackLogs = [0, 1, 2].map((i) => path.join(g.dir, `acks-${i}.txt`));
+  const producers = ackLogs.map((ackLog, i) => spawnTern(['produce', '-n', g.namesrvAddr, '-t', 'failover', '--count', '1000000',
+    '--size', '256', '--sync', '--concurrency', '8', '--key-prefix', `p${i}-`, '--ack-log', ackLog, '--timeout', '3000']));
+  running.push(...producers);
+  const ackedBytes = () => ackLogs.reduce((n, f) => n + (fs.existsSync(f) ? fs.statSync(f).size : 0), 0);
   // Kill the master once a good number of sends were acknowledged.
-  for (let i = 0; i < 200; i++) {
-    if (fs.existsSync(ackLog) && fs.statSync(ackLog).size > 300_000) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  for (let i = 0; i < 200 && ackedBytes() < 300_000; i++) await new Promise((r) => setTimeout(r, 50));
   g.master.child.kill('SIGKILL');
   await g.master.exited;
-  producer.child.kill('SIGTERM');
-  await producer.exited;
-  const acked = new Set(fs.readFileSync(ackLog, 'utf8').split('\n').filter(Boolean).map((l) => l.split(' ')[1]!));
+  for (const p of producers) p.child.kill('SIGTERM');
+  await Promise.all(producers.map((p) => p.exited));
+  const acked = new Set(ackLogs.flatMap((f) => (fs.existsSync(f) ? fs.readFileSync(f, 'utf8') : '').split('\n').filter(Boolean).map((l) => l.split(' ')[1]!)));
   const consumer = spawnTern(['consume', '-n', g.namesrvAddr, '-t', 'failover', '-g', 'after-failover', '--from', 'first',
     '--idle-exit', '5', '--print', 'keys']);
   running.push(consumer);
