@@ -1,24 +1,16 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { readInt64BE } from '../../src/message/int64.ts';
 import { javaStringHash } from '../../src/message/java-string-hash.ts';
 import { decodeStoredMessage, decodeStoredMessages } from '../../src/message/stored-message.ts';
 import { MessageSysFlag } from '../../src/message/sys-flag.ts';
 import { INDEX_HEADER_SIZE, indexFileSize, indexKeyHash } from '../../src/store/index-file.ts';
 import type { MessageStore } from '../../src/store/message-store.ts';
-import { message, openStore, removeTempDirs, tempDir } from './store-fixtures.ts';
+import { message, openStore, removeTempDirs, tempDir, useStores } from './store-fixtures.ts';
 
-const open: MessageStore[] = [];
-async function store(root: string, over = {}): Promise<MessageStore> {
-  const s = await openStore(root, over);
-  open.push(s);
-  return s;
-}
-afterEach(async () => {
-  for (const s of open.splice(0)) await s.shutdown();
-});
+const store = useStores();
 afterAll(removeTempDirs);
 
 const ALL_TIME = [0, Number.MAX_SAFE_INTEGER] as const;

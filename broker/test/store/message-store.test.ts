@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { decodeOffsetMsgId } from '../../src/message/message-id.ts';
 import { javaStringHash } from '../../src/message/java-string-hash.ts';
 import {
@@ -11,17 +11,9 @@ import {
 } from '../../src/message/stored-message.ts';
 import { MessageSysFlag } from '../../src/message/sys-flag.ts';
 import { GetMessageStatus, MessageStore, PutMessageStatus } from '../../src/store/message-store.ts';
-import { STORE_HOST, message, openStore, tempDir, removeTempDirs } from './store-fixtures.ts';
+import { STORE_HOST, message, tempDir, removeTempDirs, useStores } from './store-fixtures.ts';
 
-const open: MessageStore[] = [];
-async function store(root: string, over = {}): Promise<MessageStore> {
-  const s = await openStore(root, over);
-  open.push(s);
-  return s;
-}
-afterEach(async () => {
-  for (const s of open.splice(0)) await s.shutdown();
-});
+const store = useStores();
 
 afterAll(removeTempDirs);
 

@@ -1,21 +1,13 @@
 import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { BLANK_MAGIC_CODE, decodeStoredMessages } from '../../src/message/stored-message.ts';
 import { GetMessageStatus, MessageStore, PutMessageStatus, StoreLockedError } from '../../src/store/message-store.ts';
 import { StoreCheckpoint } from '../../src/store/store-checkpoint.ts';
-import { message, openStore, removeTempDirs, smallConfig, tempDir } from './store-fixtures.ts';
+import { message, openStore, removeTempDirs, smallConfig, tempDir, useStores } from './store-fixtures.ts';
 
-const open: MessageStore[] = [];
-async function store(root: string, over = {}): Promise<MessageStore> {
-  const s = await openStore(root, over);
-  open.push(s);
-  return s;
-}
-afterEach(async () => {
-  for (const s of open.splice(0)) await s.shutdown();
-});
+const store = useStores();
 afterAll(removeTempDirs);
 
 const SEG = 64 * 1024;

@@ -1,21 +1,13 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { decodeStoredMessages } from '../../src/message/stored-message.ts';
 import { GetMessageStatus, PutMessageStatus } from '../../src/store/message-store.ts';
 import type { MessageStore } from '../../src/store/message-store.ts';
-import { message, openStore, tempDir, removeTempDirs } from './store-fixtures.ts';
+import { message, openStore, tempDir, removeTempDirs, useStores } from './store-fixtures.ts';
 
-const open: MessageStore[] = [];
-async function store(root: string, over = {}): Promise<MessageStore> {
-  const s = await openStore(root, over);
-  open.push(s);
-  return s;
-}
-afterEach(async () => {
-  for (const s of open.splice(0)) await s.shutdown();
-});
+const store = useStores();
 
 function bodies(s: MessageStore, topic: string, queueId: number): string[] {
   const out: string[] = [];

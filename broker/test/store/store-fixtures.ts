@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import { afterEach } from 'vitest';
 import * as os from 'node:os';
 import { join } from 'node:path';
 import { encodeProperties } from '../../src/message/properties.ts';
@@ -49,4 +50,17 @@ export function smallConfig(root: string, over: Partial<MessageStoreConfig> = {}
 
 export async function openStore(root: string, over: Partial<MessageStoreConfig> = {}): Promise<MessageStore> {
   return MessageStore.open(smallConfig(root, over), { logger: { warn: () => {}, error: () => {} } });
+}
+
+/** An opener for the tests of one file: every store it opened is shut down after each test. */
+export function useStores(): (root: string, over?: Partial<MessageStoreConfig>) => Promise<MessageStore> {
+  const open: MessageStore[] = [];
+  afterEach(async () => {
+    for (const s of open.splice(0)) await s.shutdown();
+  });
+  return async (root, over = {}) => {
+    const s = await openStore(root, over);
+    open.push(s);
+    return s;
+  };
 }
