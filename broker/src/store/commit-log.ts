@@ -5,7 +5,7 @@ import {
 } from '../message/stored-message.ts';
 import type { StoredMessageFields, StoredMessageMeasure } from '../message/stored-message.ts';
 import { SegmentList } from './segment-list.ts';
-import type { SegmentFile } from './segment-file.ts';
+import { DirtySegments, type SegmentFile } from './segment-file.ts';
 
 /** Told about every batch of bytes that reached the page cache, while they are still in memory. */
 export type CommitLogWriteListener = (buf: Buffer, start: number, end: number, physicalStart: number) => void;
@@ -39,7 +39,7 @@ export class CommitLog {
   private lastWrittenStoreTimestamp = 0;
   private lastAppendStoreTimestamp = 0;
   private lastFlushedStoreTimestamp = 0;
-  private readonly dirty = new Set<SegmentFile>();
+  private readonly dirty = new DirtySegments();
   private flushInFlight: Promise<void> | null = null;
   private flushQueued: Promise<void> | null = null;
   private readonly onWritten: CommitLogWriteListener;
@@ -232,14 +232,7 @@ export class CommitLog {
   private async doFlush(): Promise<void> {
     const target = this.writtenOffset;
     const targetTimestamp = this.lastWrittenStoreTimestamp;
-    const segs = [...this.dirty];
-    this.dirty.clear();
-    try {
-      await Promise.all(segs.map((s) => s.datasync()));
-    } catch (err) {
-      for (const s of segs) this.dirty.add(s);
-      throw err;
-    }
+    await this.dirty.syncAll();
     this.flushCount++;
     if (target > this.flushedOffset) {
       this.flushedOffset = target;
@@ -250,8 +243,7 @@ export class CommitLog {
   /** Synchronous write + flush of everything, for shutdown. */
   flushNow(): void {
     this.writeBuffered();
-    for (const s of this.dirty) s.datasyncNow();
-    this.dirty.clear();
+    this.dirty.syncAllNow();
     this.flushedOffset = this.writtenOffset;
     this.lastFlushedStoreTimestamp = this.lastWrittenStoreTimestamp;
   }

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import { readInt64BE, writeInt64BE } from '../message/int64.ts';
 import { SegmentList } from './segment-list.ts';
-import type { SegmentFile } from './segment-file.ts';
+import { DirtySegments, type SegmentFile } from './segment-file.ts';
 
 /** commitLogOffset int64 | size int32 | tagsCode int64. */
 export const CQ_STORE_UNIT_SIZE = 20;
@@ -43,7 +43,7 @@ export class ConsumeQueue {
   private writtenEnd = 0;
   private pending: Buffer = Buffer.allocUnsafe(CQ_STORE_UNIT_SIZE * 64);
   private pendingLen = 0;
-  private readonly dirty = new Set<SegmentFile>();
+  private readonly dirty = new DirtySegments();
   /** End (offset + size) of the last message indexed here. */
   maxPhysicOffset = -1;
 
@@ -320,20 +320,12 @@ export class ConsumeQueue {
     }
   }
 
-  async flush(): Promise<void> {
-    const segs = [...this.dirty];
-    this.dirty.clear();
-    try {
-      await Promise.all(segs.map((s) => s.datasync()));
-    } catch (err) {
-      for (const s of segs) this.dirty.add(s);
-      throw err;
-    }
+  flush(): Promise<void> {
+    return this.dirty.syncAll();
   }
 
   flushNow(): void {
-    for (const s of this.dirty) s.datasyncNow();
-    this.dirty.clear();
+    this.dirty.syncAllNow();
   }
 
   close(): void {

@@ -104,3 +104,40 @@ export function syncDirectory(dir: string): void {
     fs.closeSync(fd);
   }
 }
+
+/** Segments written since their last fdatasync. A failed sync puts them back, so the next flush retries them. */
+export class DirtySegments {
+  private readonly set = new Set<SegmentFile>();
+
+  add(seg: SegmentFile): void {
+    this.set.add(seg);
+  }
+
+  has(seg: SegmentFile): boolean {
+    return this.set.has(seg);
+  }
+
+  get size(): number {
+    return this.set.size;
+  }
+
+  clear(): void {
+    this.set.clear();
+  }
+
+  async syncAll(): Promise<void> {
+    const segs = [...this.set];
+    this.set.clear();
+    try {
+      await Promise.all(segs.map((s) => s.datasync()));
+    } catch (err) {
+      for (const s of segs) this.set.add(s);
+      throw err;
+    }
+  }
+
+  syncAllNow(): void {
+    for (const s of this.set) s.datasyncNow();
+    this.set.clear();
+  }
+}
