@@ -2,6 +2,7 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Message } from '../message/message.ts';
 import { Producer } from '../client/producer.ts';
 import { SendStatus, type SendResult } from '../client/send-result.ts';
@@ -24,6 +25,8 @@ export const produceUsage = `tern produce -n NAMESRV -t TOPIC [options]
       --key-prefix P      keys are P-0, P-1, ... (default: a random prefix, unique per run)
       --ack-log FILE      append "<msgId> <key>" for every SEND_OK, written as each ack arrives
       --timeout MS        send timeout including retries (3000)
+      --rate R            at most R messages per second in all (default: as fast as acknowledged), e.g. to
+                          keep traffic flowing for count/R seconds while brokers restart
 
 Exit codes: 0 all sent, 1 error, 2 usage mistake, 3 some sends failed (see the summary).`;
 
@@ -55,6 +58,7 @@ export async function runProduce(argv: string[]): Promise<number> {
       'key-prefix': { type: 'string' },
       'ack-log': { type: 'string' },
       timeout: { type: 'string' },
+      rate: { type: 'string' },
     },
   });
   const topic = values.topic;
@@ -67,6 +71,8 @@ export async function runProduce(argv: string[]): Promise<number> {
   const batch = intOption('batch', values.batch, 1);
   const concurrency = intOption('concurrency', values.concurrency, mode === 'sync' ? 1 : 128);
   const timeoutMs = intOption('timeout', values.timeout, 3000);
+  const rate = values.rate === undefined ? undefined : intOption('rate', values.rate, 0);
+  if (rate !== undefined && rate <= 0) throw new UsageError('--rate must be a positive number of messages per second');
   if (mode === 'oneway' && values['ack-log']) throw new UsageError('--ack-log needs acknowledgements: use --sync or --async');
   if (mode === 'oneway' && batch > 1) throw new UsageError('--batch cannot be combined with --oneway');
   const prefix = values['key-prefix'] ?? randomBytes(4).toString('hex');
@@ -109,6 +115,12 @@ export async function runProduce(argv: string[]): Promise<number> {
         const first = next;
         const n = Math.min(batch, count - first);
         next += n;
+        if (rate !== undefined) {
+          // message i leaves no earlier than i/rate seconds after the start
+          const due = started + (first * 1000) / rate - performance.now();
+          if (due > 0) await delay(due);
+          if (interrupted) break;
+        }
         const t0 = performance.now();
         try {
           if (mode === 'oneway') {

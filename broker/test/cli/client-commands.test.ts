@@ -86,6 +86,19 @@ describe('tern produce / consume / admin', () => {
     expect(progress.stdout).toMatch(/total lag: 0/);
   });
 
+  it('paces sends with --rate so traffic lasts count/rate seconds', async () => {
+    const ackLog = path.join(dir, 'rate-acks.log');
+    const t0 = Date.now();
+    const run = await tern(['produce', '-n', cluster.namesrvAddr, '-t', 'cli-rate', '--count', '40', '--rate', '20', '--ack-log', ackLog]);
+    const elapsed = Date.now() - t0;
+    expect(run.code).toBe(0);
+    expect(fs.readFileSync(ackLog, 'utf8').trim().split('\n')).toHaveLength(40);
+    // the 40th message is due 39/20 s after the first: a lower bound, whatever the machine's speed
+    expect(elapsed).toBeGreaterThanOrEqual(1950);
+    const bad = await tern(['produce', '-t', 'T', '--rate', '0']);
+    expect(bad.code).toBe(2);
+  });
+
   it('shows the cluster and topics as tables', async () => {
     const ns = cluster.namesrvAddr;
     const list = await tern(['admin', 'clusterList', '-n', ns]);
