@@ -29,6 +29,8 @@ import { registerSendProcessor } from './send-message-processor.ts';
 import { TopicConfigManager } from './topic-config-manager.ts';
 import { TpsSampler } from './tps-sampler.ts';
 
+const MASTER_LOOKUP_INTERVAL_MS = 2000;
+
 /** One broker: store, metadata, processors, namesrv registration, and an orderly start and stop. */
 export class BrokerController {
   readonly config: BrokerConfig;
@@ -179,6 +181,12 @@ export class BrokerController {
     else this.log.warn('namesrvAddr is empty: the broker will not register anywhere');
     if (ctx.haSlave) {
       ctx.haSlave.start();
+      // While not replicating (both starting, or the master restarted at a new address), register every 2 s rather
+      // than every registerNameServerPeriod (30 s): the namesrv's answer names the current master, and until the
+      // slave knows it a SYNC_MASTER answers SLAVE_NOT_AVAILABLE and nothing is replicated.
+      this.every(MASTER_LOOKUP_INTERVAL_MS, () => {
+        if (!ctx.haSlave?.masterAddress) void this.registrar?.scheduleRegister();
+      });
       const sync = new SlaveSynchronize(this.outbound, ctx, () => this.learnedMaster.brokerAddr, this.log);
       void sync.syncAll();
       this.every(c.slaveSyncInterval, () => void sync.syncAll());

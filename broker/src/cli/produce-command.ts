@@ -86,6 +86,8 @@ export async function runProduce(argv: string[]): Promise<number> {
   const latency = new LatencyRecorder();
   const progress = new Progress(count, 'msgs');
   const errors = new Map<string, number>();
+  /** Stored, but not SEND_OK (e.g. SLAVE_NOT_AVAILABLE: not replicated yet): kept out of the ack log. */
+  const notOk = new Map<string, number>();
   let next = 0;
   let sent = 0;
   let failed = 0;
@@ -103,6 +105,7 @@ export async function runProduce(argv: string[]): Promise<number> {
 
     const message = (i: number): Message => ({ topic, body, keys: [`${prefix}-${i}`], ...(values.tag ? { tags: values.tag } : {}) });
     const logAcks = (result: SendResult, keys: string[]) => {
+      if (result.status !== SendStatus.SEND_OK) notOk.set(result.status, (notOk.get(result.status) ?? 0) + keys.length);
       if (ackLog === undefined || result.status !== SendStatus.SEND_OK) return;
       const ids = result.msgId.split(',');
       let lines = '';
@@ -151,6 +154,9 @@ export async function runProduce(argv: string[]): Promise<number> {
   }
   const elapsedMs = performance.now() - started;
   for (const [why, n] of errors) process.stderr.write(`tern: ${n} message(s) not sent: ${why}\n`);
+  for (const [status, n] of notOk) {
+    process.stderr.write(`tern: ${n} message(s) stored but answered ${status}${ackLog !== undefined ? ', so not in the ack log' : ''}\n`);
+  }
   process.stdout.write(renderSummary({
     label: `${mode}${batch > 1 ? ` batch ${batch}` : ''}`, messages: sent, failed, bytes: sent * size, elapsedMs, latency,
     latencyName: mode === 'oneway' ? 'write' : 'send',

@@ -99,6 +99,19 @@ describe('tern produce / consume / admin', () => {
     expect(bad.code).toBe(2);
   });
 
+  it('says which sends were stored but not SEND_OK, and keeps them out of the ack log', async () => {
+    const sync = await startLocalCluster({ brokerRole: 'SYNC_MASTER' }); // no slave: SLAVE_NOT_AVAILABLE
+    try {
+      const ackLog = path.join(dir, 'no-slave-acks.log');
+      const r = await tern(['produce', '-n', sync.namesrvAddr, '-t', 'cli-no-slave', '--count', '5', '--ack-log', ackLog]);
+      expect(r.code).toBe(0);
+      expect(r.stderr).toContain('tern: 5 message(s) stored but answered SLAVE_NOT_AVAILABLE, so not in the ack log');
+      expect(fs.readFileSync(ackLog, 'utf8')).toBe('');
+    } finally {
+      await sync.stop();
+    }
+  });
+
   it('shows the cluster and topics as tables', async () => {
     const ns = cluster.namesrvAddr;
     const list = await tern(['admin', 'clusterList', '-n', ns]);
