@@ -79,3 +79,11 @@ test-operator: node_modules
 helm-lint: node_modules
 	"$$(scripts/k8s/ensure-tools.sh)/helm" lint --strict charts/tern-operator
 .PHONY: crds k8s-binaries test-operator helm-lint
+
+# Container images (issue 7): docker.io/local/tern and docker.io/local/tern-operator, tagged TAG (default: the chart's
+# appVersion) and dev, on docker.io/local/node:24-bookworm-slim built here (debootstrap + this repo's Node + npm; no
+# registry needed). Starts one docker engine if none answers (scripts/image/dockerd.sh). IMAGE_SAVE_DIR=DIR also
+# writes `docker save` tarballs for `ctr -n k8s.io images import` (scripts/image/save-images.sh).
+image: node_modules
+	$(if $(TAG),TAG=$(TAG) )$(if $(IMAGE_SAVE_DIR),SAVE_DIR=$(IMAGE_SAVE_DIR) )scripts/image/build-images.sh
+.PHONY: image

@@ -23,6 +23,16 @@ const health = http.createServer((req, res) => {
 health.listen(Number(env.HEALTH_PORT ?? 8081));
 
 let elector: LeaderElector | undefined;
+// Before the election: a standby replica waiting for the Lease must still stop at once on SIGTERM (as PID 1 in
+// its container, Node would otherwise ignore the signal and use up the whole grace period).
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, () => {
+    operator.stop();
+    elector?.stop();
+    health.close();
+    process.exit(0);
+  });
+}
 if (env.LEADER_ELECT === 'true') {
   elector = new LeaderElector(client, {
     namespace: env.POD_NAMESPACE ?? 'default', name: 'tern-operator-leader', identity: env.POD_NAME ?? os.hostname(),
@@ -34,12 +44,3 @@ if (env.LEADER_ELECT === 'true') {
 }
 await operator.start();
 ready = true;
-
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.once(signal, () => {
-    operator.stop();
-    elector?.stop();
-    health.close();
-    process.exit(0);
-  });
-}
