@@ -80,6 +80,22 @@ helm-lint: node_modules
 	"$$(scripts/k8s/ensure-tools.sh)/helm" lint --strict charts/tern-operator
 .PHONY: crds k8s-binaries test-operator helm-lint
 
+# A real single-node Kubernetes on this machine (scripts/cluster/, e2e/README.md): etcd, kube-apiserver,
+# kube-controller-manager, kube-scheduler, kubelet, kube-proxy, CoreDNS (Go modules, cached), containerd/runc/CNI from
+# Debian, Tern's images imported. Writes .cache/cluster/kubeconfig.
+cluster-up: image
+	scripts/cluster/up.sh
+
+cluster-down:
+	scripts/cluster/down.sh
+
+# The end-to-end suite against $$KUBECONFIG (default: the local cluster's): Helm install, BrokerCluster, traffic,
+# master kill, image roll, scale 3 -> 2, delete. Re-imports images into the local cluster first when it is up.
+e2e: node_modules
+	@if [ -z "$$KUBECONFIG" ] && [ -S /run/tern-cluster/containerd.sock ]; then scripts/cluster/load-images.sh; fi
+	node_modules/.bin/vitest run --config e2e/vitest.config.ts
+.PHONY: cluster-up cluster-down e2e
+
 # Container images (issue 7): docker.io/local/tern and docker.io/local/tern-operator, tagged TAG (default: the chart's
 # appVersion) and dev, on docker.io/local/node:24-bookworm-slim built here (debootstrap + this repo's Node + npm; no
 # registry needed). Starts one docker engine if none answers (scripts/image/dockerd.sh). IMAGE_SAVE_DIR=DIR also

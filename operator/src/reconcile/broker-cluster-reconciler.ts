@@ -239,7 +239,8 @@ export class BrokerClusterReconciler {
         const verdict = await this.d.catchUp.slavesCaughtUp(admin, masterAddr, slaveAddrs);
         this.d.log?.(`${c.namespace}/${c.name}: master ${step.podName} catch-up: ${verdict.caughtUp} (${verdict.detail})`);
         if (!verdict.caughtUp) {
-          await recorder.record(ref, 'Normal', 'WaitingForCatchUp', `Master of ${brokerName(c, step.group)} waits for its slaves: ${verdict.detail}`);
+          // One Event per wait (the byte counts move on every pass; they are in the Progressing condition instead).
+          await recorder.record(ref, 'Normal', 'WaitingForCatchUp', `Master of ${brokerName(c, step.group)} (pod ${step.podName}) waits for its slaves to catch up before it restarts`);
           return { reason: 'WaitingForCatchUp', message: `master of ${brokerName(c, step.group)} waits: ${verdict.detail}` };
         }
         await client.delete({ apiVersion: 'v1', kind: 'Pod', name: step.podName, namespace: c.namespace }, { uid: podUid(step.podName) });
