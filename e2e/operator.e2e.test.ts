@@ -236,7 +236,7 @@ describe.sequential('Tern on Kubernetes', () => {
     await waitClusterReady('after the master came back');
     await new Promise((r) => setTimeout(r, 5000)); // traffic on the restarted master too
     const { acked, failed } = await traffic.stop();
-    progress(`master restart: ${acked.length} acknowledged, ${failed} sends failed, ${traffic.failedRounds} rounds could not start`);
+    progress(`master restart: ${acked.length} acknowledged, ${failed} sends failed, ${traffic.restarts} producer restarts`);
     expect(acked.length).toBeGreaterThan(500);
     await expectDelivered('master restart', acked, 'kill');
   });
@@ -277,7 +277,7 @@ describe.sequential('Tern on Kubernetes', () => {
     watching = false;
     await watcher;
     const { acked, failed } = await traffic.stop();
-    progress(`roll: ${acked.length} acknowledged, ${failed} sends failed`);
+    progress(`roll: ${acked.length} acknowledged, ${failed} sends failed, ${traffic.restarts} producer restarts`);
 
     // the master of each group was replaced only after its slave was back, Ready, on the new image
     for (const g of [0, 1]) {

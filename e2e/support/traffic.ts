@@ -29,60 +29,74 @@ function failedCount(run: Run): number {
   return row ? Number(row[2]) : 0;
 }
 
-export async function produce(client: ClientPod, name: string, args: string[]): Promise<ProduceResult> {
+export async function produce(client: ClientPod, name: string, args: string[], opts: { wrap?: (argv: string[]) => string[] } = {}): Promise<ProduceResult> {
   const ackLog = `/data/${name}.acks`;
-  const bg = execInBackground(client.namespace, client.pod, [
-    'tern', 'produce', '-n', client.namesrv, '-t', client.topic, '--ack-log', ackLog, '--key-prefix', name, ...args,
-  ]);
+  const argv = ['tern', 'produce', '-n', client.namesrv, '-t', client.topic, '--ack-log', ackLog, '--key-prefix', name, ...args];
+  const bg = execInBackground(client.namespace, client.pod, opts.wrap ? opts.wrap(argv) : argv);
   const run = await bg.done;
   const acked = await ackedKeys(client, ackLog).catch(() => []);
   return { acked, failed: failedCount(run), run };
 }
 
 /**
- * Producers in rounds of `roundSeconds` at `rate` msg/s until stop() is called, so traffic spans the whole of a
- * restart or a roll however long it takes. A round that cannot start (no name server for a moment) is retried.
+ * One `tern produce --sync --rate R` in the client pod from start() until stop(), so traffic spans the whole of a
+ * restart or a roll however long it takes: a running producer keeps its routes while the name server restarts,
+ * where a new one could not start. stop() sends it SIGINT (it finishes in-flight sends, logs their acks). A
+ * producer that ends by itself (it could not reach a name server at start) is started again.
  */
 export class Traffic {
   readonly acked: string[] = [];
   failed = 0;
-  rounds = 0;
-  failedRounds = 0;
+  restarts = 0;
   private stopping = false;
   private readonly loop: Promise<void>;
   private readonly client: ClientPod;
   private readonly name: string;
   private readonly rate: number;
-  private readonly roundSeconds: number;
 
-  constructor(client: ClientPod, name: string, rate = 100, roundSeconds = 15) {
+  constructor(client: ClientPod, name: string, rate = 100) {
     this.client = client;
     this.name = name;
     this.rate = rate;
-    this.roundSeconds = roundSeconds;
     this.loop = this.run();
   }
 
+  private pidFile(round: number): string {
+    return `/data/${this.name}-${round}.pid`;
+  }
+
   private async run(): Promise<void> {
-    while (!this.stopping) {
-      const round = `${this.name}-r${this.rounds++}`;
-      const r = await produce(this.client, round, ['--sync', '--rate', String(this.rate), '--count', String(this.rate * this.roundSeconds), '--timeout', '5000']);
+    for (let round = 0; !this.stopping; round++) {
+      this.current = round;
+      const name = `${this.name}-${round}`;
+      // sh records the pid, then exec makes the producer that process: stop() can signal it by pid
+      const r = await produce(this.client, name, ['--sync', '--rate', String(this.rate), '--count', '100000000', '--timeout', '5000'], {
+        wrap: (argv) => ['sh', '-c', `echo $$ > ${this.pidFile(round)} && exec "$@"`, 'sh', ...argv],
+      });
       this.acked.push(...r.acked);
       this.failed += r.failed;
-      if (r.run.code !== 0 && r.run.code !== 3) {
-        this.failedRounds++;
-        progress(`${round}: exit ${r.run.code}, ${r.acked.length} acked: ${(r.run.stderr.trim().split('\n').pop() ?? '').slice(0, 160)}`);
-        await new Promise((res) => setTimeout(res, 1000));
-      } else if (r.failed > 0) {
-        progress(`${round}: ${r.acked.length} acked, ${r.failed} not sent: ${(r.run.stderr.trim().split('\n')[0] ?? '').slice(0, 160)}`);
+      const interrupted = r.run.code === 130 || (r.run.code === 3 && /interrupted/.test(r.run.stderr));
+      if (!interrupted || !this.stopping) {
+        this.restarts++;
+        progress(`${name}: exit ${r.run.code} after ${r.acked.length} acks: ${(r.run.stderr.trim().split('\n').pop() ?? '').slice(0, 160)}`);
+        if (!this.stopping) await new Promise((res) => setTimeout(res, 1000));
       }
     }
   }
 
-  /** Lets the current round finish (at most roundSeconds) and returns the totals. */
+  private current = 0;
+
+  /** SIGINT to the running producer; waits for it to finish and returns the totals. */
   async stop(): Promise<{ acked: string[]; failed: number }> {
     this.stopping = true;
-    await this.loop;
+    let finished = false;
+    void this.loop.then(() => { finished = true; });
+    // again every 8 s: a producer that was just (re)starting may not have written its pid file yet
+    while (!finished) {
+      const pidFile = this.pidFile(this.current);
+      await kubectl(['-n', this.client.namespace, 'exec', this.client.pod, '--', 'sh', '-c', `[ -f ${pidFile} ] && kill -INT "$(cat ${pidFile})" || true`]).catch(() => {});
+      await Promise.race([this.loop, new Promise((r) => setTimeout(r, 8000))]);
+    }
     return { acked: this.acked, failed: this.failed };
   }
 }
