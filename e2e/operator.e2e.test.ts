@@ -226,7 +226,7 @@ describe.sequential('Tern on Kubernetes', () => {
     const before = (await getJson(NS, ['pod', master])).metadata.uid;
     const traffic = new Traffic(client, 'kill');
     await new Promise((r) => setTimeout(r, 8000));
-    progress(`deleting ${master} (${traffic.acked.length} acked so far in completed rounds)`);
+    progress(`deleting ${master} under traffic`);
     await kubectl(['-n', NS, 'delete', 'pod', master, '--wait=false']);
     await waitFor(`${master} to come back`, 3 * MIN, async (note) => {
       const p = await getOptional(NS, 'pod', master);
@@ -236,7 +236,7 @@ describe.sequential('Tern on Kubernetes', () => {
     await waitClusterReady('after the master came back');
     await new Promise((r) => setTimeout(r, 5000)); // traffic on the restarted master too
     const { acked, failed } = await traffic.stop();
-    progress(`master restart: ${acked.length} acknowledged, ${failed} sends failed, ${traffic.restarts} producer restarts`);
+    progress(`master restart: ${acked.length} acknowledged, ${traffic.notAcknowledged} stored but not SEND_OK, ${failed} sends failed, ${traffic.restarts} producer restarts`);
     expect(acked.length).toBeGreaterThan(500);
     await expectDelivered('master restart', acked, 'kill');
   });
@@ -277,7 +277,7 @@ describe.sequential('Tern on Kubernetes', () => {
     watching = false;
     await watcher;
     const { acked, failed } = await traffic.stop();
-    progress(`roll: ${acked.length} acknowledged, ${failed} sends failed, ${traffic.restarts} producer restarts`);
+    progress(`roll: ${acked.length} acknowledged, ${traffic.notAcknowledged} stored but not SEND_OK, ${failed} sends failed, ${traffic.restarts} producer restarts`);
 
     // the master of each group was replaced only after its slave was back, Ready, on the new image
     for (const g of [0, 1]) {
@@ -305,6 +305,7 @@ describe.sequential('Tern on Kubernetes', () => {
       return pods.filter(podReady).length === 6;
     }, 2000);
     await waitClusterReady('3 groups');
+    progress('3 groups Ready');
     await waitFor(`Topic ${TOPIC} on 3 groups`, 2 * MIN, async (note) => {
       const t = await getJson(NS, ['topic', TOPIC]);
       note(JSON.stringify(t.status?.brokers));
@@ -317,6 +318,8 @@ describe.sequential('Tern on Kubernetes', () => {
     // the drain waits for every ConsumerGroup resource to have read everything on the groups going away
     const d = await consumeAll(client, DRAIN_GROUP, sent.acked);
     expect(d.missing).toEqual([]);
+    progress(`3 groups: ${sent.acked.length} sent and read by ${DRAIN_GROUP}; scaling to 2`);
+    const t0 = Date.now();
 
     const phases: string[] = [];
     await kubectl(['-n', NS, 'patch', 'brokercluster', CLUSTER, '--type=merge', '-p', '{"spec":{"brokerGroups":{"count":2}}}']);
@@ -328,7 +331,7 @@ describe.sequential('Tern on Kubernetes', () => {
       note(`group 2 ${g2 ? `${g2.phase} ${g2.message ?? ''}` : 'gone from status'}, ${sts.length} StatefulSets`);
       return !g2 && sts.length === 0;
     }, 2000);
-    progress(`group 2 went through ${phases.join(' -> ')}`);
+    progress(`group 2 went through ${phases.join(' -> ')} and was removed in ${Math.round((Date.now() - t0) / 1000)} s`);
     expect(phases).toContain('Draining');
     await waitClusterReady('back to 2 groups');
     // PVCs are kept when a group is scaled away (persistentVolumeClaimRetentionPolicy whenScaled: Retain)

@@ -48,6 +48,8 @@ export class Traffic {
   readonly acked: string[] = [];
   failed = 0;
   restarts = 0;
+  /** Stored but not SEND_OK (SLAVE_NOT_AVAILABLE while a SYNC_MASTER's slave restarts): not acknowledged. */
+  notAcknowledged = 0;
   private stopping = false;
   private readonly loop: Promise<void>;
   private readonly client: ClientPod;
@@ -75,6 +77,7 @@ export class Traffic {
       });
       this.acked.push(...r.acked);
       this.failed += r.failed;
+      for (const m of r.run.stderr.matchAll(/tern: (\d+) message\(s\) stored but answered/g)) this.notAcknowledged += Number(m[1]);
       const interrupted = r.run.code === 130 || (r.run.code === 3 && /interrupted/.test(r.run.stderr));
       if (!interrupted || !this.stopping) {
         this.restarts++;
