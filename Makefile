@@ -103,3 +103,15 @@ e2e: node_modules
 image: node_modules
 	$(if $(TAG),TAG=$(TAG) )$(if $(IMAGE_SAVE_DIR),SAVE_DIR=$(IMAGE_SAVE_DIR) )scripts/image/build-images.sh
 .PHONY: image
+
+# The same suite on kind, where kind can create a cluster (not on these machines: no registry for its node image).
+# Creates KIND_CLUSTER if missing, loads the three images, runs the suite with that cluster's kubeconfig.
+KIND ?= kind
+KIND_CLUSTER ?= tern-e2e
+e2e-kind: image
+	@command -v $(KIND) >/dev/null || { echo "e2e-kind: no kind binary (go install sigs.k8s.io/kind@v0.30.0)" >&2; exit 1; }
+	$(KIND) get clusters | grep -qx $(KIND_CLUSTER) || $(KIND) create cluster --name $(KIND_CLUSTER) --wait 120s
+	$(KIND) load docker-image docker.io/local/tern:dev docker.io/local/tern:next docker.io/local/tern-operator:dev --name $(KIND_CLUSTER)
+	mkdir -p .cache/kind && $(KIND) get kubeconfig --name $(KIND_CLUSTER) > .cache/kind/kubeconfig
+	KUBECONFIG=$(CURDIR)/.cache/kind/kubeconfig node_modules/.bin/vitest run --config e2e/vitest.config.ts
+.PHONY: e2e-kind
