@@ -71,8 +71,7 @@ export async function runProduce(argv: string[]): Promise<number> {
   const batch = intOption('batch', values.batch, 1);
   const concurrency = intOption('concurrency', values.concurrency, mode === 'sync' ? 1 : 128);
   const timeoutMs = intOption('timeout', values.timeout, 3000);
-  const rate = values.rate === undefined ? undefined : intOption('rate', values.rate, 0);
-  if (rate !== undefined && rate <= 0) throw new UsageError('--rate must be a positive number of messages per second');
+  const rate = values.rate === undefined ? undefined : intOption('rate', values.rate, 1);
   if (mode === 'oneway' && values['ack-log']) throw new UsageError('--ack-log needs acknowledgements: use --sync or --async');
   if (mode === 'oneway' && batch > 1) throw new UsageError('--batch cannot be combined with --oneway');
   const prefix = values['key-prefix'] ?? randomBytes(4).toString('hex');

@@ -97,6 +97,7 @@ describe('tern produce / consume / admin', () => {
     expect(elapsed).toBeGreaterThanOrEqual(1950);
     const bad = await tern(['produce', '-t', 'T', '--rate', '0']);
     expect(bad.code).toBe(2);
+    expect(bad.stderr.trim()).toBe('tern: --rate wants an integer >= 1, got "0" (see tern help)');
   });
 
   it('says which sends were stored but not SEND_OK, and keeps them out of the ack log', async () => {
