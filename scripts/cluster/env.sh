@@ -27,3 +27,5 @@ PAUSE_TAGS="registry.k8s.io/pause:3.10 registry.k8s.io/pause:3.10.1"
 
 log() { printf '%s cluster: %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
+# Whether the component NAME started by up.sh is alive (pid file in $RUN).
+running() { [[ -f "$RUN/$1.pid" ]] && kill -0 "$(cat "$RUN/$1.pid")" 2>/dev/null; }

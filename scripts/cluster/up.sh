@@ -32,7 +32,6 @@ TOOLS=$("$REPO/scripts/k8s/ensure-tools.sh" | tail -1)
 KUBECTL="$TOOLS/kubectl"
 export PATH="$TOOLS:$PATH"
 
-running() { [[ -f "$RUN/$1.pid" ]] && kill -0 "$(cat "$RUN/$1.pid")" 2>/dev/null; }
 start() { # name cmd...; logs to $LOGS/name.log, pid in $RUN/name.pid; not restarted when already running
   local name=$1; shift
   if running "$name"; then return 0; fi
