@@ -10,11 +10,12 @@ import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
+let toolsDir: string | undefined;
 function tool(name: 'kubectl' | 'helm'): string {
   const env = process.env[name.toUpperCase()];
   if (env) return env;
-  const dir = execFileSync(path.join(REPO_ROOT, 'scripts/k8s/ensure-tools.sh'), { encoding: 'utf8' }).trim().split('\n').pop()!;
-  return path.join(dir, name);
+  toolsDir ??= execFileSync(path.join(REPO_ROOT, 'scripts/k8s/ensure-tools.sh'), { encoding: 'utf8' }).trim().split('\n').pop()!;
+  return path.join(toolsDir, name);
 }
 
 export const KUBECTL = tool('kubectl');

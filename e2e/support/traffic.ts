@@ -51,6 +51,8 @@ export class Traffic {
   /** Stored but not SEND_OK (SLAVE_NOT_AVAILABLE while a SYNC_MASTER's slave restarts): not acknowledged. */
   notAcknowledged = 0;
   private stopping = false;
+  /** The round whose producer runs now (its pid file is what stop() signals). */
+  private current = 0;
   private readonly loop: Promise<void>;
   private readonly client: ClientPod;
   private readonly name: string;
@@ -86,8 +88,6 @@ export class Traffic {
       }
     }
   }
-
-  private current = 0;
 
   /** SIGINT to the running producer; waits for it to finish and returns the totals. */
   async stop(): Promise<{ acked: string[]; failed: number }> {

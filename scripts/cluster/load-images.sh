@@ -17,11 +17,12 @@ fi
 ((${#refs[@]})) || { log "no docker.io/local/tern* images in docker yet (make image)"; exit 0; }
 seen="$STATE/images.imported"; touch "$seen"
 # one `docker save` per image ID, carrying every tag of it that is not in containerd yet
+in_containerd=$(ctr -a "$CTR_SOCK" -n k8s.io images ls -q)
 declare -A byid=()
 for ref in "${refs[@]}"; do
   id=$("$DOCKER" image inspect -f '{{.Id}}' "$ref")
   full="docker.io/${ref#docker.io/}"
-  if grep -qx "$full $id" "$seen" && ctr -a "$CTR_SOCK" -n k8s.io images ls -q | grep -qx "$full"; then continue; fi
+  if grep -qx "$full $id" "$seen" && grep -qx "$full" <<<"$in_containerd"; then continue; fi
   byid[$id]+="$ref "
 done
 for id in "${!byid[@]}"; do
