@@ -27,7 +27,7 @@ describe('broker restart under traffic (real processes)', () => {
     await waitForPort(nsPort, 15_000, ns);
     const conf = path.join(dir, 'broker.conf');
     fs.writeFileSync(conf, [
-      'brokerName=broker-r', `listenPort=${brokerPort}`, `namesrvAddr=${namesrvAddr}`, `storePathRootDir=${dir}/store`,
+      'brokerName=broker-r', `listenPort=${brokerPort}`, `haListenPort=${await freePort()}`, `namesrvAddr=${namesrvAddr}`, `storePathRootDir=${dir}/store`,
       'brokerIP1=127.0.0.1', 'mappedFileSizeCommitLog=4194304', 'flushConsumerOffsetInterval=1000',
     ].join('\n'));
     const startBroker = async () => {

@@ -39,7 +39,7 @@ describe('tern namesrv / broker processes', () => {
     await waitForPort(nsPort, 15_000, ns);
     const conf = writeConf(dir, [
       'brokerClusterName=TestCluster', 'brokerName=broker-x', 'brokerId=0', 'brokerRole=ASYNC_MASTER', 'flushDiskType=SYNC_FLUSH',
-      `listenPort=${brokerPort}`, `namesrvAddr=127.0.0.1:${nsPort}`, `storePathRootDir=${dir}/store`, 'brokerIP1=127.0.0.1',
+      `listenPort=${brokerPort}`, `haListenPort=${await freePort()}`, `namesrvAddr=127.0.0.1:${nsPort}`, `storePathRootDir=${dir}/store`, 'brokerIP1=127.0.0.1',
       'mappedFileSizeCommitLog=1048576', 'someFutureKey=1',
     ]);
     const broker = spawnTern(['broker', '-c', conf], { TERN_LOG_LEVEL: 'info' });

@@ -188,7 +188,7 @@ export async function runFaults(o: Options): Promise<number> {
   const setup = rng.fork('setup');
   fs.writeFileSync(configPath, [
     'brokerClusterName=FaultCluster', 'brokerName=fault-broker', 'brokerId=0', 'brokerRole=ASYNC_MASTER',
-    `flushDiskType=${o.flush}`, 'brokerIP1=127.0.0.1', 'bindAddress=127.0.0.1', `listenPort=${port}`, `haListenPort=${port + 1}`,
+    `flushDiskType=${o.flush}`, 'brokerIP1=127.0.0.1', 'bindAddress=127.0.0.1', `listenPort=${port}`, `haListenPort=${await freePort()}`,
     'namesrvAddr=', `storePathRootDir=${storeDir}`, `mappedFileSizeCommitLog=${SEGMENT_SIZE}`,
     `mappedFileSizeConsumeQueue=${20 * 1000}`, 'maxHashSlotNum=1000', 'maxIndexNum=4000',
     `flushIntervalConsumeQueue=${setup.int(50, 1000)}`, 'flushIntervalCommitLog=200', 'autoCreateTopicEnable=true',
