@@ -1,7 +1,8 @@
-import { applyProperties, parseProperties, toPropertiesText } from '../config/properties-file.ts';
+import { applyProperties, checkConfig } from '../config/config-table.ts';
+import { parseProperties, toPropertiesText } from '../config/properties-file.ts';
 import path from 'node:path';
 import { diskUsedRatio } from '../store/retention.ts';
-import { brokerConfigSpec } from './broker-config.ts';
+import { brokerConfigTable } from './broker-config.ts';
 import {
   decodeJson, encodeJson, newSubscriptionGroupConfig, newTopicConfig, type SubscriptionGroupConfig, optionalBool, optionalInt, optionalString, Perm, requiredString, validateTopicName,
   SystemTopic,
@@ -83,11 +84,12 @@ export function registerAdminProcessor(server: RemotingServer, ctx: BrokerContex
     }
     let updated;
     try {
-      updated = applyProperties(ctx.config, brokerConfigSpec, props).config;
+      updated = applyProperties(brokerConfigTable, ctx.config, props).config;
     } catch (err) {
       throw new RequestRefusedError(ResponseCode.INVALID_PARAMETER, (err as Error).message);
     }
-    if (updated.brokerPermission < 0 || updated.brokerPermission > 7) throw new RequestRefusedError(ResponseCode.INVALID_PARAMETER, 'brokerPermission must be within 0..7');
+    const problems = checkConfig(brokerConfigTable, updated, props.keys());
+    if (problems.length > 0) throw new RequestRefusedError(ResponseCode.INVALID_PARAMETER, problems.join('; '));
     Object.assign(ctx.config, updated);
     ctx.log.info(`broker config updated: ${[...props].map(([k, v]) => `${k}=${v}`).join(', ')}`);
     hooks.configChanged();

@@ -2,7 +2,9 @@ import path from 'node:path';
 import { createLogger, type Logger } from '../logging/logger.ts';
 import { Perm, type TopicConfigSerializeWrapper } from '../protocol/index.ts';
 import { RemotingClient, RemotingServer } from '../remoting/index.ts';
+import { pickKeys } from '../config/config-table.ts';
 import { MessageStore } from '../store/message-store.ts';
+import { messageStoreConfigTable } from '../store/message-store-config.ts';
 import { registerAdminProcessor } from './admin-processor.ts';
 import { localIPv4 } from '../message/host-address.ts';
 import type { BrokerConfig } from './broker-config.ts';
@@ -70,22 +72,7 @@ export class BrokerController {
   async start(): Promise<void> {
     const c = this.config;
     const root = c.storePathRootDir;
-    const store = await MessageStore.open({
-      storePathRootDir: root,
-      storePathCommitLog: c.storePathCommitLog || path.join(root, 'commitlog'),
-      mappedFileSizeCommitLog: c.mappedFileSizeCommitLog,
-      mappedFileSizeConsumeQueue: c.mappedFileSizeConsumeQueue,
-      flushDiskType: c.flushDiskType,
-      flushIntervalCommitLog: c.flushIntervalCommitLog,
-      flushIntervalConsumeQueue: c.flushIntervalConsumeQueue,
-      syncFlushTimeout: c.syncFlushTimeout,
-      maxMessageSize: c.maxMessageSize,
-      maxHashSlotNum: c.maxHashSlotNum, maxIndexNum: c.maxIndexNum, messageIndexEnable: c.messageIndexEnable,
-      fileReservedTime: c.fileReservedTime, deleteWhen: c.deleteWhen, diskMaxUsedSpaceRatio: c.diskMaxUsedSpaceRatio,
-      diskSpaceCleanForciblyRatio: c.diskSpaceCleanForciblyRatio, diskSpaceWarningLevelRatio: c.diskSpaceWarningLevelRatio,
-      cleanFileForciblyEnable: c.cleanFileForciblyEnable, cleanResourceInterval: c.cleanResourceInterval,
-      warmMapedFileEnable: c.warmMapedFileEnable, enabledAppendPropCRC: c.enabledAppendPropCRC,
-    });
+    const store = await MessageStore.open(pickKeys(messageStoreConfigTable, c));
     const topics = new TopicConfigManager(c, path.join(root, 'config', 'topics.json'), this.log);
     topics.load();
     const offsets = new ConsumerOffsetManager(path.join(root, 'config', 'consumerOffset.json'));

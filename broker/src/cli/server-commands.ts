@@ -1,25 +1,41 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { BrokerController } from '../broker/broker-controller.ts';
-import { brokerConfigSpec, defaultBrokerConfig, validateBrokerConfig, type BrokerConfig } from '../broker/broker-config.ts';
-import { applyProperties, ConfigError, readPropertiesFile, type ConfigSpec } from '../config/properties-file.ts';
+import { brokerConfigTable, defaultBrokerConfig, validateBrokerConfig, type BrokerConfig } from '../broker/broker-config.ts';
+import { applyProperties, checkConfig, type ConfigOf, type ConfigTable } from '../config/config-table.ts';
+import { ConfigError, readPropertiesFile } from '../config/properties-file.ts';
 import { createLogger } from '../logging/logger.ts';
 import { NamesrvController } from '../namesrv/namesrv-controller.ts';
-import { defaultNamesrvConfig, namesrvConfigSpec, type NamesrvConfig } from '../namesrv/namesrv-config.ts';
+import { defaultNamesrvConfig, namesrvConfigTable, type NamesrvConfig } from '../namesrv/namesrv-config.ts';
 
 const log = createLogger('tern');
 
-/** Loads `-c FILE` over the defaults; unknown keys are warned about, bad values refused (ConfigError). */
-function loadConfig<T extends object>(defaults: T, spec: ConfigSpec<T>, file: string | undefined): T {
-  if (!file) return defaults;
-  const { config, unknownKeys } = applyProperties(defaults, spec, readPropertiesFile(file));
-  for (const key of unknownKeys) log.warn(`${file}: unknown config key "${key}" ignored`);
-  return config;
+/**
+ * Defaults, then `-c FILE`, then options given on the command line as key/value pairs. Unknown keys in the
+ * file are warned about; a value that does not parse is refused (ConfigError naming the key).
+ */
+function loadConfig<Table extends ConfigTable>(
+  table: Table,
+  defaults: ConfigOf<Table>,
+  file: string | undefined,
+  overrides: Record<string, string | undefined>,
+): ConfigOf<Table> {
+  let config = { ...defaults };
+  if (file) {
+    const loaded = applyProperties(table, config, readPropertiesFile(file));
+    for (const key of loaded.unknownKeys) log.warn(`${file}: unknown config key "${key}" ignored`);
+    config = loaded.config;
+  }
+  const given = Object.entries(overrides).filter((e): e is [string, string] => e[1] !== undefined && e[1] !== '');
+  return applyProperties(table, config, new Map(given)).config;
+}
+
+function refuseProblems(what: string, problems: string[]): void {
+  if (problems.length > 0) throw new ConfigError(`invalid ${what} config: ${problems.join('; ')}`);
 }
 
 function checkBroker(config: BrokerConfig): BrokerConfig {
-  const problems = validateBrokerConfig(config);
-  if (problems.length > 0) throw new ConfigError(`invalid broker config: ${problems.join('; ')}`);
+  refuseProblems('broker', validateBrokerConfig(config));
   return config;
 }
 
@@ -43,9 +59,12 @@ function untilSignal(stop: () => Promise<void>): Promise<void> {
 }
 
 export async function runNamesrv(argv: string[]): Promise<void> {
-  const { values } = parseArgs({ args: argv, options: { config: { type: 'string', short: 'c' }, port: { type: 'string', short: 'p' } } });
-  const config: NamesrvConfig = loadConfig(defaultNamesrvConfig, namesrvConfigSpec, values.config);
-  if (values.port) config.listenPort = Number(values.port);
+  const { values } = parseArgs({
+    args: argv,
+    options: { config: { type: 'string', short: 'c' }, port: { type: 'string', short: 'p' } },
+  });
+  const config: NamesrvConfig = loadConfig(namesrvConfigTable, defaultNamesrvConfig, values.config, { listenPort: values.port });
+  refuseProblems('namesrv', checkConfig(namesrvConfigTable, config));
   const namesrv = new NamesrvController(config);
   await namesrv.start();
   await untilSignal(() => namesrv.shutdown());
@@ -54,11 +73,13 @@ export async function runNamesrv(argv: string[]): Promise<void> {
 export async function runBroker(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
-    options: { config: { type: 'string', short: 'c' }, namesrvAddr: { type: 'string', short: 'n' } },
+    options: {
+      config: { type: 'string', short: 'c' },
+      namesrvAddr: { type: 'string', short: 'n' },
+    },
   });
-  const config = loadConfig(defaultBrokerConfig(), brokerConfigSpec, values.config);
-  if (values.namesrvAddr) config.namesrvAddr = values.namesrvAddr;
-  const broker = new BrokerController(checkBroker(config));
+  const config = checkBroker(loadConfig(brokerConfigTable, defaultBrokerConfig(), values.config, { namesrvAddr: values.namesrvAddr }));
+  const broker = new BrokerController(config);
   await broker.start();
   await untilSignal(() => broker.shutdown());
 }
@@ -83,7 +104,7 @@ export async function runStandalone(argv: string[]): Promise<void> {
     namesrvAddr: `127.0.0.1:${namesrvPort}`,
     storePathRootDir: path.resolve(values.data!, 'store'),
   };
-  const config = checkBroker(loadConfig(defaults, brokerConfigSpec, values.config));
+  const config = checkBroker(loadConfig(brokerConfigTable, defaults, values.config, {}));
   const namesrv = new NamesrvController({ ...defaultNamesrvConfig, listenPort: namesrvPort });
   await namesrv.start();
   const broker = new BrokerController(config);

@@ -1,27 +1,14 @@
-import type { ConfigSpec } from '../config/properties-file.ts';
+import { boolKey, defaultsOf, intKey, stringKey, type ConfigOf, type ConfigTable } from '../config/config-table.ts';
 
-export interface NamesrvConfig {
-  listenPort: number;
-  bindAddress: string;
-  /** How often brokers that stopped registering are looked for (RocketMQ 4.x: 10 s). */
-  scanNotActiveBrokerInterval: number;
-  /** A broker not heard from for this long is dropped, unless it registered its own timeout. */
-  brokerChannelExpiredTime: number;
-  orderMessageEnable: boolean;
-}
+/** namesrv.conf, under RocketMQ's key names. */
+export const namesrvConfigTable = {
+  listenPort: intKey({ default: 9876, min: 0, max: 65535, doc: 'Port for brokers and clients.' }),
+  bindAddress: stringKey({ default: '0.0.0.0', doc: 'Interface the port listens on.' }),
+  scanNotActiveBrokerInterval: intKey({ default: 10_000, min: 1, doc: 'Ms between looks for brokers that stopped registering (RocketMQ 4.x: 10 s).' }),
+  brokerChannelExpiredTime: intKey({ default: 120_000, min: 1, doc: 'Ms of silence after which a broker is dropped, unless it registered its own timeout.' }),
+  orderMessageEnable: boolKey({ default: false, doc: 'Serve the ORDER_TOPIC_CONFIG KV namespace in routes.' }),
+} satisfies ConfigTable;
 
-export const defaultNamesrvConfig: NamesrvConfig = {
-  listenPort: 9876,
-  bindAddress: '0.0.0.0',
-  scanNotActiveBrokerInterval: 10_000,
-  brokerChannelExpiredTime: 120_000,
-  orderMessageEnable: false,
-};
+export type NamesrvConfig = ConfigOf<typeof namesrvConfigTable>;
 
-export const namesrvConfigSpec: ConfigSpec<NamesrvConfig> = {
-  listenPort: 'int',
-  bindAddress: 'string',
-  scanNotActiveBrokerInterval: 'int',
-  brokerChannelExpiredTime: 'int',
-  orderMessageEnable: 'bool',
-};
+export const defaultNamesrvConfig: Readonly<NamesrvConfig> = defaultsOf(namesrvConfigTable);

@@ -1,5 +1,8 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { boolKey, checkConfig, defaultsOf, intKey, oneOfKey, stringKey, type ConfigOf, type ConfigTable } from '../config/config-table.ts';
+import { ConfigError } from '../config/properties-file.ts';
+import { CQ_STORE_UNIT_SIZE } from './consume-queue.ts';
 
 export const FlushDiskType = {
   ASYNC_FLUSH: 'ASYNC_FLUSH',
@@ -7,107 +10,59 @@ export const FlushDiskType = {
 } as const;
 export type FlushDiskType = (typeof FlushDiskType)[keyof typeof FlushDiskType];
 
-/** Store settings, with RocketMQ's names and defaults. */
-export interface MessageStoreConfig {
-  storePathRootDir: string;
-  /** Defaults to `<storePathRootDir>/commitlog`. */
-  storePathCommitLog: string;
-  mappedFileSizeCommitLog: number;
-  /** Bytes per ConsumeQueue file; a multiple of the 20-byte unit (300000 units). */
-  mappedFileSizeConsumeQueue: number;
-  flushDiskType: FlushDiskType;
-  flushIntervalCommitLog: number;
-  flushIntervalConsumeQueue: number;
-  syncFlushTimeout: number;
-  /** Largest accepted message body; larger ones are refused with MESSAGE_ILLEGAL. */
-  maxMessageSize: number;
-  /** Pull batch caps for data still in the page cache. */
-  maxTransferBytesOnMessageInMemory: number;
-  maxTransferCountOnMessageInMemory: number;
-  /** Bytes of ConsumeQueue one pull may scan past filtered-out units (at least maxMsgNums units). */
-  maxFilterMessageSize: number;
-  checkCRCOnRecover: boolean;
-  /**
-   * End every record's properties with RocketMQ 5.x's `__CRC32#` property: a CRC over the whole
-   * record, so recovery also catches torn headers, topics and properties (BODYCRC covers only the
-   * body). Clients see it as one more property. Tern's default is on; RocketMQ's is off.
-   */
-  enabledAppendPropCRC: boolean;
+/** RocketMQ maps, flushes and warms its files in pages of this size (MappedFile.OS_PAGE_SIZE). */
+const OS_PAGE_SIZE = 4096;
 
-  /** IndexFile: hash slots and entries per file (file = 40 + slots*4 + entries*20 bytes). */
-  maxHashSlotNum: number;
-  maxIndexNum: number;
-  /** Index KEYS and UNIQ_KEY of every message (QUERY_MESSAGE needs it). */
-  messageIndexEnable: boolean;
-  /** Most offsets one key query collects. */
-  maxMsgsNumBatch: number;
-  /** The cap a unique-key query gets (QUERY_MESSAGE with _UNIQUE_KEY_QUERY=true). */
-  defaultQueryMaxNum: number;
+/** Store settings under RocketMQ's key names and with its defaults (where Tern differs, the doc says so). */
+export const messageStoreConfigTable = {
+  storePathRootDir: stringKey({ default: () => join(homedir(), 'store'), doc: 'Directory holding the whole store.' }),
+  storePathCommitLog: stringKey({ default: '', doc: 'CommitLog directory; empty means <storePathRootDir>/commitlog.' }),
+  // One page is the least that means anything to RocketMQ's mapped files; a message larger than a segment is refused at put.
+  mappedFileSizeCommitLog: intKey({ default: 1024 * 1024 * 1024, min: OS_PAGE_SIZE, doc: 'Bytes per CommitLog segment file.' }),
+  mappedFileSizeConsumeQueue: intKey({
+    default: 300_000 * CQ_STORE_UNIT_SIZE, min: CQ_STORE_UNIT_SIZE,
+    check: (v) => (v % CQ_STORE_UNIT_SIZE === 0 ? undefined : `must be a multiple of ${CQ_STORE_UNIT_SIZE} (the ConsumeQueue unit)`),
+    doc: 'Bytes per ConsumeQueue file (300000 units of 20 bytes).',
+  }),
+  flushDiskType: oneOfKey([FlushDiskType.ASYNC_FLUSH, FlushDiskType.SYNC_FLUSH], {
+    default: FlushDiskType.ASYNC_FLUSH, doc: 'SYNC_FLUSH answers a put after fsync (group commit); ASYNC_FLUSH before.',
+  }),
+  flushIntervalCommitLog: intKey({ default: 500, min: 1, doc: 'Ms between CommitLog flushes under ASYNC_FLUSH.' }),
+  flushIntervalConsumeQueue: intKey({ default: 1000, min: 1, doc: 'Ms between ConsumeQueue flushes.' }),
+  syncFlushTimeout: intKey({ default: 5000, min: 1, doc: 'Ms a SYNC_FLUSH put waits for fsync before FLUSH_DISK_TIMEOUT.' }),
+  maxMessageSize: intKey({ default: 4 * 1024 * 1024, min: 1, doc: 'Largest accepted message body; larger ones get MESSAGE_ILLEGAL.' }),
+  maxTransferBytesOnMessageInMemory: intKey({ default: 256 * 1024, min: 1, doc: 'Byte cap of one pull batch of data in the page cache.' }),
+  maxTransferCountOnMessageInMemory: intKey({ default: 32, min: 1, doc: 'Message cap of one pull batch of data in the page cache.' }),
+  maxFilterMessageSize: intKey({ default: 16000, min: 0, doc: 'ConsumeQueue bytes one pull may scan past filtered-out units.' }),
+  checkCRCOnRecover: boolKey({ default: true, doc: 'Check record CRCs while recovering the CommitLog at start.' }),
+  enabledAppendPropCRC: boolKey({
+    default: true, doc: 'End each record with the whole-record __CRC32# property (RocketMQ 5.x; Tern on, RocketMQ off).',
+  }),
+  maxHashSlotNum: intKey({ default: 5_000_000, min: 1, doc: 'Hash slots per IndexFile (file = 40 + slots*4 + entries*20 bytes).' }),
+  maxIndexNum: intKey({ default: 5_000_000 * 4, min: 2, doc: 'Entries per IndexFile.' }),
+  messageIndexEnable: boolKey({ default: true, doc: 'Index KEYS and UNIQ_KEY of every message (QUERY_MESSAGE needs it).' }),
+  maxMsgsNumBatch: intKey({ default: 64, min: 1, doc: 'Most offsets one key query collects.' }),
+  defaultQueryMaxNum: intKey({ default: 32, min: 1, doc: 'The cap a unique-key query gets.' }),
+  fileReservedTime: intKey({ default: 72, min: 0, doc: 'Hours a CommitLog segment is kept after its last write.' }),
+  deleteWhen: stringKey({ default: '04', doc: 'Hours of the day (local, "04" or "03;04") when expired segments are deleted.' }),
+  diskMaxUsedSpaceRatio: intKey({ default: 75, doc: 'Disk use (%) above which expired segments are deleted at any hour.' }),
+  diskSpaceCleanForciblyRatio: intKey({ default: 85, doc: 'Disk use (%, capped at 85) above which the oldest segments go even if not expired.' }),
+  diskSpaceWarningLevelRatio: intKey({ default: 90, doc: 'Disk use (%, capped at 90) above which puts are refused.' }),
+  cleanFileForciblyEnable: boolKey({ default: true, doc: 'Allow deleting unexpired segments when the disk is full.' }),
+  cleanResourceInterval: intKey({ default: 10_000, min: 1, doc: 'Ms between retention runs (disk check and deletion).' }),
+  deleteFileBatchMax: intKey({ default: 10, min: 1, doc: 'Most CommitLog segments deleted per retention run.' }),
+  warmMapedFileEnable: boolKey({ default: false, doc: 'Zero-fill each pre-allocated CommitLog segment before it is used.' }),
+} satisfies ConfigTable;
 
-  /** Hours a CommitLog segment is kept after its last write. */
-  fileReservedTime: number;
-  /** Hours of the day (local time, "04" or "03;04") when expired segments are deleted. */
-  deleteWhen: string;
-  /** Disk use (percent) above which expired segments are deleted at any hour. */
-  diskMaxUsedSpaceRatio: number;
-  /** Disk use (percent, capped at 85) above which the oldest segments go even if not expired. */
-  diskSpaceCleanForciblyRatio: number;
-  /** Disk use (percent, capped at 90) above which puts are refused until use falls to the forcible ratio. */
-  diskSpaceWarningLevelRatio: number;
-  cleanFileForciblyEnable: boolean;
-  /** Ms between retention runs (disk check and deletion). */
-  cleanResourceInterval: number;
-  /** Most CommitLog segments deleted per retention run. */
-  deleteFileBatchMax: number;
-  /**
-   * Zero-fill each pre-allocated CommitLog segment so its blocks exist before the first append
-   * (a write then never allocates; costs one extra write of every segment).
-   */
-  warmMapedFileEnable: boolean;
-}
+export type MessageStoreConfig = ConfigOf<typeof messageStoreConfigTable>;
 
-export const DEFAULT_MESSAGE_STORE_CONFIG: Omit<MessageStoreConfig, 'storePathRootDir' | 'storePathCommitLog'> = {
-  mappedFileSizeCommitLog: 1024 * 1024 * 1024,
-  mappedFileSizeConsumeQueue: 300000 * 20,
-  flushDiskType: FlushDiskType.ASYNC_FLUSH,
-  flushIntervalCommitLog: 500,
-  flushIntervalConsumeQueue: 1000,
-  syncFlushTimeout: 5000,
-  maxMessageSize: 1024 * 1024 * 4,
-  maxTransferBytesOnMessageInMemory: 1024 * 256,
-  maxTransferCountOnMessageInMemory: 32,
-  maxFilterMessageSize: 16000,
-  checkCRCOnRecover: true,
-  enabledAppendPropCRC: true,
-  maxHashSlotNum: 5_000_000,
-  maxIndexNum: 5_000_000 * 4,
-  messageIndexEnable: true,
-  maxMsgsNumBatch: 64,
-  defaultQueryMaxNum: 32,
-  fileReservedTime: 72,
-  deleteWhen: '04',
-  diskMaxUsedSpaceRatio: 75,
-  diskSpaceCleanForciblyRatio: 85,
-  diskSpaceWarningLevelRatio: 90,
-  cleanFileForciblyEnable: true,
-  cleanResourceInterval: 10_000,
-  deleteFileBatchMax: 10,
-  warmMapedFileEnable: false,
-};
-
-/** Fills defaults; the ConsumeQueue file size is rounded down to whole units, as RocketMQ does. */
+/** Fills defaults and checks every key; an empty storePathCommitLog becomes <storePathRootDir>/commitlog. */
 export function resolveMessageStoreConfig(partial: Partial<MessageStoreConfig> = {}): MessageStoreConfig {
-  const storePathRootDir = partial.storePathRootDir ?? join(homedir(), 'store');
-  const cfg: MessageStoreConfig = {
-    ...DEFAULT_MESSAGE_STORE_CONFIG,
-    ...partial,
-    storePathRootDir,
-    storePathCommitLog: partial.storePathCommitLog ?? join(storePathRootDir, 'commitlog'),
-  };
-  cfg.mappedFileSizeConsumeQueue = Math.floor(cfg.mappedFileSizeConsumeQueue / 20) * 20;
-  if (cfg.mappedFileSizeConsumeQueue < 20) throw new Error('mappedFileSizeConsumeQueue must hold at least one unit');
-  if (cfg.mappedFileSizeCommitLog < 4096) throw new Error('mappedFileSizeCommitLog must be at least 4096');
-  if (cfg.maxHashSlotNum < 1 || cfg.maxIndexNum < 2) throw new Error('maxHashSlotNum must be >= 1 and maxIndexNum >= 2');
+  const given = Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined));
+  const cfg: MessageStoreConfig = { ...defaultsOf(messageStoreConfigTable), ...given };
+  cfg.storePathCommitLog ||= join(cfg.storePathRootDir, 'commitlog');
+  const problems = checkConfig(messageStoreConfigTable, cfg);
+  if (problems.length > 0) throw new ConfigError(`invalid store config: ${problems.join('; ')}`);
   return cfg;
 }
 

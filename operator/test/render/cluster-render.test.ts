@@ -1,7 +1,8 @@
 import type { V1ConfigMap, V1PodDisruptionBudget, V1Service, V1StatefulSet } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { applyProperties, parseProperties } from '../../../broker/src/config/properties-file.ts';
-import { brokerConfigSpec, defaultBrokerConfig, validateBrokerConfig } from '../../../broker/src/broker/broker-config.ts';
+import { applyProperties, hasKey } from '../../../broker/src/config/config-table.ts';
+import { parseProperties } from '../../../broker/src/config/properties-file.ts';
+import { brokerConfigTable, defaultBrokerConfig, validateBrokerConfig } from '../../../broker/src/broker/broker-config.ts';
 import { defaultBrokerClusterSpec, type BrokerClusterSpec } from '../../src/api/broker-cluster.ts';
 import { brokerConfEntries, RAFT_KEYS } from '../../src/render/broker-conf.ts';
 import { renderCluster, type Manifest } from '../../src/render/cluster.ts';
@@ -140,7 +141,7 @@ describe('renderCluster fields', () => {
     let checked = 0;
     for (const cm of r.manifests.filter((m) => m.kind === 'ConfigMap') as V1ConfigMap[]) {
       for (const text of Object.values(cm.data!)) {
-        const { config, unknownKeys } = applyProperties(defaultBrokerConfig(), brokerConfigSpec, parseProperties(text));
+        const { config, unknownKeys } = applyProperties(brokerConfigTable, defaultBrokerConfig(), parseProperties(text));
         expect(unknownKeys).toEqual([]);
         expect(validateBrokerConfig(config)).toEqual([]);
         checked++;
@@ -289,7 +290,7 @@ describe('renderCluster fields', () => {
     expect(r.groups[0]!.statefulSets).toEqual(['demo-broker-0']);
     // The DLedger keys are the only ones the Tern broker does not know yet (raft/ is not built).
     const unknown = brokerConfEntries({ cluster: base, spec: defaultBrokerClusterSpec({ image: 'x', brokerGroups: { mode: 'Raft', replicasPerGroup: 3 } }), group: 0, brokerId: 0, draining: false })
-      .map(([k]) => k).filter((k) => !(k in brokerConfigSpec));
+      .map(([k]) => k).filter((k) => !hasKey(brokerConfigTable, k));
     expect(unknown).toEqual([...RAFT_KEYS]);
   });
 });

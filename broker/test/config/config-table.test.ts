@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import { brokerConfigTable, defaultBrokerConfig, validateBrokerConfig } from '../../src/broker/broker-config.ts';
+import {
+  applyProperties, boolKey, checkConfig, defaultsOf, describeConfig, intKey, oneOfKey, pickKeys, stringKey,
+} from '../../src/config/config-table.ts';
+import { parseProperties } from '../../src/config/properties-file.ts';
+import { namesrvConfigTable } from '../../src/namesrv/namesrv-config.ts';
+import { messageStoreConfigTable, resolveMessageStoreConfig } from '../../src/store/message-store-config.ts';
+
+const table = {
+  name: stringKey({ default: 'n', doc: 'a name' }),
+  port: intKey({ default: 80, min: 0, max: 65535, doc: 'a port' }),
+  even: intKey({ default: 2, min: 0, check: (v) => (v % 2 === 0 ? undefined : 'must be even'), doc: 'an even number' }),
+  on: boolKey({ default: () => true, doc: 'a switch' }),
+  mode: oneOfKey(['A', 'B'], { default: 'A', doc: 'a mode' }),
+};
+
+describe('a config table', () => {
+  it('gives fresh defaults, evaluating the ones that are functions', () => {
+    const d = defaultsOf(table);
+    expect(d).toEqual({ name: 'n', port: 80, even: 2, on: true, mode: 'A' });
+    d.port = 1;
+    expect(defaultsOf(table).port).toBe(80);
+  });
+
+  it('converts known keys, returns unknown ones, and names the key of a value that does not parse', () => {
+    const { config, unknownKeys } = applyProperties(table, defaultsOf(table), parseProperties('port=8080\non=false\nmode=B\nlater=1\n'));
+    expect(config).toEqual({ name: 'n', port: 8080, even: 2, on: false, mode: 'B' });
+    expect(unknownKeys).toEqual(['later']);
+    expect(() => applyProperties(table, defaultsOf(table), new Map([['port', '80a']]))).toThrow('config key "port" wants an integer, got "80a"');
+    expect(() => applyProperties(table, defaultsOf(table), new Map([['on', 'yes']]))).toThrow('config key "on" wants true or false');
+    expect(() => applyProperties(table, defaultsOf(table), new Map([['mode', 'C']]))).toThrow('config key "mode" wants one of A, B, got "C"');
+  });
+
+  it('checks bounds and each key\'s own rule, naming the key; or only the keys asked about', () => {
+    const bad = { ...defaultsOf(table), port: 70000, even: -3 };
+    expect(checkConfig(table, bad)).toEqual(['port must be within 0..65535', 'even must be at least 0']);
+    expect(checkConfig(table, { ...bad, even: 3 }, ['even'])).toEqual(['even must be even']);
+    expect(checkConfig(table, defaultsOf(table))).toEqual([]);
+  });
+
+  it('describes every key in declaration order with its value, default and doc', () => {
+    const rows = describeConfig(table, { ...defaultsOf(table), port: 8080 });
+    expect(rows.map((r) => r.key)).toEqual(['name', 'port', 'even', 'on', 'mode']);
+    expect(rows[1]).toEqual({ key: 'port', value: 8080, default: 80, doc: 'a port' });
+  });
+});
+
+describe('the broker, store and namesrv tables', () => {
+  it('compose: the broker holds every store key with the store\'s own declaration', () => {
+    for (const [name, key] of Object.entries(messageStoreConfigTable)) expect(brokerConfigTable[name as keyof typeof brokerConfigTable]).toBe(key);
+    const store = pickKeys(messageStoreConfigTable, { ...defaultBrokerConfig(), maxMessageSize: 1024 });
+    expect(Object.keys(store).sort()).toEqual(Object.keys(messageStoreConfigTable).sort());
+    expect(store.maxMessageSize).toBe(1024);
+  });
+
+  it('declare every key with a doc line', () => {
+    for (const t of [brokerConfigTable, namesrvConfigTable]) {
+      for (const row of describeConfig(t, defaultsOf(t))) expect(row.doc, row.key).toMatch(/\S/);
+    }
+  });
+
+  it('keep RocketMQ\'s defaults for the keys people tune most', () => {
+    const b = defaultBrokerConfig();
+    expect([b.listenPort, b.mappedFileSizeCommitLog, b.mappedFileSizeConsumeQueue, b.maxMessageSize, b.fileReservedTime, b.deleteWhen])
+      .toEqual([10911, 1024 * 1024 * 1024, 6_000_000, 4 * 1024 * 1024, 72, '04']);
+    expect(defaultsOf(namesrvConfigTable).listenPort).toBe(9876);
+  });
+
+  it('hold one CommitLog segment minimum, one OS page, for the broker and the store alike', () => {
+    const broker = { ...defaultBrokerConfig(), brokerName: 'broker-a' };
+    expect(validateBrokerConfig({ ...broker, mappedFileSizeCommitLog: 4096 })).toEqual([]);
+    expect(validateBrokerConfig({ ...broker, mappedFileSizeCommitLog: 4095 })).toEqual(['mappedFileSizeCommitLog must be at least 4096']);
+    expect(resolveMessageStoreConfig({ mappedFileSizeCommitLog: 4096 }).mappedFileSizeCommitLog).toBe(4096);
+    expect(() => resolveMessageStoreConfig({ mappedFileSizeCommitLog: 4095 })).toThrow('mappedFileSizeCommitLog must be at least 4096');
+  });
+
+  it('refuse a ConsumeQueue file size that is not whole 20-byte units, in the broker and the store alike', () => {
+    const broker = { ...defaultBrokerConfig(), brokerName: 'broker-a' };
+    expect(validateBrokerConfig({ ...broker, mappedFileSizeConsumeQueue: 210 })).toEqual(['mappedFileSizeConsumeQueue must be a multiple of 20 (the ConsumeQueue unit)']);
+    expect(() => resolveMessageStoreConfig({ mappedFileSizeConsumeQueue: 210 })).toThrow('mappedFileSizeConsumeQueue must be a multiple of 20');
+    expect(() => resolveMessageStoreConfig({ mappedFileSizeConsumeQueue: 0 })).toThrow('mappedFileSizeConsumeQueue must be at least 20');
+  });
+
+  it('check what no single key can say: the role against the broker id', () => {
+    const broker = { ...defaultBrokerConfig(), brokerName: 'broker-a' };
+    expect(validateBrokerConfig({ ...broker, brokerRole: 'SLAVE' })).toEqual(['brokerRole=SLAVE needs brokerId > 0 (0 is the master)']);
+    expect(validateBrokerConfig({ ...broker, brokerId: 1 })).toEqual(['brokerRole=ASYNC_MASTER needs brokerId=0']);
+  });
+
+  it('fill the CommitLog directory from the root when it is empty', () => {
+    expect(resolveMessageStoreConfig({ storePathRootDir: '/data/s' }).storePathCommitLog).toBe('/data/s/commitlog');
+    expect(resolveMessageStoreConfig({ storePathRootDir: '/data/s', storePathCommitLog: '' }).storePathCommitLog).toBe('/data/s/commitlog');
+    expect(resolveMessageStoreConfig({ storePathRootDir: '/data/s', storePathCommitLog: '/fast/cl' }).storePathCommitLog).toBe('/fast/cl');
+  });
+});
