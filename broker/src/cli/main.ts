@@ -13,6 +13,7 @@ const usage = `usage: tern <command> [options]
 Servers (run until SIGTERM / SIGINT):
   namesrv [-c FILE] [-p PORT]                 a name server
   broker  [-c FILE] [-n NAMESRV]              a broker
+          --print-config (broker: -p)         print every key, its value and its default, then exit
   standalone [--data DIR] [...]               a name server and a broker in one process
 
 Tools:

@@ -2,11 +2,12 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { BrokerController } from '../broker/broker-controller.ts';
 import { brokerConfigTable, defaultBrokerConfig, validateBrokerConfig, type BrokerConfig } from '../broker/broker-config.ts';
-import { applyProperties, checkConfig, type ConfigOf, type ConfigTable } from '../config/config-table.ts';
+import { applyProperties, checkConfig, describeConfig, type ConfigOf, type ConfigTable } from '../config/config-table.ts';
 import { ConfigError, readPropertiesFile } from '../config/properties-file.ts';
 import { createLogger } from '../logging/logger.ts';
 import { NamesrvController } from '../namesrv/namesrv-controller.ts';
 import { defaultNamesrvConfig, namesrvConfigTable, type NamesrvConfig } from '../namesrv/namesrv-config.ts';
+import { renderTable } from './table.ts';
 
 const log = createLogger('tern');
 
@@ -39,6 +40,12 @@ function checkBroker(config: BrokerConfig): BrokerConfig {
   return config;
 }
 
+/** --print-config: every key, its effective value and its default, then exit without starting anything. */
+function printConfig<Table extends ConfigTable>(table: Table, config: ConfigOf<Table>): void {
+  const rows = describeConfig(table, config).map((r) => [r.key, String(r.value), String(r.default), r.doc]);
+  process.stdout.write(renderTable(['KEY', 'VALUE', 'DEFAULT', 'DESCRIPTION'], rows));
+}
+
 /** Resolves when SIGTERM or SIGINT arrives, after running the graceful stop. */
 function untilSignal(stop: () => Promise<void>): Promise<void> {
   return new Promise((resolve) => {
@@ -61,10 +68,11 @@ function untilSignal(stop: () => Promise<void>): Promise<void> {
 export async function runNamesrv(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
-    options: { config: { type: 'string', short: 'c' }, port: { type: 'string', short: 'p' } },
+    options: { config: { type: 'string', short: 'c' }, port: { type: 'string', short: 'p' }, 'print-config': { type: 'boolean' } },
   });
   const config: NamesrvConfig = loadConfig(namesrvConfigTable, defaultNamesrvConfig, values.config, { listenPort: values.port });
   refuseProblems('namesrv', checkConfig(namesrvConfigTable, config));
+  if (values['print-config']) return printConfig(namesrvConfigTable, config);
   const namesrv = new NamesrvController(config);
   await namesrv.start();
   await untilSignal(() => namesrv.shutdown());
@@ -76,9 +84,12 @@ export async function runBroker(argv: string[]): Promise<void> {
     options: {
       config: { type: 'string', short: 'c' },
       namesrvAddr: { type: 'string', short: 'n' },
+      // RocketMQ's mqbroker -p; the namesrv cannot take it (its -p is the port).
+      'print-config': { type: 'boolean', short: 'p' },
     },
   });
   const config = checkBroker(loadConfig(brokerConfigTable, defaultBrokerConfig(), values.config, { namesrvAddr: values.namesrvAddr }));
+  if (values['print-config']) return printConfig(brokerConfigTable, config);
   const broker = new BrokerController(config);
   await broker.start();
   await untilSignal(() => broker.shutdown());

@@ -6,7 +6,7 @@ export const namesrvConfigTable = {
   bindAddress: stringKey({ default: '0.0.0.0', doc: 'Interface the port listens on.' }),
   scanNotActiveBrokerInterval: intKey({ default: 10_000, min: 1, doc: 'Ms between looks for brokers that stopped registering (RocketMQ 4.x: 10 s).' }),
   brokerChannelExpiredTime: intKey({ default: 120_000, min: 1, doc: 'Ms of silence after which a broker is dropped, unless it registered its own timeout.' }),
-  orderMessageEnable: boolKey({ default: false, doc: 'Serve the ORDER_TOPIC_CONFIG KV namespace in routes.' }),
+  orderMessageEnable: boolKey({ default: false, doc: 'Put a topic\'s ORDER_TOPIC_CONFIG KV entry into its route.' }),
 } satisfies ConfigTable;
 
 export type NamesrvConfig = ConfigOf<typeof namesrvConfigTable>;
