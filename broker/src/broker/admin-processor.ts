@@ -1,6 +1,6 @@
+import path from 'node:path';
 import { applyProperties, checkConfig } from '../config/config-table.ts';
 import { parseProperties, toPropertiesText } from '../config/properties-file.ts';
-import path from 'node:path';
 import { diskUsedRatio } from '../store/retention.ts';
 import { brokerConfigTable } from './broker-config.ts';
 import {

@@ -44,4 +44,11 @@ describe('Admin: consumer groups and run-time broker config', () => {
     await producer.shutdown();
     await expect(admin.updateBrokerConfig(cluster.brokerAddr, { listenPort: 1 })).rejects.toThrow(/cannot change listenPort at run time/);
   });
+
+  it('refuses a run-time value its key\'s check forbids, naming the key, and keeps the old one', async () => {
+    await expect(admin.updateBrokerConfig(cluster.brokerAddr, { brokerPermission: 9 })).rejects.toThrow(/brokerPermission must be within 0\.\.7/);
+    await expect(admin.updateBrokerConfig(cluster.brokerAddr, { accessMessageInMemoryMaxRatio: 101 }))
+      .rejects.toThrow(/accessMessageInMemoryMaxRatio must be within 0\.\.100/);
+    expect([cluster.broker.config.brokerPermission, cluster.broker.config.accessMessageInMemoryMaxRatio]).toEqual([6, 40]);
+  });
 });
