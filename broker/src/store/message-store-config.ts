@@ -48,7 +48,7 @@ export const messageStoreConfigTable = {
   diskMaxUsedSpaceRatio: intKey({ default: 75, doc: 'Disk use (%) above which expired segments are deleted at any hour.' }),
   diskSpaceCleanForciblyRatio: intKey({ default: 85, doc: 'Disk use (%, capped at 85) above which the oldest segments go even if not expired.' }),
   diskSpaceWarningLevelRatio: intKey({ default: 90, doc: 'Disk use (%, capped at 90) above which puts are refused.' }),
-  cleanFileForciblyEnable: boolKey({ default: true, doc: 'Allow deleting unexpired segments when the disk is full.' }),
+  cleanFileForciblyEnable: boolKey({ default: true, doc: 'Past diskSpaceCleanForciblyRatio, delete the oldest segments even if not expired.' }),
   cleanResourceInterval: intKey({ default: 10_000, min: 1, doc: 'Ms between retention runs (disk check and deletion).' }),
   deleteFileBatchMax: intKey({ default: 10, min: 1, doc: 'Most CommitLog segments deleted per retention run.' }),
   warmMapedFileEnable: boolKey({ default: false, doc: 'Zero-fill each pre-allocated CommitLog segment before it is used.' }),
