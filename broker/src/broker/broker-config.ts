@@ -35,7 +35,12 @@ const brokerOnlyConfigTable = {
   // RocketMQ's default is false; Tern filters by SQL92 out of the box (a consumer asking for it just works).
   enablePropertyFilter: boolKey({ default: true, doc: 'Accept SQL92 subscriptions (Tern on, RocketMQ off).' }),
   messageDelayLevel: stringKey({ default: '1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h', doc: 'Delays of the delay levels 1, 2, ...' }),
-  traceTopicEnable: boolKey({ default: false, doc: 'Read but not yet used: Tern creates no trace topic.' }),
+  // Refused rather than accepted and ignored until message trace lands.
+  traceTopicEnable: boolKey({
+    default: false,
+    check: (on) => (on ? 'is not supported yet: Tern keeps no trace topic; leave it false' : undefined),
+    doc: 'Keep a trace topic (not supported yet: true is refused).',
+  }),
   rejectTransactionMessage: boolKey({ default: false, doc: 'Refuse transactional half messages.' }),
   haMasterAddress: stringKey({ default: '', doc: 'A slave\'s master HA address; learned from the name server when empty.' }),
   haTransferBatchSize: intKey({ default: 32 * 1024, min: 1024, max: 16 * 1024 * 1024, doc: 'Most bytes the master sends a slave in one frame.' }),

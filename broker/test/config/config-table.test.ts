@@ -88,6 +88,13 @@ describe('the broker, store and namesrv tables', () => {
     expect(validateBrokerConfig({ ...broker, brokerId: 1 })).toEqual(['brokerRole=ASYNC_MASTER needs brokerId=0']);
   });
 
+  it('refuse a switch Tern does not honour yet instead of ignoring it', () => {
+    const broker = { ...defaultBrokerConfig(), brokerName: 'broker-a' };
+    expect(validateBrokerConfig({ ...broker, traceTopicEnable: true })).toEqual([
+      'traceTopicEnable is not supported yet: Tern keeps no trace topic; leave it false',
+    ]);
+  });
+
   it('fill the CommitLog directory from the root when it is empty', () => {
     expect(resolveMessageStoreConfig({ storePathRootDir: '/data/s' }).storePathCommitLog).toBe('/data/s/commitlog');
     expect(resolveMessageStoreConfig({ storePathRootDir: '/data/s', storePathCommitLog: '' }).storePathCommitLog).toBe('/data/s/commitlog');
