@@ -4,7 +4,9 @@ import fs from 'node:fs';
  * java.util.Properties text (key=value, # comments) as RocketMQ's config files use it. What the keys mean
  * and how values convert is the config table's business (config-table.ts).
  */
-export class ConfigError extends Error {}
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
 
 export function parseProperties(text: string): Map<string, string> {
   const out = new Map<string, string>();
