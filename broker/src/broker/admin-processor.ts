@@ -3,8 +3,8 @@ import path from 'node:path';
 import { diskUsedRatio } from '../store/retention.ts';
 import { brokerConfigSpec } from './broker-config.ts';
 import {
-  decodeJson, encodeJson, newSubscriptionGroupConfig, newTopicConfig, type SubscriptionGroupConfig, optionalBool, optionalInt, optionalString, Perm, requiredString, validateTopicName,
-  SystemTopic,
+  decodeConsumerGroupHeader, decodeCreateTopicHeader, decodeDeleteTopicHeader, decodeJson, encodeJson, newSubscriptionGroupConfig,
+  newTopicConfig, type SubscriptionGroupConfig, optionalBool, requiredString, validateTopicName, SystemTopic,
 } from '../protocol/index.ts';
 import { createResponse, RequestCode, RequestRefusedError, ResponseCode, type RemotingServer } from '../remoting/index.ts';
 import type { BrokerContext } from './broker-context.ts';
@@ -20,30 +20,26 @@ export interface AdminHooks {
 /** mqadmin-facing requests: topics, broker config and runtime figures, connections. */
 export function registerAdminProcessor(server: RemotingServer, ctx: BrokerContext, hooks: AdminHooks): void {
   server.registerProcessor(RequestCode.UPDATE_AND_CREATE_TOPIC, (req) => {
-    const ext = req.extFields;
-    const topic = requiredString(ext, 'topic');
+    const h = decodeCreateTopicHeader(req.extFields);
+    const topic = h.topic;
     const invalid = validateTopicName(topic);
     if (invalid) throw new RequestRefusedError(ResponseCode.INVALID_PARAMETER, `The specified topic is not allowed: ${invalid}`);
     if (topic === ctx.config.brokerClusterName || topic === SystemTopic.SCHEDULE) {
       throw new RequestRefusedError(ResponseCode.INVALID_PARAMETER, `The specified topic ${topic} is a system topic and cannot be changed`);
     }
-    const readQueueNums = optionalInt(ext, 'readQueueNums') ?? 16;
-    const writeQueueNums = optionalInt(ext, 'writeQueueNums') ?? 16;
-    const perm = optionalInt(ext, 'perm') ?? (Perm.READ | Perm.WRITE);
+    const { readQueueNums, writeQueueNums, perm } = h;
     for (const [name, n] of [['readQueueNums', readQueueNums], ['writeQueueNums', writeQueueNums]] as const) {
       if (n < 1 || n > 65535) throw new RequestRefusedError(ResponseCode.INVALID_PARAMETER, `${name} must be within 1..65535, got ${n}`);
     }
     if (perm < 0 || perm > 7) throw new RequestRefusedError(ResponseCode.INVALID_PARAMETER, `perm must be within 0..7, got ${perm}`);
-    const filterType = optionalString(ext, 'topicFilterType') === 'MULTI_TAG' ? 'MULTI_TAG' : 'SINGLE_TAG';
     ctx.topics.createOrUpdate(newTopicConfig(topic, {
-      readQueueNums, writeQueueNums, perm, topicFilterType: filterType,
-      topicSysFlag: optionalInt(ext, 'topicSysFlag') ?? 0, order: optionalBool(ext, 'order') ?? false,
+      readQueueNums, writeQueueNums, perm, topicFilterType: h.topicFilterType, topicSysFlag: h.topicSysFlag, order: h.order,
     }));
     return createResponse(req, ResponseCode.SUCCESS);
   });
 
   server.registerProcessor(RequestCode.DELETE_TOPIC_IN_BROKER, (req) => {
-    const topic = requiredString(req.extFields, 'topic');
+    const { topic } = decodeDeleteTopicHeader(req.extFields);
     if (Object.values(SystemTopic).includes(topic as never)) {
       throw new RequestRefusedError(ResponseCode.INVALID_PARAMETER, `The topic ${topic} is a system topic and cannot be deleted`);
     }
@@ -122,7 +118,7 @@ export function registerAdminProcessor(server: RemotingServer, ctx: BrokerContex
     createResponse(req, ResponseCode.SUCCESS, undefined, undefined, encodeJson({ table: runtimeInfo(ctx, hooks) })));
 
   server.registerProcessor(RequestCode.GET_CONSUMER_CONNECTION_LIST, (req) => {
-    const group = requiredString(req.extFields, 'consumerGroup');
+    const group = decodeConsumerGroupHeader(req.extFields).consumerGroup;
     const info = ctx.consumers.get(group);
     if (!info) throw new RequestRefusedError(ResponseCode.CONSUMER_NOT_ONLINE, `the consumer group[${group}] not online`);
     return createResponse(req, ResponseCode.SUCCESS, undefined, undefined, encodeJson({

@@ -1,5 +1,5 @@
 import {
-  encodeFastJson, encodeJson, ObjectKeyMap, optionalBool, optionalInt, optionalString, requiredInt, requiredString,
+  decodeResetOffsetHeader, encodeFastJson, encodeJson, encodeResetOffsetHeader, ObjectKeyMap, optionalString, requiredString,
   type MessageQueueData,
 } from '../protocol/index.ts';
 import {
@@ -55,12 +55,9 @@ export function registerStatsProcessor(server: RemotingServer, ctx: BrokerContex
   });
 
   server.registerProcessor(RequestCode.INVOKE_BROKER_TO_RESET_OFFSET, (req) => {
-    const ext = req.extFields;
-    const topic = requiredString(ext, 'topic');
-    const group = requiredString(ext, 'group');
-    const timestamp = requiredInt(ext, 'timestamp');
-    const force = optionalBool(ext, 'isForce') ?? true;
-    const onlyQueue = optionalInt(ext, 'queueId') ?? -1;
+    const h = decodeResetOffsetHeader(req.extFields);
+    const { topic, group, timestamp, force } = h;
+    const onlyQueue = h.queueId ?? -1;
     const tc = ctx.topics.select(topic);
     if (!tc) throw new RequestRefusedError(ResponseCode.TOPIC_NOT_EXIST, `[reset-offset] topic does not exist, ${topic}`);
     const offsetTable = new ObjectKeyMap<MessageQueueData, number>();
@@ -78,7 +75,7 @@ export function registerStatsProcessor(server: RemotingServer, ctx: BrokerContex
     const body = encodeFastJson({ offsetTable });
     const channels = [...(ctx.consumers.get(group)?.channels.values() ?? [])];
     for (const ch of channels) {
-      ch.connection.invokeOneway(createRequest(RequestCode.RESET_CONSUMER_CLIENT_OFFSET, { topic, group, timestamp, isForce: force }, body));
+      ch.connection.invokeOneway(createRequest(RequestCode.RESET_CONSUMER_CLIENT_OFFSET, encodeResetOffsetHeader({ topic, group, timestamp, force }), body));
     }
     ctx.log.info(`reset offsets of group ${group} on ${topic} to time ${timestamp}: ${offsetTable.entries.length} queues, ${channels.length} consumers told`);
     return createResponse(req, ResponseCode.SUCCESS, undefined, undefined, body);

@@ -3,8 +3,8 @@ import {
   type RemotingServer,
 } from '../remoting/index.ts';
 import {
-  decodeJson, encodeJson, optionalBool, optionalInt, optionalString, requiredInt, requiredString,
-  type DataVersion, type RegisterBrokerBody,
+  decodeDeleteTopicHeader, decodeGetRouteInfoHeader, decodeJson, decodeRegisterBrokerHeader, decodeUnregisterBrokerHeader, encodeJson,
+  requiredString, type DataVersion, type RegisterBrokerBody,
 } from '../protocol/index.ts';
 import { zlibInflateRegisterBody } from './compressed-register-body.ts';
 import type { RouteInfoManager } from './route-info-manager.ts';
@@ -40,19 +40,19 @@ export function registerNamesrvProcessors(
   orderMessageEnable: boolean,
 ): void {
   server.registerProcessor(RequestCode.REGISTER_BROKER, (req, conn) => {
-    const ext = req.extFields;
+    const h = decodeRegisterBrokerHeader(req.extFields);
     let body: RegisterBrokerBody | undefined;
     if (req.body && req.body.length > 0) {
-      if (optionalBool(ext, 'compressed')) body = zlibInflateRegisterBody(req.body);
+      if (h.compressed) body = zlibInflateRegisterBody(req.body);
       else body = decodeJson<RegisterBrokerBody>(req.body, 'REGISTER_BROKER body');
     }
     const result = routes.registerBroker({
-      clusterName: requiredString(ext, 'clusterName'),
-      brokerName: requiredString(ext, 'brokerName'),
-      brokerAddr: requiredString(ext, 'brokerAddr'),
-      brokerId: requiredInt(ext, 'brokerId'),
-      haServerAddr: optionalString(ext, 'haServerAddr') ?? '',
-      heartbeatTimeoutMillis: optionalInt(ext, 'heartbeatTimeoutMillis'),
+      clusterName: h.clusterName,
+      brokerName: h.brokerName,
+      brokerAddr: h.brokerAddr,
+      brokerId: h.brokerId,
+      haServerAddr: h.haServerAddr,
+      heartbeatTimeoutMillis: h.heartbeatTimeoutMillis,
       dataVersion: body?.topicConfigSerializeWrapper?.dataVersion ?? { counter: 0, stateVersion: 0, timestamp: 0 },
       topicConfigTable: body?.topicConfigSerializeWrapper?.topicConfigTable ?? {},
       connectionId: conn,
@@ -62,8 +62,8 @@ export function registerNamesrvProcessors(
   });
 
   server.registerProcessor(RequestCode.UNREGISTER_BROKER, (req) => {
-    const ext = req.extFields;
-    routes.unregisterBroker(requiredString(ext, 'clusterName'), requiredString(ext, 'brokerName'), requiredString(ext, 'brokerAddr'), requiredInt(ext, 'brokerId'));
+    const h = decodeUnregisterBrokerHeader(req.extFields);
+    routes.unregisterBroker(h.clusterName, h.brokerName, h.brokerAddr, h.brokerId);
     return ok(req);
   });
 
@@ -74,7 +74,7 @@ export function registerNamesrvProcessors(
   });
 
   server.registerProcessor(RequestCode.GET_ROUTEINFO_BY_TOPIC, (req) => {
-    const topic = requiredString(req.extFields, 'topic');
+    const { topic } = decodeGetRouteInfoHeader(req.extFields);
     const route = routes.getRouteInfo(topic);
     if (!route) {
       throw new RequestRefusedError(ResponseCode.TOPIC_NOT_EXIST, `No topic route info in name server for the topic: ${topic}`);
@@ -95,7 +95,8 @@ export function registerNamesrvProcessors(
     ok(req, undefined, encodeJson({ topicList: routes.getTopicsByCluster(requiredString(req.extFields, 'cluster')) })));
 
   server.registerProcessor(RequestCode.DELETE_TOPIC_IN_NAMESRV, (req) => {
-    routes.deleteTopic(requiredString(req.extFields, 'topic'), optionalString(req.extFields, 'clusterName'));
+    const h = decodeDeleteTopicHeader(req.extFields);
+    routes.deleteTopic(h.topic, h.clusterName);
     return ok(req);
   });
 
