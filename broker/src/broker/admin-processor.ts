@@ -3,8 +3,9 @@ import path from 'node:path';
 import { diskUsedRatio } from '../store/retention.ts';
 import { brokerConfigSpec } from './broker-config.ts';
 import {
-  decodeConsumerGroupHeader, decodeCreateTopicHeader, decodeDeleteTopicHeader, decodeJson, encodeJson, newSubscriptionGroupConfig,
-  newTopicConfig, type SubscriptionGroupConfig, optionalBool, requiredString, validateTopicName, SystemTopic,
+  decodeConsumerGroupHeader, decodeCreateTopicHeader, decodeDeleteSubscriptionGroupHeader, decodeDeleteTopicHeader, decodeJson,
+  decodeProducerGroupHeader, decodeTopicHeader, encodeJson, newSubscriptionGroupConfig, newTopicConfig, type SubscriptionGroupConfig,
+  validateTopicName, SystemTopic,
 } from '../protocol/index.ts';
 import { createResponse, RequestCode, RequestRefusedError, ResponseCode, type RemotingServer } from '../remoting/index.ts';
 import type { BrokerContext } from './broker-context.ts';
@@ -60,9 +61,9 @@ export function registerAdminProcessor(server: RemotingServer, ctx: BrokerContex
     createResponse(req, ResponseCode.SUCCESS, undefined, undefined, encodeJson(ctx.groups.wrapper())));
 
   server.registerProcessor(RequestCode.DELETE_SUBSCRIPTIONGROUP, (req) => {
-    const group = requiredString(req.extFields, 'groupName');
+    const { groupName: group, cleanOffset } = decodeDeleteSubscriptionGroupHeader(req.extFields);
     ctx.groups.delete(group);
-    if (optionalBool(req.extFields, 'cleanOffset')) {
+    if (cleanOffset) {
       for (const topic of ctx.offsets.topicsOfGroup(group)) ctx.offsets.removeGroupFromTopic(group, topic);
     }
     return createResponse(req, ResponseCode.SUCCESS);
@@ -101,7 +102,7 @@ export function registerAdminProcessor(server: RemotingServer, ctx: BrokerContex
 
   // 5.x tools (topicStatus, consumerProgress) read one topic's config first; static-topic mapping is absent.
   server.registerProcessor(RequestCode.GET_TOPIC_CONFIG, (req) => {
-    const topic = requiredString(req.extFields, 'topic');
+    const { topic } = decodeTopicHeader(req.extFields);
     const tc = ctx.topics.select(topic);
     if (!tc) throw new RequestRefusedError(ResponseCode.TOPIC_NOT_EXIST, `No topic in this broker. topic: ${topic}`);
     return createResponse(req, ResponseCode.SUCCESS, undefined, undefined, encodeJson(tc));
@@ -133,7 +134,7 @@ export function registerAdminProcessor(server: RemotingServer, ctx: BrokerContex
   });
 
   server.registerProcessor(RequestCode.GET_PRODUCER_CONNECTION_LIST, (req) => {
-    const group = requiredString(req.extFields, 'producerGroup');
+    const group = decodeProducerGroupHeader(req.extFields).producerGroup;
     return createResponse(req, ResponseCode.SUCCESS, undefined, undefined, encodeJson({
       connectionSet: ctx.producers.channels(group).map((c) => ({
         clientId: c.clientId, clientAddr: c.connection.remoteAddress, language: c.language, version: c.version,

@@ -1,5 +1,5 @@
 import {
-  decodeResetOffsetHeader, encodeFastJson, encodeJson, encodeResetOffsetHeader, ObjectKeyMap, optionalString, requiredString,
+  decodeGetConsumeStatsHeader, decodeResetOffsetHeader, decodeTopicHeader, encodeFastJson, encodeJson, encodeResetOffsetHeader, ObjectKeyMap,
   type MessageQueueData,
 } from '../protocol/index.ts';
 import {
@@ -18,7 +18,7 @@ export function registerStatsProcessor(server: RemotingServer, ctx: BrokerContex
     offset > 0 ? Math.max(0, ctx.store.getMessageStoreTimeStamp(topic, queueId, offset - 1)) : 0;
 
   server.registerProcessor(RequestCode.GET_TOPIC_STATS_INFO, (req) => {
-    const topic = requiredString(req.extFields, 'topic');
+    const { topic } = decodeTopicHeader(req.extFields);
     const tc = ctx.topics.select(topic);
     if (!tc) throw new RequestRefusedError(ResponseCode.TOPIC_NOT_EXIST, `topic[${topic}] not exist`);
     const offsetTable = new ObjectKeyMap<MessageQueueData, { minOffset: number; maxOffset: number; lastUpdateTimestamp: number }>();
@@ -30,8 +30,7 @@ export function registerStatsProcessor(server: RemotingServer, ctx: BrokerContex
   });
 
   server.registerProcessor(RequestCode.GET_CONSUME_STATS, (req) => {
-    const group = requiredString(req.extFields, 'consumerGroup');
-    const only = optionalString(req.extFields, 'topic');
+    const { consumerGroup: group, topic: only } = decodeGetConsumeStatsHeader(req.extFields);
     const topics = only ? [only] : [...new Set([...ctx.offsets.topicsOfGroup(group), ...(ctx.consumers.get(group)?.subscriptions.keys() ?? [])])];
     const offsetTable = new ObjectKeyMap<MessageQueueData, { brokerOffset: number; consumerOffset: number; pullOffset: number; lastTimestamp: number }>();
     for (const topic of topics) {
@@ -49,7 +48,7 @@ export function registerStatsProcessor(server: RemotingServer, ctx: BrokerContex
   });
 
   server.registerProcessor(RequestCode.QUERY_TOPIC_CONSUME_BY_WHO, (req) => {
-    const topic = requiredString(req.extFields, 'topic');
+    const { topic } = decodeTopicHeader(req.extFields);
     const groupList = [...new Set([...ctx.consumers.groupsOfTopic(topic), ...ctx.offsets.groupsOfTopic(topic)])].sort();
     return createResponse(req, ResponseCode.SUCCESS, undefined, undefined, encodeJson({ groupList }));
   });

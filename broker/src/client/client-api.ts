@@ -10,7 +10,7 @@ import {
 } from '../remoting/index.ts';
 import {
   encodeSendHeaderV2, type SendMessageHeader, type SubscriptionGroupConfig, decodeJson, encodeJson, type ClusterInfo, type HeartbeatData, type TopicRouteData,
-  encodeConsumerGroupHeader, encodeConsumerSendBackHeader, encodeCreateTopicHeader, encodeDeleteTopicHeader, encodeGetRouteInfoHeader,
+  encodeConsumerGroupHeader, encodeConsumerSendBackHeader, encodeDeleteSubscriptionGroupHeader, encodeCreateTopicHeader, encodeDeleteTopicHeader, encodeGetRouteInfoHeader,
   encodePullMessageHeader, encodeQueryConsumerOffsetHeader, encodeQueueOffsetHeader, encodeResetOffsetHeader, encodeSearchOffsetHeader,
   encodeUnregisterClientHeader, encodeUpdateConsumerOffsetHeader, type ConsumerSendBackHeader, type CreateTopicRequest, type PullMessageHeader,
 } from '../protocol/index.ts';
@@ -132,7 +132,7 @@ export class ClientApi {
   }
 
   async deleteSubscriptionGroup(broker: string, groupName: string, cleanOffset = false): Promise<void> {
-    await this.call(broker, `delete subscription group ${groupName}`, RequestCode.DELETE_SUBSCRIPTIONGROUP, { groupName, cleanOffset });
+    await this.call(broker, `delete subscription group ${groupName}`, RequestCode.DELETE_SUBSCRIPTIONGROUP, encodeDeleteSubscriptionGroupHeader({ groupName, cleanOffset }));
   }
 
   async allSubscriptionGroups(broker: string): Promise<SubscriptionGroupConfig[]> {

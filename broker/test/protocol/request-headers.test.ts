@@ -10,6 +10,10 @@ import {
   encodeDeleteTopicHeader, encodeEndTransactionHeader, encodeGetRouteInfoHeader, encodePullMessageHeader, encodeQueryConsumerOffsetHeader,
   encodeQueryMessageHeader, encodeQueueOffsetHeader, encodeRegisterBrokerHeader, encodeResetOffsetHeader, encodeSearchOffsetHeader,
   encodeUnregisterBrokerHeader, encodeUnregisterClientHeader, encodeUpdateConsumerOffsetHeader, encodeViewMessageHeader, type ExtFields,
+  decodeDeleteSubscriptionGroupHeader, decodeGetConsumeStatsHeader, decodeGetTopicsByClusterHeader, decodeKvKeyHeader, decodeKvNamespaceHeader,
+  decodeKvPutHeader, decodeProducerGroupHeader, decodeQueryDataVersionHeader, decodeTopicHeader, decodeWipeWritePermHeader,
+  encodeDeleteSubscriptionGroupHeader, encodeGetConsumeStatsHeader, encodeGetTopicsByClusterHeader, encodeKvConfigHeader,
+  encodeProducerGroupHeader, encodeQueryDataVersionHeader, encodeTopicHeader, encodeWipeWritePermHeader,
 } from '../../src/protocol/index.ts';
 
 // Frames captured between the official Java client 5.3.3 and Apache RocketMQ 5.3.3 (see the folder's README).
@@ -204,5 +208,35 @@ describe('request headers without a captured frame', () => {
     expect(refusal(() => decodeUnregisterClientHeader({ producerGroup: 'p' }))).toEqual(missing('clientID'));
     expect(refusal(() => decodeGetRouteInfoHeader(undefined))).toEqual(missing('topic'));
     expect(refusal(() => decodeRegisterBrokerHeader({ clusterName: 'c', brokerName: 'b', brokerAddr: 'a' }))).toEqual(missing('brokerId'));
+  });
+
+  it('admin headers: topic, producer group, consume stats, delete subscription group', () => {
+    roundTrip(encodeTopicHeader, decodeTopicHeader, { topic: 't' });
+    expect(refusal(() => decodeTopicHeader({}))).toEqual(missing('topic'));
+    roundTrip(encodeProducerGroupHeader, decodeProducerGroupHeader, { producerGroup: 'p' });
+    expect(refusal(() => decodeProducerGroupHeader({ consumerGroup: 'g' }))).toEqual(missing('producerGroup'));
+    roundTrip(encodeGetConsumeStatsHeader, decodeGetConsumeStatsHeader, { consumerGroup: 'g', topic: 't' });
+    roundTrip(encodeGetConsumeStatsHeader, decodeGetConsumeStatsHeader, { consumerGroup: 'g', topic: undefined });
+    expect(refusal(() => decodeGetConsumeStatsHeader({ topic: 't' }))).toEqual(missing('consumerGroup'));
+    roundTrip(encodeDeleteSubscriptionGroupHeader, decodeDeleteSubscriptionGroupHeader, { groupName: 'g', cleanOffset: true });
+    expect(decodeDeleteSubscriptionGroupHeader({ groupName: 'g' }).cleanOffset).toBe(false);
+    expect(refusal(() => decodeDeleteSubscriptionGroupHeader({ cleanOffset: 'true' }))).toEqual(missing('groupName'));
+  });
+
+  it('name server headers: data version, topics by cluster, wipe write perm, KV config', () => {
+    roundTrip(encodeQueryDataVersionHeader, decodeQueryDataVersionHeader, { brokerAddr: '127.0.0.1:10911' });
+    expect(refusal(() => decodeQueryDataVersionHeader({ brokerName: 'b' }))).toEqual(missing('brokerAddr'));
+    roundTrip(encodeGetTopicsByClusterHeader, decodeGetTopicsByClusterHeader, { cluster: 'c' });
+    expect(refusal(() => decodeGetTopicsByClusterHeader({}))).toEqual(missing('cluster'));
+    roundTrip(encodeWipeWritePermHeader, decodeWipeWritePermHeader, { brokerName: 'b' });
+    expect(refusal(() => decodeWipeWritePermHeader({}))).toEqual(missing('brokerName'));
+    roundTrip(encodeKvConfigHeader, decodeKvPutHeader, { namespace: 'ORDER_TOPIC_CONFIG', key: 't', value: 'broker-a:4' });
+    const keyOnly = toExtFields(encodeKvConfigHeader({ namespace: 'ns', key: 'k' }));
+    expect(keyOnly).toEqual({ namespace: 'ns', key: 'k' });
+    expect(decodeKvKeyHeader(keyOnly)).toEqual({ namespace: 'ns', key: 'k' });
+    expect(refusal(() => decodeKvPutHeader(keyOnly))).toEqual(missing('value'));
+    expect(refusal(() => decodeKvKeyHeader({ namespace: 'ns' }))).toEqual(missing('key'));
+    expect(decodeKvNamespaceHeader({ namespace: 'ns', key: 'ignored' })).toEqual({ namespace: 'ns' });
+    expect(refusal(() => decodeKvNamespaceHeader({ key: 'k' }))).toEqual(missing('namespace'));
   });
 });
