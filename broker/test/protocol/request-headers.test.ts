@@ -116,8 +116,11 @@ describe.each(['json', 'binary'] as const)('request headers captured from the Ja
   });
 });
 
-/** Headers no capture holds (see the report): round trip through the wire form, and the first missing field refused. */
-describe('request headers without a captured frame', () => {
+/**
+ * What the captures do not show (java-client-api-headers.test.ts has the Java client's admin and query requests):
+ * other values and defaults through the wire form, and the first missing required field refused with today's remark.
+ */
+describe('request headers: defaults, other values, missing fields', () => {
   function roundTrip<T>(encode: (h: T) => HeaderInput, decode: (ext: ExtFields) => T, h: T): Record<string, string> {
     const ext = toExtFields(encode(h))!;
     expect(Object.values(ext).every((v) => typeof v === 'string')).toBe(true);
