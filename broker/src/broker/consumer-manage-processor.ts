@@ -1,7 +1,7 @@
 import os from 'node:os';
 import {
   decodeConsumerGroupHeader, decodeJson, decodeQueryConsumerOffsetHeader, decodeQueueOffsetHeader, decodeSearchOffsetHeader,
-  decodeUpdateConsumerOffsetHeader, encodeJson, type MessageQueueData,
+  decodeUpdateConsumerOffsetHeader, encodeJson, encodeOffsetResponseHeader, type MessageQueueData,
 } from '../protocol/index.ts';
 import {
   createResponse, RequestCode, RequestRefusedError, ResponseCode, type RemotingCommand, type RemotingServer,
@@ -28,29 +28,29 @@ export function registerConsumerManageProcessor(server: RemotingServer, ctx: Bro
     const h = decodeQueryConsumerOffsetHeader(req.extFields);
     const { consumerGroup: group, topic, queueId } = h;
     const offset = ctx.offsets.query(group, topic, queueId);
-    if (offset >= 0) return createResponse(req, ResponseCode.SUCCESS, undefined, { offset });
+    if (offset >= 0) return createResponse(req, ResponseCode.SUCCESS, undefined, encodeOffsetResponseHeader({ offset }));
     // A group new to this queue reads it from 0 if the queue still starts at 0 and its head is still
     // in memory, as RocketMQ does; otherwise the client decides from its consume-from setting.
     if (h.setZeroIfNotFound !== false && ctx.store.getMinOffsetInQueue(topic, queueId) <= 0 && headInMemory(ctx, topic, queueId)) {
-      return createResponse(req, ResponseCode.SUCCESS, undefined, { offset: 0 });
+      return createResponse(req, ResponseCode.SUCCESS, undefined, encodeOffsetResponseHeader({ offset: 0 }));
     }
     return createResponse(req, ResponseCode.QUERY_NOT_FOUND, 'Not found, V3_0_6_SNAPSHOT maybe this group consumer boot first');
   });
 
   server.registerProcessor(RequestCode.GET_MAX_OFFSET, (req) => {
     const h = decodeQueueOffsetHeader(req.extFields);
-    return createResponse(req, ResponseCode.SUCCESS, undefined, { offset: ctx.store.getMaxOffsetInQueue(h.topic, h.queueId) });
+    return createResponse(req, ResponseCode.SUCCESS, undefined, encodeOffsetResponseHeader({ offset: ctx.store.getMaxOffsetInQueue(h.topic, h.queueId) }));
   });
 
   server.registerProcessor(RequestCode.GET_MIN_OFFSET, (req) => {
     const h = decodeQueueOffsetHeader(req.extFields);
-    return createResponse(req, ResponseCode.SUCCESS, undefined, { offset: ctx.store.getMinOffsetInQueue(h.topic, h.queueId) });
+    return createResponse(req, ResponseCode.SUCCESS, undefined, encodeOffsetResponseHeader({ offset: ctx.store.getMinOffsetInQueue(h.topic, h.queueId) }));
   });
 
   server.registerProcessor(RequestCode.SEARCH_OFFSET_BY_TIMESTAMP, (req) => {
     const h = decodeSearchOffsetHeader(req.extFields);
     const offset = ctx.store.getOffsetInQueueByTime(h.topic, h.queueId, h.timestamp);
-    return createResponse(req, ResponseCode.SUCCESS, undefined, { offset });
+    return createResponse(req, ResponseCode.SUCCESS, undefined, encodeOffsetResponseHeader({ offset }));
   });
 
   server.registerProcessor(RequestCode.GET_EARLIEST_MSG_STORETIME, (req) => {

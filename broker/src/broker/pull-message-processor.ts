@@ -3,7 +3,7 @@ import { readInt64BE } from '../message/int64.ts';
 import { compileFilter, type MessageFilter } from '../filter/index.ts';
 import { PullSysFlag } from '../message/sys-flag.ts';
 import {
-  decodePullMessageHeader, isReadable, type SubscriptionData, type SubscriptionGroupConfig,
+  decodePullMessageHeader, encodePullMessageResponseHeader, isReadable, type SubscriptionData, type SubscriptionGroupConfig,
 } from '../protocol/index.ts';
 import {
   createResponse, RequestCode, RequestRefusedError, ResponseCode, type RemotingCommand, type RemotingConnection,
@@ -93,14 +93,14 @@ export function processPull(
 
   const result = ctx.store.getMessage(topic, queueId, queueOffset, maxMsgNums, (tagsCode) => filter.matchTagsCode(tagsCode),
     filter.needsProperties ? (props) => filter.matchProperties(props) : undefined);
-  const header = {
+  const header = encodePullMessageResponseHeader({
     nextBeginOffset: result.nextBeginOffset,
     minOffset: result.minOffset,
     maxOffset: result.maxOffset,
     suggestWhichBrokerId: suggestBroker(ctx, result, groupConfig),
     topicSysFlag: topicConfig.topicSysFlag,
     groupSysFlag: 0,
-  };
+  });
 
   if (firstProcessing && hasCommitOffset && commitOffset >= 0 && ctx.config.brokerRole !== 'SLAVE') {
     ctx.offsets.commit(group, topic, queueId, commitOffset);

@@ -12,7 +12,8 @@ import {
   encodeSendHeaderV2, type SendMessageHeader, type SubscriptionGroupConfig, decodeJson, encodeJson, type ClusterInfo, type HeartbeatData, type TopicRouteData,
   encodeConsumerGroupHeader, encodeConsumerSendBackHeader, encodeDeleteSubscriptionGroupHeader, encodeCreateTopicHeader, encodeDeleteTopicHeader, encodeGetRouteInfoHeader,
   encodePullMessageHeader, encodeQueryConsumerOffsetHeader, encodeQueueOffsetHeader, encodeResetOffsetHeader, encodeSearchOffsetHeader,
-  encodeUnregisterClientHeader, encodeUpdateConsumerOffsetHeader, type ConsumerSendBackHeader, type CreateTopicRequest, type PullMessageHeader,
+  encodeUnregisterClientHeader, encodeUpdateConsumerOffsetHeader, decodeOffsetResponseHeader, decodePullMessageResponseHeader,
+  decodeSendMessageResponseHeader, type ConsumerSendBackHeader, type CreateTopicRequest, type PullMessageHeader,
 } from '../protocol/index.ts';
 import { ClientError } from './client-error.ts';
 import { decodeResetOffsetBody, type MessageQueue, type QueueOffset } from './message-queue.ts';
@@ -48,13 +49,6 @@ export interface PullResponse {
 const PULL_CODES = new Set<number>([
   ResponseCode.SUCCESS, ResponseCode.PULL_NOT_FOUND, ResponseCode.PULL_RETRY_IMMEDIATELY, ResponseCode.PULL_OFFSET_MOVED,
 ]);
-
-function num(ext: Record<string, string> | undefined, name: string, fallback = 0): number {
-  const v = ext?.[name];
-  if (v === undefined || v === '') return fallback;
-  const n = Number(v);
-  return Number.isFinite(n) ? n : fallback;
-}
 
 export class ClientApi {
   readonly remoting: RemotingClient;
@@ -159,14 +153,9 @@ export class ClientApi {
     const req = this.sendRequest(header, body);
     const response = await this.invoke(broker, req.code, req.header, req.body, timeoutMs);
     if (!SEND_OK_CODES.has(response.code)) throw failure(`send to ${header.topic}`, broker, response);
-    const ext = response.extFields;
+    const h = decodeSendMessageResponseHeader(response.extFields, header.queueId);
     return {
-      code: response.code,
-      offsetMsgId: ext?.msgId ?? '',
-      queueId: num(ext, 'queueId', header.queueId),
-      queueOffset: num(ext, 'queueOffset'),
-      transactionId: ext?.transactionId,
-      regionId: ext?.MSG_REGION,
+      code: response.code, offsetMsgId: h.msgId, queueId: h.queueId, queueOffset: h.queueOffset, transactionId: h.transactionId, regionId: h.regionId,
     };
   }
 
@@ -180,14 +169,14 @@ export class ClientApi {
   async pullMessage(broker: string, h: PullMessageHeader, timeoutMs: number): Promise<PullResponse> {
     const response = await this.invoke(broker, RequestCode.PULL_MESSAGE, encodePullMessageHeader(h), undefined, timeoutMs);
     if (!PULL_CODES.has(response.code)) throw failure(`pull ${h.topic}/${h.queueId}`, broker, response);
-    const ext = response.extFields;
+    const r = decodePullMessageResponseHeader(response.extFields, h.queueOffset);
     return {
       code: response.code,
       remark: response.remark,
-      nextBeginOffset: num(ext, 'nextBeginOffset', h.queueOffset),
-      minOffset: num(ext, 'minOffset'),
-      maxOffset: num(ext, 'maxOffset'),
-      suggestWhichBrokerId: num(ext, 'suggestWhichBrokerId'),
+      nextBeginOffset: r.nextBeginOffset,
+      minOffset: r.minOffset,
+      maxOffset: r.maxOffset,
+      suggestWhichBrokerId: r.suggestWhichBrokerId,
       body: response.body,
     };
   }
@@ -199,7 +188,7 @@ export class ClientApi {
     }), undefined, 3000);
     if (response.code === ResponseCode.QUERY_NOT_FOUND) return -1;
     if (response.code !== ResponseCode.SUCCESS) throw failure(`consumer offset of ${mq.topic}/${mq.queueId}`, broker, response);
-    return num(response.extFields, 'offset', -1);
+    return decodeOffsetResponseHeader(response.extFields, -1).offset;
   }
 
   private offsetHeader(group: string, mq: MessageQueue, offset: number): HeaderInput {
@@ -218,19 +207,19 @@ export class ClientApi {
   async getMaxOffset(broker: string, mq: MessageQueue): Promise<number> {
     const r = await this.call(broker, `max offset of ${mq.topic}/${mq.queueId}`, RequestCode.GET_MAX_OFFSET,
       encodeQueueOffsetHeader({ topic: mq.topic, queueId: mq.queueId, brokerName: mq.brokerName }));
-    return num(r.extFields, 'offset');
+    return decodeOffsetResponseHeader(r.extFields, 0).offset;
   }
 
   async getMinOffset(broker: string, mq: MessageQueue): Promise<number> {
     const r = await this.call(broker, `min offset of ${mq.topic}/${mq.queueId}`, RequestCode.GET_MIN_OFFSET,
       encodeQueueOffsetHeader({ topic: mq.topic, queueId: mq.queueId, brokerName: mq.brokerName }));
-    return num(r.extFields, 'offset');
+    return decodeOffsetResponseHeader(r.extFields, 0).offset;
   }
 
   async searchOffset(broker: string, mq: MessageQueue, timestamp: number): Promise<number> {
     const r = await this.call(broker, `offset at ${timestamp} in ${mq.topic}/${mq.queueId}`, RequestCode.SEARCH_OFFSET_BY_TIMESTAMP,
       encodeSearchOffsetHeader({ topic: mq.topic, queueId: mq.queueId, timestamp, brokerName: mq.brokerName }));
-    return num(r.extFields, 'offset');
+    return decodeOffsetResponseHeader(r.extFields, 0).offset;
   }
 
   async getConsumerIdList(broker: string, group: string): Promise<string[]> {

@@ -30,3 +30,4 @@ export * from './query-data-version-header.ts';
 export * from './get-topics-by-cluster-header.ts';
 export * from './wipe-write-perm-header.ts';
 export * from './kv-config-header.ts';
+export * from './offset-response-header.ts';

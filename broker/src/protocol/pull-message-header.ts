@@ -1,5 +1,5 @@
 import type { HeaderInput } from '../remoting/index.ts';
-import { optionalInt, optionalString, requiredInt, requiredString, type ExtFields } from './header-fields.ts';
+import { numberOr, optionalInt, optionalString, requiredInt, requiredString, type ExtFields } from './header-fields.ts';
 
 /** PULL_MESSAGE's request header. Java clients also send maxMsgBytes, which Tern's broker does not apply and so does not read. */
 export interface PullMessageHeader {
@@ -43,5 +43,35 @@ export function decodePullMessageHeader(ext: ExtFields): PullMessageHeader {
     subVersion: optionalInt(ext, 'subVersion') ?? 0,
     expressionType: optionalString(ext, 'expressionType'),
     brokerName: optionalString(ext, 'bname'),
+  };
+}
+
+/** PULL_MESSAGE's response header: where to pull next, the queue's bounds, and which broker to pull from. */
+export interface PullMessageResponseHeader {
+  nextBeginOffset: number;
+  minOffset: number;
+  maxOffset: number;
+  /** 0 is the master; a slave's id when the master suggests reading from it. */
+  suggestWhichBrokerId: number;
+  topicSysFlag: number;
+  groupSysFlag: number;
+}
+
+export function encodePullMessageResponseHeader(h: PullMessageResponseHeader): HeaderInput {
+  return {
+    nextBeginOffset: h.nextBeginOffset, minOffset: h.minOffset, maxOffset: h.maxOffset,
+    suggestWhichBrokerId: h.suggestWhichBrokerId, topicSysFlag: h.topicSysFlag, groupSysFlag: h.groupSysFlag,
+  };
+}
+
+/** Lenient, as a client reads it: a missing next offset keeps the one pulled from, anything else missing is 0. */
+export function decodePullMessageResponseHeader(ext: ExtFields, pulledOffset: number): PullMessageResponseHeader {
+  return {
+    nextBeginOffset: numberOr(ext, 'nextBeginOffset', pulledOffset),
+    minOffset: numberOr(ext, 'minOffset', 0),
+    maxOffset: numberOr(ext, 'maxOffset', 0),
+    suggestWhichBrokerId: numberOr(ext, 'suggestWhichBrokerId', 0),
+    topicSysFlag: numberOr(ext, 'topicSysFlag', 0),
+    groupSysFlag: numberOr(ext, 'groupSysFlag', 0),
   };
 }

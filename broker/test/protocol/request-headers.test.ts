@@ -14,6 +14,8 @@ import {
   decodeKvPutHeader, decodeProducerGroupHeader, decodeQueryDataVersionHeader, decodeTopicHeader, decodeWipeWritePermHeader,
   encodeDeleteSubscriptionGroupHeader, encodeGetConsumeStatsHeader, encodeGetTopicsByClusterHeader, encodeKvConfigHeader,
   encodeProducerGroupHeader, encodeQueryDataVersionHeader, encodeTopicHeader, encodeWipeWritePermHeader,
+  decodeOffsetResponseHeader, decodePullMessageResponseHeader, decodeSendMessageResponseHeader, encodeOffsetResponseHeader,
+  encodePullMessageResponseHeader, encodeSendMessageResponseHeader,
 } from '../../src/protocol/index.ts';
 
 // Frames captured between the official Java client 5.3.3 and Apache RocketMQ 5.3.3 (see the folder's README).
@@ -113,6 +115,42 @@ describe.each(['json', 'binary'] as const)('request headers captured from the Ja
     });
     // bodyCrc32 and enableActingMaster are written for RocketMQ's name server; Tern's does not read them.
     expect(toExtFields(encodeRegisterBrokerHeader({ ...h, bodyCrc32: Number(ext.bodyCrc32) }))).toEqual(ext);
+  });
+});
+
+describe.each(['json', 'binary'] as const)('response headers captured from Apache RocketMQ (%s headers)', (format) => {
+  it('PULL_MESSAGE, FOUND', () => {
+    const ext = captured('pull-message-found-response', format);
+    const h = decodePullMessageResponseHeader(ext, -1);
+    expect(h).toEqual({
+      nextBeginOffset: Number(ext.nextBeginOffset), minOffset: 0, maxOffset: Number(ext.maxOffset), suggestWhichBrokerId: 0, topicSysFlag: 0, groupSysFlag: 0,
+    });
+    expect(h.nextBeginOffset).toBeGreaterThan(0);
+    expect(toExtFields(encodePullMessageResponseHeader(h))).toEqual(ext);
+  });
+
+  it('SEND_MESSAGE_V2 and SEND_BATCH_MESSAGE', () => {
+    for (const name of ['send-message-v2-response', 'send-batch-message-response']) {
+      const ext = captured(name, format);
+      const h = decodeSendMessageResponseHeader(ext, -1);
+      expect(h).toEqual({ msgId: ext.msgId, queueId: Number(ext.queueId), queueOffset: 0, transactionId: ext.transactionId, regionId: 'DefaultRegion' });
+      expect(h.msgId).toMatch(/^[0-9A-F]{32}(,[0-9A-F]{32})*$/);
+      expect(toExtFields(encodeSendMessageResponseHeader(h))).toEqual(ext);
+    }
+  });
+
+  it('QUERY_CONSUMER_OFFSET', () => {
+    const ext = captured('query-consumer-offset-response', format);
+    const h = decodeOffsetResponseHeader(ext, -1);
+    expect(h.offset).toBe(Number(ext.offset));
+    expect(h.offset).toBeGreaterThan(0);
+    expect(toExtFields(encodeOffsetResponseHeader(h))).toEqual(ext);
+  });
+
+  it('a client reads response headers leniently: fallbacks for absent or unreadable numbers', () => {
+    expect(decodePullMessageResponseHeader({ nextBeginOffset: 'x' }, 7)).toMatchObject({ nextBeginOffset: 7, minOffset: 0, suggestWhichBrokerId: 0 });
+    expect(decodeSendMessageResponseHeader(undefined, 3)).toEqual({ msgId: '', queueId: 3, queueOffset: 0, transactionId: undefined, regionId: undefined });
+    expect(decodeOffsetResponseHeader({ offset: '' }, -1).offset).toBe(-1);
   });
 });
 
