@@ -5,9 +5,10 @@ import type { BrokerContext } from './broker-context.ts';
 /** QUERY_MESSAGE (by key or unique key, over a store-time range) and VIEW_MESSAGE_BY_ID (by CommitLog offset). */
 export function registerQueryMessageProcessor(server: RemotingServer, ctx: BrokerContext): void {
   server.registerProcessor(RequestCode.QUERY_MESSAGE, (req) => {
-    const { topic, key, beginTimestamp: begin, endTimestamp: end, uniqueKeyQuery, ...h } = decodeQueryMessageHeader(req.extFields);
+    const h = decodeQueryMessageHeader(req.extFields);
+    const { topic, key, beginTimestamp: begin, endTimestamp: end } = h;
     // A unique key names one message (two if a producer retried): the broker caps the count itself.
-    const maxNum = uniqueKeyQuery ? ctx.store.config.defaultQueryMaxNum : h.maxNum;
+    const maxNum = h.uniqueKeyQuery ? ctx.store.config.defaultQueryMaxNum : h.maxNum;
     const result = ctx.store.queryMessage(topic, key, maxNum, begin, end);
     const header = {
       indexLastUpdateTimestamp: result.indexLastUpdateTimestamp,
