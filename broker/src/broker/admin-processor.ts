@@ -4,8 +4,9 @@ import { parseProperties, toPropertiesText } from '../config/properties-file.ts'
 import { diskUsedRatio } from '../store/retention.ts';
 import { brokerConfigTable } from './broker-config.ts';
 import {
-  decodeJson, encodeJson, newSubscriptionGroupConfig, newTopicConfig, type SubscriptionGroupConfig, optionalBool, optionalInt, optionalString, Perm, requiredString, validateTopicName,
-  SystemTopic,
+  decodeConsumerGroupHeader, decodeCreateTopicHeader, decodeDeleteSubscriptionGroupHeader, decodeDeleteTopicHeader, decodeJson,
+  decodeProducerGroupHeader, decodeTopicHeader, encodeJson, newSubscriptionGroupConfig, newTopicConfig, type SubscriptionGroupConfig,
+  validateTopicName, SystemTopic,
 } from '../protocol/index.ts';
 import { createResponse, RequestCode, RequestRefusedError, ResponseCode, type RemotingServer } from '../remoting/index.ts';
 import type { BrokerContext } from './broker-context.ts';
@@ -21,30 +22,26 @@ export interface AdminHooks {
 /** mqadmin-facing requests: topics, broker config and runtime figures, connections. */
 export function registerAdminProcessor(server: RemotingServer, ctx: BrokerContext, hooks: AdminHooks): void {
   server.registerProcessor(RequestCode.UPDATE_AND_CREATE_TOPIC, (req) => {
-    const ext = req.extFields;
-    const topic = requiredString(ext, 'topic');
+    const h = decodeCreateTopicHeader(req.extFields);
+    const topic = h.topic;
     const invalid = validateTopicName(topic);
     if (invalid) throw new RequestRefusedError(ResponseCode.INVALID_PARAMETER, `The specified topic is not allowed: ${invalid}`);
     if (topic === ctx.config.brokerClusterName || topic === SystemTopic.SCHEDULE) {
       throw new RequestRefusedError(ResponseCode.INVALID_PARAMETER, `The specified topic ${topic} is a system topic and cannot be changed`);
     }
-    const readQueueNums = optionalInt(ext, 'readQueueNums') ?? 16;
-    const writeQueueNums = optionalInt(ext, 'writeQueueNums') ?? 16;
-    const perm = optionalInt(ext, 'perm') ?? (Perm.READ | Perm.WRITE);
+    const { readQueueNums, writeQueueNums, perm } = h;
     for (const [name, n] of [['readQueueNums', readQueueNums], ['writeQueueNums', writeQueueNums]] as const) {
       if (n < 1 || n > 65535) throw new RequestRefusedError(ResponseCode.INVALID_PARAMETER, `${name} must be within 1..65535, got ${n}`);
     }
     if (perm < 0 || perm > 7) throw new RequestRefusedError(ResponseCode.INVALID_PARAMETER, `perm must be within 0..7, got ${perm}`);
-    const filterType = optionalString(ext, 'topicFilterType') === 'MULTI_TAG' ? 'MULTI_TAG' : 'SINGLE_TAG';
     ctx.topics.createOrUpdate(newTopicConfig(topic, {
-      readQueueNums, writeQueueNums, perm, topicFilterType: filterType,
-      topicSysFlag: optionalInt(ext, 'topicSysFlag') ?? 0, order: optionalBool(ext, 'order') ?? false,
+      readQueueNums, writeQueueNums, perm, topicFilterType: h.topicFilterType, topicSysFlag: h.topicSysFlag, order: h.order,
     }));
     return createResponse(req, ResponseCode.SUCCESS);
   });
 
   server.registerProcessor(RequestCode.DELETE_TOPIC_IN_BROKER, (req) => {
-    const topic = requiredString(req.extFields, 'topic');
+    const { topic } = decodeDeleteTopicHeader(req.extFields);
     if (Object.values(SystemTopic).includes(topic as never)) {
       throw new RequestRefusedError(ResponseCode.INVALID_PARAMETER, `The topic ${topic} is a system topic and cannot be deleted`);
     }
@@ -65,9 +62,9 @@ export function registerAdminProcessor(server: RemotingServer, ctx: BrokerContex
     createResponse(req, ResponseCode.SUCCESS, undefined, undefined, encodeJson(ctx.groups.wrapper())));
 
   server.registerProcessor(RequestCode.DELETE_SUBSCRIPTIONGROUP, (req) => {
-    const group = requiredString(req.extFields, 'groupName');
+    const { groupName: group, cleanOffset } = decodeDeleteSubscriptionGroupHeader(req.extFields);
     ctx.groups.delete(group);
-    if (optionalBool(req.extFields, 'cleanOffset')) {
+    if (cleanOffset) {
       for (const topic of ctx.offsets.topicsOfGroup(group)) ctx.offsets.removeGroupFromTopic(group, topic);
     }
     return createResponse(req, ResponseCode.SUCCESS);
@@ -107,7 +104,7 @@ export function registerAdminProcessor(server: RemotingServer, ctx: BrokerContex
 
   // 5.x tools (topicStatus, consumerProgress) read one topic's config first; static-topic mapping is absent.
   server.registerProcessor(RequestCode.GET_TOPIC_CONFIG, (req) => {
-    const topic = requiredString(req.extFields, 'topic');
+    const { topic } = decodeTopicHeader(req.extFields);
     const tc = ctx.topics.select(topic);
     if (!tc) throw new RequestRefusedError(ResponseCode.TOPIC_NOT_EXIST, `No topic in this broker. topic: ${topic}`);
     return createResponse(req, ResponseCode.SUCCESS, undefined, undefined, encodeJson(tc));
@@ -124,7 +121,7 @@ export function registerAdminProcessor(server: RemotingServer, ctx: BrokerContex
     createResponse(req, ResponseCode.SUCCESS, undefined, undefined, encodeJson({ table: runtimeInfo(ctx, hooks) })));
 
   server.registerProcessor(RequestCode.GET_CONSUMER_CONNECTION_LIST, (req) => {
-    const group = requiredString(req.extFields, 'consumerGroup');
+    const group = decodeConsumerGroupHeader(req.extFields).consumerGroup;
     const info = ctx.consumers.get(group);
     if (!info) throw new RequestRefusedError(ResponseCode.CONSUMER_NOT_ONLINE, `the consumer group[${group}] not online`);
     return createResponse(req, ResponseCode.SUCCESS, undefined, undefined, encodeJson({
@@ -139,7 +136,7 @@ export function registerAdminProcessor(server: RemotingServer, ctx: BrokerContex
   });
 
   server.registerProcessor(RequestCode.GET_PRODUCER_CONNECTION_LIST, (req) => {
-    const group = requiredString(req.extFields, 'producerGroup');
+    const group = decodeProducerGroupHeader(req.extFields).producerGroup;
     return createResponse(req, ResponseCode.SUCCESS, undefined, undefined, encodeJson({
       connectionSet: ctx.producers.channels(group).map((c) => ({
         clientId: c.clientId, clientAddr: c.connection.remoteAddress, language: c.language, version: c.version,

@@ -1,5 +1,5 @@
 import {
-  decodeJson, normalizeHeartbeat, optionalString, requiredString, retryTopic, type HeartbeatData,
+  decodeJson, decodeUnregisterClientHeader, normalizeHeartbeat, retryTopic, type HeartbeatData,
 } from '../protocol/index.ts';
 import { createResponse, RequestCode, RequestRefusedError, ResponseCode, type RemotingServer } from '../remoting/index.ts';
 import type { BrokerContext } from './broker-context.ts';
@@ -37,9 +37,7 @@ export function registerClientManageProcessor(server: RemotingServer, ctx: Broke
   });
 
   server.registerProcessor(RequestCode.UNREGISTER_CLIENT, (req) => {
-    const clientId = requiredString(req.extFields, 'clientID');
-    const producerGroup = optionalString(req.extFields, 'producerGroup');
-    const consumerGroup = optionalString(req.extFields, 'consumerGroup');
+    const { clientId, producerGroup, consumerGroup } = decodeUnregisterClientHeader(req.extFields);
     if (producerGroup) ctx.producers.unregister(producerGroup, clientId);
     if (consumerGroup) ctx.consumers.unregister(consumerGroup, clientId);
     return createResponse(req, ResponseCode.SUCCESS);

@@ -1,5 +1,8 @@
 import os from 'node:os';
-import { decodeJson, optionalBool, requiredInt, requiredString, encodeJson, type MessageQueueData } from '../protocol/index.ts';
+import {
+  decodeConsumerGroupHeader, decodeJson, decodeQueryConsumerOffsetHeader, decodeQueueOffsetHeader, decodeSearchOffsetHeader,
+  decodeUpdateConsumerOffsetHeader, encodeJson, encodeOffsetResponseHeader, type MessageQueueData,
+} from '../protocol/index.ts';
 import {
   createResponse, RequestCode, RequestRefusedError, ResponseCode, type RemotingCommand, type RemotingServer,
 } from '../remoting/index.ts';
@@ -9,51 +12,50 @@ import type { RebalanceLockManager } from './rebalance-lock-manager.ts';
 /** Consumer lists, committed offsets, and the queue offset lookups clients make when they take a queue. */
 export function registerConsumerManageProcessor(server: RemotingServer, ctx: BrokerContext): void {
   server.registerProcessor(RequestCode.GET_CONSUMER_LIST_BY_GROUP, (req) => {
-    const group = requiredString(req.extFields, 'consumerGroup');
+    const group = decodeConsumerGroupHeader(req.extFields).consumerGroup;
     const ids = ctx.consumers.clientIds(group);
     if (ids.length === 0) throw new RequestRefusedError(ResponseCode.SYSTEM_ERROR, `no consumer for this group, ${group}`);
     return createResponse(req, ResponseCode.SUCCESS, undefined, undefined, encodeJson({ consumerIdList: ids }));
   });
 
   server.registerProcessor(RequestCode.UPDATE_CONSUMER_OFFSET, (req) => {
-    const ext = req.extFields;
-    ctx.offsets.commit(requiredString(ext, 'consumerGroup'), requiredString(ext, 'topic'), requiredInt(ext, 'queueId'), requiredInt(ext, 'commitOffset'));
+    const h = decodeUpdateConsumerOffsetHeader(req.extFields);
+    ctx.offsets.commit(h.consumerGroup, h.topic, h.queueId, h.commitOffset);
     return createResponse(req, ResponseCode.SUCCESS);
   });
 
   server.registerProcessor(RequestCode.QUERY_CONSUMER_OFFSET, (req) => {
-    const ext = req.extFields;
-    const group = requiredString(ext, 'consumerGroup');
-    const topic = requiredString(ext, 'topic');
-    const queueId = requiredInt(ext, 'queueId');
+    const h = decodeQueryConsumerOffsetHeader(req.extFields);
+    const { consumerGroup: group, topic, queueId } = h;
     const offset = ctx.offsets.query(group, topic, queueId);
-    if (offset >= 0) return createResponse(req, ResponseCode.SUCCESS, undefined, { offset });
+    if (offset >= 0) return createResponse(req, ResponseCode.SUCCESS, undefined, encodeOffsetResponseHeader({ offset }));
     // A group new to this queue reads it from 0 if the queue still starts at 0 and its head is still
     // in memory, as RocketMQ does; otherwise the client decides from its consume-from setting.
-    if (optionalBool(ext, 'setZeroIfNotFound') !== false && ctx.store.getMinOffsetInQueue(topic, queueId) <= 0 && headInMemory(ctx, topic, queueId)) {
-      return createResponse(req, ResponseCode.SUCCESS, undefined, { offset: 0 });
+    if (h.setZeroIfNotFound !== false && ctx.store.getMinOffsetInQueue(topic, queueId) <= 0 && headInMemory(ctx, topic, queueId)) {
+      return createResponse(req, ResponseCode.SUCCESS, undefined, encodeOffsetResponseHeader({ offset: 0 }));
     }
     return createResponse(req, ResponseCode.QUERY_NOT_FOUND, 'Not found, V3_0_6_SNAPSHOT maybe this group consumer boot first');
   });
 
-  server.registerProcessor(RequestCode.GET_MAX_OFFSET, (req) =>
-    createResponse(req, ResponseCode.SUCCESS, undefined, {
-      offset: ctx.store.getMaxOffsetInQueue(requiredString(req.extFields, 'topic'), requiredInt(req.extFields, 'queueId')),
-    }));
+  server.registerProcessor(RequestCode.GET_MAX_OFFSET, (req) => {
+    const h = decodeQueueOffsetHeader(req.extFields);
+    return createResponse(req, ResponseCode.SUCCESS, undefined, encodeOffsetResponseHeader({ offset: ctx.store.getMaxOffsetInQueue(h.topic, h.queueId) }));
+  });
 
-  server.registerProcessor(RequestCode.GET_MIN_OFFSET, (req) =>
-    createResponse(req, ResponseCode.SUCCESS, undefined, {
-      offset: ctx.store.getMinOffsetInQueue(requiredString(req.extFields, 'topic'), requiredInt(req.extFields, 'queueId')),
-    }));
+  server.registerProcessor(RequestCode.GET_MIN_OFFSET, (req) => {
+    const h = decodeQueueOffsetHeader(req.extFields);
+    return createResponse(req, ResponseCode.SUCCESS, undefined, encodeOffsetResponseHeader({ offset: ctx.store.getMinOffsetInQueue(h.topic, h.queueId) }));
+  });
 
   server.registerProcessor(RequestCode.SEARCH_OFFSET_BY_TIMESTAMP, (req) => {
-    const ext = req.extFields;
-    const offset = ctx.store.getOffsetInQueueByTime(requiredString(ext, 'topic'), requiredInt(ext, 'queueId'), requiredInt(ext, 'timestamp'));
-    return createResponse(req, ResponseCode.SUCCESS, undefined, { offset });
+    const h = decodeSearchOffsetHeader(req.extFields);
+    const offset = ctx.store.getOffsetInQueueByTime(h.topic, h.queueId, h.timestamp);
+    return createResponse(req, ResponseCode.SUCCESS, undefined, encodeOffsetResponseHeader({ offset }));
   });
 
   server.registerProcessor(RequestCode.GET_EARLIEST_MSG_STORETIME, (req) => {
-    const timestamp = ctx.store.getEarliestMessageTime(requiredString(req.extFields, 'topic'), requiredInt(req.extFields, 'queueId'));
+    const h = decodeQueueOffsetHeader(req.extFields);
+    const timestamp = ctx.store.getEarliestMessageTime(h.topic, h.queueId);
     return createResponse(req, ResponseCode.SUCCESS, undefined, { timestamp: timestamp ?? -1 });
   });
 

@@ -1,5 +1,5 @@
 import type { Logger } from '../logging/logger.ts';
-import type { ConsumerData, SubscriptionData } from '../protocol/index.ts';
+import { encodeConsumerGroupHeader, type ConsumerData, type SubscriptionData } from '../protocol/index.ts';
 import { createRequest, RequestCode, type LanguageName, type RemotingConnection } from '../remoting/index.ts';
 
 export interface ClientChannel {
@@ -116,7 +116,7 @@ export class ConsumerManager {
   private notifyIdsChanged(info: ConsumerGroupInfo): void {
     if (!this.notifyEnabled) return;
     for (const ch of info.channels.values()) {
-      ch.connection.invokeOneway(createRequest(RequestCode.NOTIFY_CONSUMER_IDS_CHANGED, { consumerGroup: info.groupName }));
+      ch.connection.invokeOneway(createRequest(RequestCode.NOTIFY_CONSUMER_IDS_CHANGED, encodeConsumerGroupHeader({ consumerGroup: info.groupName })));
     }
   }
 

@@ -1,4 +1,4 @@
-import { optionalBool, requiredInt, requiredString } from '../protocol/index.ts';
+import { decodeEndTransactionHeader } from '../protocol/index.ts';
 import { createResponse, RequestCode, RequestRefusedError, ResponseCode, type RemotingServer } from '../remoting/index.ts';
 import type { BrokerContext } from './broker-context.ts';
 
@@ -8,14 +8,7 @@ export function registerEndTransactionProcessor(server: RemotingServer, ctx: Bro
     if (ctx.config.brokerRole === 'SLAVE') {
       throw new RequestRefusedError(ResponseCode.SLAVE_NOT_AVAILABLE, 'a slave does not end transactions');
     }
-    const ext = req.extFields;
-    const problem = await ctx.transactions.end({
-      producerGroup: requiredString(ext, 'producerGroup'),
-      tranStateTableOffset: requiredInt(ext, 'tranStateTableOffset'),
-      commitLogOffset: requiredInt(ext, 'commitLogOffset'),
-      commitOrRollback: requiredInt(ext, 'commitOrRollback'),
-      fromTransactionCheck: optionalBool(ext, 'fromTransactionCheck') ?? false,
-    });
+    const problem = await ctx.transactions.end(decodeEndTransactionHeader(req.extFields));
     if (problem) {
       ctx.log.warn(`END_TRANSACTION refused: ${problem}`);
       throw new RequestRefusedError(ResponseCode.SYSTEM_ERROR, problem);

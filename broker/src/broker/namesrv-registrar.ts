@@ -1,6 +1,6 @@
 import type { Logger } from '../logging/logger.ts';
 import { rocketmqCrc32 } from '../message/crc32.ts';
-import { encodeJson, type RegisterBrokerBody, type TopicConfigSerializeWrapper } from '../protocol/index.ts';
+import { encodeJson, encodeRegisterBrokerHeader, encodeUnregisterBrokerHeader, type RegisterBrokerBody, type TopicConfigSerializeWrapper } from '../protocol/index.ts';
 import { createRequest, RequestCode, ResponseCode, type RemotingClient } from '../remoting/index.ts';
 import type { BrokerConfig } from './broker-config.ts';
 
@@ -65,7 +65,7 @@ export class NamesrvRegistrar {
     if (this.stopped) return [];
     const body: RegisterBrokerBody = { topicConfigSerializeWrapper: this.topics(), filterServerList: [] };
     const bytes = encodeJson(body);
-    const header = {
+    const header = encodeRegisterBrokerHeader({
       brokerAddr: this.brokerAddr,
       brokerId: this.config.brokerId,
       brokerName: this.config.brokerName,
@@ -73,8 +73,7 @@ export class NamesrvRegistrar {
       haServerAddr: this.haServerAddr,
       compressed: false,
       bodyCrc32: rocketmqCrc32(bytes),
-      enableActingMaster: false,
-    };
+    });
     const results = await Promise.all(this.namesrvAddrs().map(async (addr): Promise<RegistrationResult> => {
       try {
         const resp = await this.client.invoke(addr, createRequest(RequestCode.REGISTER_BROKER, header, bytes), 6000);
@@ -92,10 +91,10 @@ export class NamesrvRegistrar {
   async unregisterAll(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
-    const header = {
+    const header = encodeUnregisterBrokerHeader({
       brokerAddr: this.brokerAddr, brokerId: this.config.brokerId, brokerName: this.config.brokerName,
       clusterName: this.config.brokerClusterName,
-    };
+    });
     await Promise.all(this.namesrvAddrs().map(async (addr) => {
       try {
         await this.client.invoke(addr, createRequest(RequestCode.UNREGISTER_BROKER, header), 3000);

@@ -3,7 +3,7 @@ import { readInt64BE } from '../message/int64.ts';
 import { compileFilter, type MessageFilter } from '../filter/index.ts';
 import { PullSysFlag } from '../message/sys-flag.ts';
 import {
-  isReadable, optionalInt, optionalString, requiredInt, requiredString, type SubscriptionData, type SubscriptionGroupConfig,
+  decodePullMessageHeader, encodePullMessageResponseHeader, isReadable, type SubscriptionData, type SubscriptionGroupConfig,
 } from '../protocol/index.ts';
 import {
   createResponse, RequestCode, RequestRefusedError, ResponseCode, type RemotingCommand, type RemotingConnection,
@@ -51,16 +51,8 @@ export function reexecuteHeldPull(ctx: BrokerContext, pull: HeldPull): void {
 export function processPull(
   ctx: BrokerContext, req: RemotingCommand, conn: RemotingConnection, firstProcessing: boolean,
 ): RemotingCommand | undefined {
-  const ext = req.extFields;
-  const group = requiredString(ext, 'consumerGroup');
-  const topic = requiredString(ext, 'topic');
-  const queueId = requiredInt(ext, 'queueId');
-  const queueOffset = requiredInt(ext, 'queueOffset');
-  const maxMsgNums = optionalInt(ext, 'maxMsgNums') ?? 32;
-  const sysFlag = optionalInt(ext, 'sysFlag') ?? 0;
-  const commitOffset = optionalInt(ext, 'commitOffset') ?? -1;
-  const suspendTimeoutMillis = optionalInt(ext, 'suspendTimeoutMillis') ?? 15_000;
-  const subVersion = optionalInt(ext, 'subVersion') ?? 0;
+  const h = decodePullMessageHeader(req.extFields);
+  const { consumerGroup: group, topic, queueId, queueOffset, maxMsgNums, sysFlag, commitOffset, suspendTimeoutMillis, subVersion } = h;
   const hasSuspend = (sysFlag & PullSysFlag.SUSPEND) !== 0;
   const hasCommitOffset = (sysFlag & PullSysFlag.COMMIT_OFFSET) !== 0;
   const hasSubscription = (sysFlag & PullSysFlag.SUBSCRIPTION) !== 0;
@@ -82,8 +74,8 @@ export function processPull(
   let expressionType: string;
   let expression: string;
   if (hasSubscription) {
-    expression = optionalString(ext, 'subscription') ?? '*';
-    expressionType = optionalString(ext, 'expressionType') ?? 'TAG';
+    expression = h.subscription ?? '*';
+    expressionType = h.expressionType ?? 'TAG';
   } else {
     const groupInfo = ctx.consumers.get(group);
     if (!groupInfo) {
@@ -101,14 +93,14 @@ export function processPull(
 
   const result = ctx.store.getMessage(topic, queueId, queueOffset, maxMsgNums, (tagsCode) => filter.matchTagsCode(tagsCode),
     filter.needsProperties ? (props) => filter.matchProperties(props) : undefined);
-  const header = {
+  const header = encodePullMessageResponseHeader({
     nextBeginOffset: result.nextBeginOffset,
     minOffset: result.minOffset,
     maxOffset: result.maxOffset,
     suggestWhichBrokerId: suggestBroker(ctx, result, groupConfig),
     topicSysFlag: topicConfig.topicSysFlag,
     groupSysFlag: 0,
-  };
+  });
 
   if (firstProcessing && hasCommitOffset && commitOffset >= 0 && ctx.config.brokerRole !== 'SLAVE') {
     ctx.offsets.commit(group, topic, queueId, commitOffset);

@@ -1,24 +1,14 @@
-import { optionalString, requiredInt, requiredString } from '../protocol/index.ts';
+import { decodeQueryMessageHeader, decodeViewMessageHeader } from '../protocol/index.ts';
 import { createResponse, RequestCode, ResponseCode, type RemotingServer } from '../remoting/index.ts';
 import type { BrokerContext } from './broker-context.ts';
-
-/** extFields flag of a QUERY_MESSAGE looking up a UNIQ_KEY (client message id) rather than a KEYS token. */
-export const UNIQUE_MSG_QUERY_FLAG = '_UNIQUE_KEY_QUERY';
-
-/** Java's Long.MAX_VALUE as clients send it for "no upper bound"; any larger value means the same to us. */
-const NO_END = Number.MAX_SAFE_INTEGER;
 
 /** QUERY_MESSAGE (by key or unique key, over a store-time range) and VIEW_MESSAGE_BY_ID (by CommitLog offset). */
 export function registerQueryMessageProcessor(server: RemotingServer, ctx: BrokerContext): void {
   server.registerProcessor(RequestCode.QUERY_MESSAGE, (req) => {
-    const ext = req.extFields;
-    const topic = requiredString(ext, 'topic');
-    const key = requiredString(ext, 'key');
-    let maxNum = requiredInt(ext, 'maxNum');
-    const begin = requiredInt(ext, 'beginTimestamp');
-    const end = Math.min(requiredInt(ext, 'endTimestamp'), NO_END);
+    const h = decodeQueryMessageHeader(req.extFields);
+    const { topic, key, beginTimestamp: begin, endTimestamp: end } = h;
     // A unique key names one message (two if a producer retried): the broker caps the count itself.
-    if (optionalString(ext, UNIQUE_MSG_QUERY_FLAG) === 'true') maxNum = ctx.store.config.defaultQueryMaxNum;
+    const maxNum = h.uniqueKeyQuery ? ctx.store.config.defaultQueryMaxNum : h.maxNum;
     const result = ctx.store.queryMessage(topic, key, maxNum, begin, end);
     const header = {
       indexLastUpdateTimestamp: result.indexLastUpdateTimestamp,
@@ -30,8 +20,7 @@ export function registerQueryMessageProcessor(server: RemotingServer, ctx: Broke
   });
 
   server.registerProcessor(RequestCode.VIEW_MESSAGE_BY_ID, (req) => {
-    const offset = requiredInt(req.extFields, 'offset');
-    const topic = optionalString(req.extFields, 'topic');
+    const { offset, topic } = decodeViewMessageHeader(req.extFields);
     const record = ctx.store.selectOneMessageByOffset(offset);
     if (record !== null && (topic === undefined || ctx.store.lookMessageByOffset(offset)?.topic === topic)) {
       return createResponse(req, ResponseCode.SUCCESS, undefined, undefined, record);

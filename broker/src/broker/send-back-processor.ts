@@ -1,7 +1,7 @@
 import { MessageConst, encodeProperties } from '../message/properties.ts';
-import { isWriteable, newTopicConfig, optionalInt, optionalString, requiredInt, requiredString, dlqTopic, Perm } from '../protocol/index.ts';
+import { decodeConsumerSendBackHeader, isWriteable, newTopicConfig, dlqTopic, Perm } from '../protocol/index.ts';
 import {
-  createResponse, MQVersion, RequestCode, RequestRefusedError, ResponseCode, type RemotingServer,
+  createResponse, RequestCode, RequestRefusedError, ResponseCode, type RemotingServer,
 } from '../remoting/index.ts';
 import type { MessageToStore } from '../store/message-store.ts';
 import type { BrokerContext } from './broker-context.ts';
@@ -13,9 +13,8 @@ import { applyDelayLevel } from './schedule-message-service.ts';
  */
 export function registerSendBackProcessor(server: RemotingServer, ctx: BrokerContext): void {
   server.registerProcessor(RequestCode.CONSUMER_SEND_MSG_BACK, async (req) => {
-    const ext = req.extFields;
-    const offset = requiredInt(ext, 'offset');
-    const group = requiredString(ext, 'group');
+    const h = decodeConsumerSendBackHeader(req.extFields, req.version);
+    const { offset, group } = h;
     const groupConfig = ctx.groups.findOrCreate(group);
     if (!groupConfig) throw new RequestRefusedError(ResponseCode.SUBSCRIPTION_GROUP_NOT_EXIST, `subscription group not exist, ${group}`);
     if (!isWriteable(ctx.config.brokerPermission) || ctx.config.brokerRole === 'SLAVE') {
@@ -29,9 +28,8 @@ export function registerSendBackProcessor(server: RemotingServer, ctx: BrokerCon
     if (!props.has(MessageConst.RETRY_TOPIC)) props.set(MessageConst.RETRY_TOPIC, original.topic);
     props.delete(MessageConst.DELAY);
 
-    const headerMax = req.version >= MQVersion.V3_4_9 ? optionalInt(ext, 'maxReconsumeTimes') : undefined;
-    const maxReconsumeTimes = headerMax ?? groupConfig.retryMaxTimes;
-    let delayLevel = optionalInt(ext, 'delayLevel') ?? 0;
+    const maxReconsumeTimes = h.maxReconsumeTimes ?? groupConfig.retryMaxTimes;
+    let delayLevel = h.delayLevel ?? 0;
     let topic: string;
     let queueId: number;
     if (original.reconsumeTimes >= maxReconsumeTimes || delayLevel < 0) {
@@ -49,7 +47,7 @@ export function registerSendBackProcessor(server: RemotingServer, ctx: BrokerCon
       props.set(MessageConst.DELAY, String(delayLevel));
     }
     if (!props.has(MessageConst.ORIGIN_MESSAGE_ID)) {
-      props.set(MessageConst.ORIGIN_MESSAGE_ID, optionalString(ext, 'originMsgId') ?? original.msgId);
+      props.set(MessageConst.ORIGIN_MESSAGE_ID, h.originMsgId ?? original.msgId);
     }
     const msg: MessageToStore = {
       topic, queueId, flag: original.flag, sysFlag: original.sysFlag, bornTimestamp: original.bornTimestamp,

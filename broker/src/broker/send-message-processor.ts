@@ -2,7 +2,7 @@ import { decodeBatchBody } from '../message/batch-body.ts';
 import { decodeProperties, encodeProperties, MessageConst } from '../message/properties.ts';
 import { MessageSysFlag, transactionType } from '../message/sys-flag.ts';
 import {
-  decodeSendHeader, dlqTopic, isWriteable, newTopicConfig, RETRY_GROUP_TOPIC_PREFIX, SystemTopic, validateTopicName,
+  decodeSendHeader, dlqTopic, encodeSendMessageResponseHeader, isWriteable, newTopicConfig, RETRY_GROUP_TOPIC_PREFIX, SystemTopic, validateTopicName,
   type SendMessageHeader, type TopicConfig,
 } from '../protocol/index.ts';
 import {
@@ -138,15 +138,12 @@ function sendResponse(
     && code !== ResponseCode.SLAVE_NOT_AVAILABLE) {
     throw new RequestRefusedError(code, result.remark ?? `put message failed: ${result.status}`);
   }
-  // The Java client reads MSG_REGION and TRACE_ON from every send response's extFields; without them it fails.
-  return createResponse(req, code, undefined, {
+  return createResponse(req, code, undefined, encodeSendMessageResponseHeader({
     msgId: 'msgIds' in result ? result.msgIds.join(',') : result.msgId,
     queueId,
     queueOffset: result.queueOffset,
     transactionId: uniqKey,
-    MSG_REGION: 'DefaultRegion',
-    TRACE_ON: 'true',
-  });
+  }));
 }
 
 /** A SYNC_MASTER answers only once a slave holds the bytes (or says why not, in RocketMQ's "sent but not safe" codes). */

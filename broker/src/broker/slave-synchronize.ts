@@ -1,5 +1,5 @@
 import type { Logger } from '../logging/logger.ts';
-import { decodeJson, type SubscriptionGroupConfig, type TopicConfigSerializeWrapper } from '../protocol/index.ts';
+import { decodeJson, encodeUpdateConsumerOffsetHeader, type SubscriptionGroupConfig, type TopicConfigSerializeWrapper } from '../protocol/index.ts';
 import { createRequest, RequestCode, ResponseCode, type RemotingClient } from '../remoting/index.ts';
 import type { BrokerContext } from './broker-context.ts';
 
@@ -37,7 +37,7 @@ export class SlaveSynchronize {
       // Offsets consumers committed here while the master was away go back to it, then ours take the master's.
       for (const o of this.ctx.offsets.aheadOf(offsets.offsetTable)) {
         await this.client.invoke(addr, createRequest(RequestCode.UPDATE_CONSUMER_OFFSET,
-          { consumerGroup: o.group, topic: o.topic, queueId: o.queueId, commitOffset: o.offset }), 5000);
+          encodeUpdateConsumerOffsetHeader({ consumerGroup: o.group, topic: o.topic, queueId: o.queueId, commitOffset: o.offset })), 5000);
       }
       this.ctx.offsets.mergeFrom(offsets.offsetTable);
       const delay = decodeJson<{ offsetTable: Record<string, number> }>(await this.fetch(addr, RequestCode.GET_ALL_DELAY_OFFSET), 'master delay offsets');

@@ -1,5 +1,5 @@
 import {
-  encodeFastJson, encodeJson, ObjectKeyMap, optionalBool, optionalInt, optionalString, requiredInt, requiredString,
+  decodeGetConsumeStatsHeader, decodeResetOffsetHeader, decodeTopicHeader, encodeFastJson, encodeJson, encodeResetOffsetHeader, ObjectKeyMap,
   type MessageQueueData,
 } from '../protocol/index.ts';
 import {
@@ -18,7 +18,7 @@ export function registerStatsProcessor(server: RemotingServer, ctx: BrokerContex
     offset > 0 ? Math.max(0, ctx.store.getMessageStoreTimeStamp(topic, queueId, offset - 1)) : 0;
 
   server.registerProcessor(RequestCode.GET_TOPIC_STATS_INFO, (req) => {
-    const topic = requiredString(req.extFields, 'topic');
+    const { topic } = decodeTopicHeader(req.extFields);
     const tc = ctx.topics.select(topic);
     if (!tc) throw new RequestRefusedError(ResponseCode.TOPIC_NOT_EXIST, `topic[${topic}] not exist`);
     const offsetTable = new ObjectKeyMap<MessageQueueData, { minOffset: number; maxOffset: number; lastUpdateTimestamp: number }>();
@@ -30,8 +30,7 @@ export function registerStatsProcessor(server: RemotingServer, ctx: BrokerContex
   });
 
   server.registerProcessor(RequestCode.GET_CONSUME_STATS, (req) => {
-    const group = requiredString(req.extFields, 'consumerGroup');
-    const only = optionalString(req.extFields, 'topic');
+    const { consumerGroup: group, topic: only } = decodeGetConsumeStatsHeader(req.extFields);
     const topics = only ? [only] : [...new Set([...ctx.offsets.topicsOfGroup(group), ...(ctx.consumers.get(group)?.subscriptions.keys() ?? [])])];
     const offsetTable = new ObjectKeyMap<MessageQueueData, { brokerOffset: number; consumerOffset: number; pullOffset: number; lastTimestamp: number }>();
     for (const topic of topics) {
@@ -49,18 +48,15 @@ export function registerStatsProcessor(server: RemotingServer, ctx: BrokerContex
   });
 
   server.registerProcessor(RequestCode.QUERY_TOPIC_CONSUME_BY_WHO, (req) => {
-    const topic = requiredString(req.extFields, 'topic');
+    const { topic } = decodeTopicHeader(req.extFields);
     const groupList = [...new Set([...ctx.consumers.groupsOfTopic(topic), ...ctx.offsets.groupsOfTopic(topic)])].sort();
     return createResponse(req, ResponseCode.SUCCESS, undefined, undefined, encodeJson({ groupList }));
   });
 
   server.registerProcessor(RequestCode.INVOKE_BROKER_TO_RESET_OFFSET, (req) => {
-    const ext = req.extFields;
-    const topic = requiredString(ext, 'topic');
-    const group = requiredString(ext, 'group');
-    const timestamp = requiredInt(ext, 'timestamp');
-    const force = optionalBool(ext, 'isForce') ?? true;
-    const onlyQueue = optionalInt(ext, 'queueId') ?? -1;
+    const h = decodeResetOffsetHeader(req.extFields);
+    const { topic, group, timestamp, force } = h;
+    const onlyQueue = h.queueId ?? -1;
     const tc = ctx.topics.select(topic);
     if (!tc) throw new RequestRefusedError(ResponseCode.TOPIC_NOT_EXIST, `[reset-offset] topic does not exist, ${topic}`);
     const offsetTable = new ObjectKeyMap<MessageQueueData, number>();
@@ -78,7 +74,7 @@ export function registerStatsProcessor(server: RemotingServer, ctx: BrokerContex
     const body = encodeFastJson({ offsetTable });
     const channels = [...(ctx.consumers.get(group)?.channels.values() ?? [])];
     for (const ch of channels) {
-      ch.connection.invokeOneway(createRequest(RequestCode.RESET_CONSUMER_CLIENT_OFFSET, { topic, group, timestamp, isForce: force }, body));
+      ch.connection.invokeOneway(createRequest(RequestCode.RESET_CONSUMER_CLIENT_OFFSET, encodeResetOffsetHeader({ topic, group, timestamp, force }), body));
     }
     ctx.log.info(`reset offsets of group ${group} on ${topic} to time ${timestamp}: ${offsetTable.entries.length} queues, ${channels.length} consumers told`);
     return createResponse(req, ResponseCode.SUCCESS, undefined, undefined, body);

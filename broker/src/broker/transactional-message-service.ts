@@ -3,7 +3,7 @@ import type { HostAddress } from '../message/host-address.ts';
 import { decodeStoredMessages, encodeStoredMessage, type MessageExt } from '../message/stored-message.ts';
 import { encodeProperties, MessageConst } from '../message/properties.ts';
 import { MessageSysFlag, withTransactionType } from '../message/sys-flag.ts';
-import { SystemTopic } from '../protocol/index.ts';
+import { SystemTopic, type EndTransactionHeader } from '../protocol/index.ts';
 import { createRequest, RequestCode } from '../remoting/index.ts';
 import type { MessageStore, MessageToStore, PutMessageResult } from '../store/message-store.ts';
 import type { ProducerManager } from './consumer-manager.ts';
@@ -98,7 +98,7 @@ export class TransactionalMessageService {
    * END_TRANSACTION. Returns an error text when the request does not match the half message it names
    * (wrong producer group or offsets), else undefined.
    */
-  async end(req: { producerGroup: string; tranStateTableOffset: number; commitLogOffset: number; commitOrRollback: number; fromTransactionCheck: boolean }): Promise<string | undefined> {
+  async end(req: EndTransactionHeader): Promise<string | undefined> {
     if (req.commitOrRollback === TransactionOutcome.UNKNOWN) return undefined;
     if (req.commitOrRollback !== TransactionOutcome.COMMIT && req.commitOrRollback !== TransactionOutcome.ROLLBACK) {
       return `commitOrRollback ${req.commitOrRollback} is neither 8 (commit) nor 12 (rollback)`;

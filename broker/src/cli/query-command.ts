@@ -14,6 +14,7 @@ import { MessageConst } from '../message/properties.ts';
 import { decodeStoredMessages, type MessageExt } from '../message/stored-message.ts';
 import { MessageSysFlag, compressionType } from '../message/sys-flag.ts';
 import { RemotingClient, RequestCode, ResponseCode } from '../remoting/index.ts';
+import { encodeQueryMessageHeader, encodeViewMessageHeader } from '../protocol/index.ts';
 import { intOption, namesrvOption, UsageError } from './cli-error.ts';
 import { renderTable } from './table.ts';
 
@@ -29,8 +30,8 @@ export const queryUsage = `tern admin queryMsgById -i OFFSET_MSG_ID[,ID...] [-b 
   -n, --namesrv ADDR   name servers for the topic route (default $NAMESRV_ADDR or 127.0.0.1:9876)
   --json               print the messages as JSON`;
 
-/** Java's Long.MAX_VALUE, as the Java admin sends it for "no upper bound". */
-const END_OF_TIME = '9223372036854775807';
+/** "No upper bound": the query header sends it as Java's Long.MAX_VALUE, as the Java admin does. */
+const END_OF_TIME = Number.MAX_SAFE_INTEGER;
 const REQUEST_TIMEOUT_MS = 5000;
 
 export async function runQuery(argv: string[]): Promise<number> {
@@ -66,17 +67,17 @@ export async function runQuery(argv: string[]): Promise<number> {
         if (!values.topic || !values.key) throw new UsageError('admin queryMsgByKey needs -t TOPIC and -k KEY');
         const maxNum = intOption('maxNum', values.maxNum, 64);
         const begin = values.begin ?? '0';
-        const end = values.end ?? END_OF_TIME;
+        const end = values.end ?? String(END_OF_TIME);
         for (const [name, v] of [['begin', begin], ['end', end]] as const) {
           if (!/^\d+$/.test(v)) throw new UsageError(`--${name} wants a time in ms since the epoch, got "${v}"`);
         }
-        messages = await queryEveryBroker(api, namesrvOption(values.namesrv), values.topic, values.key, maxNum, begin, end, false);
+        messages = await queryEveryBroker(api, namesrvOption(values.namesrv), values.topic, values.key, maxNum, Number(begin), Number(end), false);
         messages = messages.filter((m) => (m.properties.get(MessageConst.KEYS) ?? '').split(' ').includes(values.key!));
         break;
       }
       case 'queryMsgByUniqueKey': {
         if (!values.topic || !values.msgId) throw new UsageError('admin queryMsgByUniqueKey needs -t TOPIC and -i UNIQ_KEY');
-        messages = await queryEveryBroker(api, namesrvOption(values.namesrv), values.topic, values.msgId, 32, '0', END_OF_TIME, true);
+        messages = await queryEveryBroker(api, namesrvOption(values.namesrv), values.topic, values.msgId, 32, 0, END_OF_TIME, true);
         messages = messages.filter((m) => m.properties.get(MessageConst.UNIQ_KEY) === values.msgId);
         break;
       }
@@ -107,7 +108,7 @@ async function viewById(api: ClientApi, msgId: string, brokerOverride: string | 
     throw new UsageError(`"${msgId}" is not an offset message id (32 or 56 hex digits); for a client message id use queryMsgByUniqueKey -t TOPIC -i ID`);
   }
   const address = brokerOverride ?? `${decoded.address}:${decoded.port}`;
-  const response = await api.invoke(address, RequestCode.VIEW_MESSAGE_BY_ID, { offset: decoded.offset }, undefined, REQUEST_TIMEOUT_MS);
+  const response = await api.invoke(address, RequestCode.VIEW_MESSAGE_BY_ID, encodeViewMessageHeader({ offset: decoded.offset }), undefined, REQUEST_TIMEOUT_MS);
   if (response.code !== ResponseCode.SUCCESS) {
     throw new ClientError(`${address}: ${response.remark ?? `code ${response.code}`}`, { responseCode: response.code, address });
   }
@@ -118,14 +119,14 @@ async function viewById(api: ClientApi, msgId: string, brokerOverride: string | 
 
 /** QUERY_MESSAGE on the master of every broker group of the topic (a slave where there is no master). */
 async function queryEveryBroker(
-  api: ClientApi, namesrv: string, topic: string, key: string, maxNum: number, begin: string, end: string, unique: boolean,
+  api: ClientApi, namesrv: string, topic: string, key: string, maxNum: number, begin: number, end: number, unique: boolean,
 ): Promise<MessageExt[]> {
   const route = await api.getTopicRoute(namesrv, topic, REQUEST_TIMEOUT_MS);
   if (!route) throw new ClientError(`topic ${topic} does not exist`);
   const addresses = route.brokerDatas
     .map((b) => masterAddress(route, b.brokerName) ?? Object.values(b.brokerAddrs)[0])
     .filter((a): a is string => a !== undefined);
-  const header = { topic, key, maxNum, beginTimestamp: begin, endTimestamp: end, ...(unique ? { _UNIQUE_KEY_QUERY: 'true' } : {}) };
+  const header = encodeQueryMessageHeader({ topic, key, maxNum, beginTimestamp: begin, endTimestamp: end, uniqueKeyQuery: unique });
   const answers = await Promise.all(addresses.map(async (address) => {
     const response = await api.invoke(address, RequestCode.QUERY_MESSAGE, header, undefined, REQUEST_TIMEOUT_MS);
     if (response.code === ResponseCode.QUERY_NOT_FOUND) return [];

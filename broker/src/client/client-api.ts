@@ -10,6 +10,10 @@ import {
 } from '../remoting/index.ts';
 import {
   encodeSendHeaderV2, type SendMessageHeader, type SubscriptionGroupConfig, decodeJson, encodeJson, type ClusterInfo, type HeartbeatData, type TopicRouteData,
+  encodeConsumerGroupHeader, encodeConsumerSendBackHeader, encodeDeleteSubscriptionGroupHeader, encodeCreateTopicHeader, encodeDeleteTopicHeader, encodeGetRouteInfoHeader,
+  encodePullMessageHeader, encodeQueryConsumerOffsetHeader, encodeQueueOffsetHeader, encodeResetOffsetHeader, encodeSearchOffsetHeader,
+  encodeUnregisterClientHeader, encodeUpdateConsumerOffsetHeader, decodeOffsetResponseHeader, decodePullMessageResponseHeader,
+  decodeSendMessageResponseHeader, type ConsumerSendBackHeader, type CreateTopicRequest, type PullMessageHeader,
 } from '../protocol/index.ts';
 import { ClientError } from './client-error.ts';
 import { decodeResetOffsetBody, type MessageQueue, type QueueOffset } from './message-queue.ts';
@@ -31,21 +35,6 @@ export interface SendResponse {
   regionId: string | undefined;
 }
 
-export interface PullHeader {
-  consumerGroup: string;
-  topic: string;
-  queueId: number;
-  queueOffset: number;
-  maxMsgNums: number;
-  sysFlag: number;
-  commitOffset: number;
-  suspendTimeoutMillis: number;
-  subscription?: string;
-  subVersion: number;
-  expressionType: string;
-  brokerName: string;
-}
-
 export interface PullResponse {
   code: number;
   remark: string | undefined;
@@ -60,32 +49,6 @@ export interface PullResponse {
 const PULL_CODES = new Set<number>([
   ResponseCode.SUCCESS, ResponseCode.PULL_NOT_FOUND, ResponseCode.PULL_RETRY_IMMEDIATELY, ResponseCode.PULL_OFFSET_MOVED,
 ]);
-
-export interface CreateTopicHeader {
-  topic: string;
-  readQueueNums: number;
-  writeQueueNums: number;
-  perm: number;
-  order: boolean;
-  topicSysFlag?: number;
-}
-
-export interface SendBackHeader {
-  offset: number;
-  group: string;
-  delayLevel: number;
-  originMsgId: string;
-  originTopic: string;
-  maxReconsumeTimes: number;
-  brokerName: string;
-}
-
-function num(ext: Record<string, string> | undefined, name: string, fallback = 0): number {
-  const v = ext?.[name];
-  if (v === undefined || v === '') return fallback;
-  const n = Number(v);
-  return Number.isFinite(n) ? n : fallback;
-}
 
 export class ClientApi {
   readonly remoting: RemotingClient;
@@ -129,7 +92,7 @@ export class ClientApi {
 
   /** The topic's route, or undefined when the name server does not know the topic. */
   async getTopicRoute(namesrv: string, topic: string, timeoutMs = 3000): Promise<TopicRouteData | undefined> {
-    const response = await this.invoke(namesrv, RequestCode.GET_ROUTEINFO_BY_TOPIC, { topic, acceptStandardJsonOnly: true }, undefined, timeoutMs);
+    const response = await this.invoke(namesrv, RequestCode.GET_ROUTEINFO_BY_TOPIC, encodeGetRouteInfoHeader({ topic, acceptStandardJsonOnly: true }), undefined, timeoutMs);
     if (response.code === ResponseCode.TOPIC_NOT_EXIST) return undefined;
     if (response.code !== ResponseCode.SUCCESS) throw failure(`route of ${topic}`, namesrv, response);
     const route = decodeJson<TopicRouteData>(response.body, `route of ${topic}`);
@@ -153,7 +116,7 @@ export class ClientApi {
   }
 
   async deleteTopicInNamesrv(namesrv: string, topic: string, clusterName?: string): Promise<void> {
-    await this.call(namesrv, `delete topic ${topic}`, RequestCode.DELETE_TOPIC_IN_NAMESRV, { topic, clusterName });
+    await this.call(namesrv, `delete topic ${topic}`, RequestCode.DELETE_TOPIC_IN_NAMESRV, encodeDeleteTopicHeader({ topic, clusterName }));
   }
 
   // --- consumer groups and broker config (admin) --------------------------------------------------
@@ -163,7 +126,7 @@ export class ClientApi {
   }
 
   async deleteSubscriptionGroup(broker: string, groupName: string, cleanOffset = false): Promise<void> {
-    await this.call(broker, `delete subscription group ${groupName}`, RequestCode.DELETE_SUBSCRIPTIONGROUP, { groupName, cleanOffset });
+    await this.call(broker, `delete subscription group ${groupName}`, RequestCode.DELETE_SUBSCRIPTIONGROUP, encodeDeleteSubscriptionGroupHeader({ groupName, cleanOffset }));
   }
 
   async allSubscriptionGroups(broker: string): Promise<SubscriptionGroupConfig[]> {
@@ -190,14 +153,9 @@ export class ClientApi {
     const req = this.sendRequest(header, body);
     const response = await this.invoke(broker, req.code, req.header, req.body, timeoutMs);
     if (!SEND_OK_CODES.has(response.code)) throw failure(`send to ${header.topic}`, broker, response);
-    const ext = response.extFields;
+    const h = decodeSendMessageResponseHeader(response.extFields, header.queueId);
     return {
-      code: response.code,
-      offsetMsgId: ext?.msgId ?? '',
-      queueId: num(ext, 'queueId', header.queueId),
-      queueOffset: num(ext, 'queueOffset'),
-      transactionId: ext?.transactionId,
-      regionId: ext?.MSG_REGION,
+      code: response.code, offsetMsgId: h.msgId, queueId: h.queueId, queueOffset: h.queueOffset, transactionId: h.transactionId, regionId: h.regionId,
     };
   }
 
@@ -208,38 +166,33 @@ export class ClientApi {
 
   // --- consumer ----------------------------------------------------------------------------------
 
-  async pullMessage(broker: string, h: PullHeader, timeoutMs: number): Promise<PullResponse> {
-    const response = await this.invoke(broker, RequestCode.PULL_MESSAGE, {
-      consumerGroup: h.consumerGroup, topic: h.topic, queueId: h.queueId, queueOffset: h.queueOffset,
-      maxMsgNums: h.maxMsgNums, sysFlag: h.sysFlag, commitOffset: h.commitOffset,
-      suspendTimeoutMillis: h.suspendTimeoutMillis, subscription: h.subscription, subVersion: h.subVersion,
-      expressionType: h.expressionType, bname: h.brokerName,
-    }, undefined, timeoutMs);
+  async pullMessage(broker: string, h: PullMessageHeader, timeoutMs: number): Promise<PullResponse> {
+    const response = await this.invoke(broker, RequestCode.PULL_MESSAGE, encodePullMessageHeader(h), undefined, timeoutMs);
     if (!PULL_CODES.has(response.code)) throw failure(`pull ${h.topic}/${h.queueId}`, broker, response);
-    const ext = response.extFields;
+    const r = decodePullMessageResponseHeader(response.extFields, h.queueOffset);
     return {
       code: response.code,
       remark: response.remark,
-      nextBeginOffset: num(ext, 'nextBeginOffset', h.queueOffset),
-      minOffset: num(ext, 'minOffset'),
-      maxOffset: num(ext, 'maxOffset'),
-      suggestWhichBrokerId: num(ext, 'suggestWhichBrokerId'),
+      nextBeginOffset: r.nextBeginOffset,
+      minOffset: r.minOffset,
+      maxOffset: r.maxOffset,
+      suggestWhichBrokerId: r.suggestWhichBrokerId,
       body: response.body,
     };
   }
 
   /** The group's committed offset of a queue, or -1 when the broker has none. */
   async queryConsumerOffset(broker: string, group: string, mq: MessageQueue): Promise<number> {
-    const response = await this.invoke(broker, RequestCode.QUERY_CONSUMER_OFFSET, {
-      consumerGroup: group, topic: mq.topic, queueId: mq.queueId, setZeroIfNotFound: false, bname: mq.brokerName,
-    }, undefined, 3000);
+    const response = await this.invoke(broker, RequestCode.QUERY_CONSUMER_OFFSET, encodeQueryConsumerOffsetHeader({
+      consumerGroup: group, topic: mq.topic, queueId: mq.queueId, setZeroIfNotFound: false, brokerName: mq.brokerName,
+    }), undefined, 3000);
     if (response.code === ResponseCode.QUERY_NOT_FOUND) return -1;
     if (response.code !== ResponseCode.SUCCESS) throw failure(`consumer offset of ${mq.topic}/${mq.queueId}`, broker, response);
-    return num(response.extFields, 'offset', -1);
+    return decodeOffsetResponseHeader(response.extFields, -1).offset;
   }
 
   private offsetHeader(group: string, mq: MessageQueue, offset: number): HeaderInput {
-    return { consumerGroup: group, topic: mq.topic, queueId: mq.queueId, commitOffset: offset, bname: mq.brokerName };
+    return encodeUpdateConsumerOffsetHeader({ consumerGroup: group, topic: mq.topic, queueId: mq.queueId, commitOffset: offset, brokerName: mq.brokerName });
   }
 
   updateConsumerOffsetOneway(broker: string, group: string, mq: MessageQueue, offset: number): Promise<void> {
@@ -253,24 +206,24 @@ export class ClientApi {
 
   async getMaxOffset(broker: string, mq: MessageQueue): Promise<number> {
     const r = await this.call(broker, `max offset of ${mq.topic}/${mq.queueId}`, RequestCode.GET_MAX_OFFSET,
-      { topic: mq.topic, queueId: mq.queueId, bname: mq.brokerName });
-    return num(r.extFields, 'offset');
+      encodeQueueOffsetHeader({ topic: mq.topic, queueId: mq.queueId, brokerName: mq.brokerName }));
+    return decodeOffsetResponseHeader(r.extFields, 0).offset;
   }
 
   async getMinOffset(broker: string, mq: MessageQueue): Promise<number> {
     const r = await this.call(broker, `min offset of ${mq.topic}/${mq.queueId}`, RequestCode.GET_MIN_OFFSET,
-      { topic: mq.topic, queueId: mq.queueId, bname: mq.brokerName });
-    return num(r.extFields, 'offset');
+      encodeQueueOffsetHeader({ topic: mq.topic, queueId: mq.queueId, brokerName: mq.brokerName }));
+    return decodeOffsetResponseHeader(r.extFields, 0).offset;
   }
 
   async searchOffset(broker: string, mq: MessageQueue, timestamp: number): Promise<number> {
     const r = await this.call(broker, `offset at ${timestamp} in ${mq.topic}/${mq.queueId}`, RequestCode.SEARCH_OFFSET_BY_TIMESTAMP,
-      { topic: mq.topic, queueId: mq.queueId, timestamp, bname: mq.brokerName });
-    return num(r.extFields, 'offset');
+      encodeSearchOffsetHeader({ topic: mq.topic, queueId: mq.queueId, timestamp, brokerName: mq.brokerName }));
+    return decodeOffsetResponseHeader(r.extFields, 0).offset;
   }
 
   async getConsumerIdList(broker: string, group: string): Promise<string[]> {
-    const r = await this.invoke(broker, RequestCode.GET_CONSUMER_LIST_BY_GROUP, { consumerGroup: group }, undefined, 3000);
+    const r = await this.invoke(broker, RequestCode.GET_CONSUMER_LIST_BY_GROUP, encodeConsumerGroupHeader({ consumerGroup: group }), undefined, 3000);
     // A broker that has no member yet answers SYSTEM_ERROR "no consumer for this group".
     if (r.code === ResponseCode.SYSTEM_ERROR && /no consumer/i.test(r.remark ?? '')) return [];
     if (r.code !== ResponseCode.SUCCESS) throw failure(`members of ${group}`, broker, r);
@@ -284,35 +237,29 @@ export class ClientApi {
   }
 
   async unregisterClient(broker: string, clientId: string, groups: { producerGroup?: string; consumerGroup?: string }): Promise<void> {
-    await this.call(broker, 'unregister client', RequestCode.UNREGISTER_CLIENT, {
-      clientID: clientId, producerGroup: groups.producerGroup, consumerGroup: groups.consumerGroup,
-    });
+    await this.call(broker, 'unregister client', RequestCode.UNREGISTER_CLIENT, encodeUnregisterClientHeader({
+      clientId, producerGroup: groups.producerGroup, consumerGroup: groups.consumerGroup,
+    }));
   }
 
-  async consumerSendMessageBack(broker: string, h: SendBackHeader, timeoutMs = 3000): Promise<void> {
-    await this.call(broker, 'send back', RequestCode.CONSUMER_SEND_MSG_BACK, {
-      offset: h.offset, group: h.group, delayLevel: h.delayLevel, originMsgId: h.originMsgId, originTopic: h.originTopic,
-      unitMode: false, maxReconsumeTimes: h.maxReconsumeTimes, bname: h.brokerName,
-    }, undefined, timeoutMs);
+  async consumerSendMessageBack(broker: string, h: ConsumerSendBackHeader, timeoutMs = 3000): Promise<void> {
+    await this.call(broker, 'send back', RequestCode.CONSUMER_SEND_MSG_BACK, encodeConsumerSendBackHeader(h), undefined, timeoutMs);
   }
 
   // --- admin -------------------------------------------------------------------------------------
 
-  async createTopic(broker: string, h: CreateTopicHeader): Promise<void> {
-    await this.call(broker, `create topic ${h.topic}`, RequestCode.UPDATE_AND_CREATE_TOPIC, {
-      topic: h.topic, defaultTopic: 'TBW102', readQueueNums: h.readQueueNums, writeQueueNums: h.writeQueueNums,
-      perm: h.perm, topicFilterType: 'SINGLE_TAG', topicSysFlag: h.topicSysFlag ?? 0, order: h.order,
-    }, undefined, 5000);
+  async createTopic(broker: string, h: CreateTopicRequest): Promise<void> {
+    await this.call(broker, `create topic ${h.topic}`, RequestCode.UPDATE_AND_CREATE_TOPIC, encodeCreateTopicHeader(h), undefined, 5000);
   }
 
   async deleteTopicInBroker(broker: string, topic: string): Promise<void> {
-    await this.call(broker, `delete topic ${topic}`, RequestCode.DELETE_TOPIC_IN_BROKER, { topic }, undefined, 5000);
+    await this.call(broker, `delete topic ${topic}`, RequestCode.DELETE_TOPIC_IN_BROKER, encodeDeleteTopicHeader({ topic }), undefined, 5000);
   }
 
   /** INVOKE_BROKER_TO_RESET_OFFSET: the broker moves the group's offsets and tells its online members. */
   async resetOffsetByTime(broker: string, group: string, topic: string, timestamp: number, force: boolean): Promise<QueueOffset[]> {
     const r = await this.call(broker, `reset offsets of ${group} on ${topic}`, RequestCode.INVOKE_BROKER_TO_RESET_OFFSET,
-      { topic, group, timestamp, isForce: force }, undefined, 5000);
+      encodeResetOffsetHeader({ topic, group, timestamp, force }), undefined, 5000);
     return decodeResetOffsetBody(r.body);
   }
 

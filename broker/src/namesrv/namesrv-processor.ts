@@ -3,8 +3,9 @@ import {
   type RemotingServer,
 } from '../remoting/index.ts';
 import {
-  decodeJson, encodeJson, optionalBool, optionalInt, optionalString, requiredInt, requiredString,
-  type DataVersion, type RegisterBrokerBody,
+  decodeDeleteTopicHeader, decodeGetRouteInfoHeader, decodeGetTopicsByClusterHeader, decodeJson, decodeKvKeyHeader,
+  decodeKvNamespaceHeader, decodeKvPutHeader, decodeQueryDataVersionHeader, decodeRegisterBrokerHeader, decodeUnregisterBrokerHeader,
+  decodeWipeWritePermHeader, encodeJson, type DataVersion, type RegisterBrokerBody,
 } from '../protocol/index.ts';
 import { zlibInflateRegisterBody } from './compressed-register-body.ts';
 import type { RouteInfoManager } from './route-info-manager.ts';
@@ -40,19 +41,19 @@ export function registerNamesrvProcessors(
   orderMessageEnable: boolean,
 ): void {
   server.registerProcessor(RequestCode.REGISTER_BROKER, (req, conn) => {
-    const ext = req.extFields;
+    const h = decodeRegisterBrokerHeader(req.extFields);
     let body: RegisterBrokerBody | undefined;
     if (req.body && req.body.length > 0) {
-      if (optionalBool(ext, 'compressed')) body = zlibInflateRegisterBody(req.body);
+      if (h.compressed) body = zlibInflateRegisterBody(req.body);
       else body = decodeJson<RegisterBrokerBody>(req.body, 'REGISTER_BROKER body');
     }
     const result = routes.registerBroker({
-      clusterName: requiredString(ext, 'clusterName'),
-      brokerName: requiredString(ext, 'brokerName'),
-      brokerAddr: requiredString(ext, 'brokerAddr'),
-      brokerId: requiredInt(ext, 'brokerId'),
-      haServerAddr: optionalString(ext, 'haServerAddr') ?? '',
-      heartbeatTimeoutMillis: optionalInt(ext, 'heartbeatTimeoutMillis'),
+      clusterName: h.clusterName,
+      brokerName: h.brokerName,
+      brokerAddr: h.brokerAddr,
+      brokerId: h.brokerId,
+      haServerAddr: h.haServerAddr,
+      heartbeatTimeoutMillis: h.heartbeatTimeoutMillis,
       dataVersion: body?.topicConfigSerializeWrapper?.dataVersion ?? { counter: 0, stateVersion: 0, timestamp: 0 },
       topicConfigTable: body?.topicConfigSerializeWrapper?.topicConfigTable ?? {},
       connectionId: conn,
@@ -62,19 +63,19 @@ export function registerNamesrvProcessors(
   });
 
   server.registerProcessor(RequestCode.UNREGISTER_BROKER, (req) => {
-    const ext = req.extFields;
-    routes.unregisterBroker(requiredString(ext, 'clusterName'), requiredString(ext, 'brokerName'), requiredString(ext, 'brokerAddr'), requiredInt(ext, 'brokerId'));
+    const h = decodeUnregisterBrokerHeader(req.extFields);
+    routes.unregisterBroker(h.clusterName, h.brokerName, h.brokerAddr, h.brokerId);
     return ok(req);
   });
 
   server.registerProcessor(RequestCode.QUERY_DATA_VERSION, (req) => {
     const version = decodeJson<DataVersion>(req.body, 'QUERY_DATA_VERSION body');
-    const result = routes.queryDataVersion(requiredString(req.extFields, 'brokerAddr'), version);
+    const result = routes.queryDataVersion(decodeQueryDataVersionHeader(req.extFields).brokerAddr, version);
     return ok(req, { changed: result.changed }, result.stored ? encodeJson(result.stored) : undefined);
   });
 
   server.registerProcessor(RequestCode.GET_ROUTEINFO_BY_TOPIC, (req) => {
-    const topic = requiredString(req.extFields, 'topic');
+    const { topic } = decodeGetRouteInfoHeader(req.extFields);
     const route = routes.getRouteInfo(topic);
     if (!route) {
       throw new RequestRefusedError(ResponseCode.TOPIC_NOT_EXIST, `No topic route info in name server for the topic: ${topic}`);
@@ -92,33 +93,37 @@ export function registerNamesrvProcessors(
   server.registerProcessor(RequestCode.GET_ALL_TOPIC_LIST_FROM_NAMESERVER, (req) => ok(req, undefined, encodeJson({ topicList: routes.getAllTopics() })));
 
   server.registerProcessor(RequestCode.GET_TOPICS_BY_CLUSTER, (req) =>
-    ok(req, undefined, encodeJson({ topicList: routes.getTopicsByCluster(requiredString(req.extFields, 'cluster')) })));
+    ok(req, undefined, encodeJson({ topicList: routes.getTopicsByCluster(decodeGetTopicsByClusterHeader(req.extFields).cluster) })));
 
   server.registerProcessor(RequestCode.DELETE_TOPIC_IN_NAMESRV, (req) => {
-    routes.deleteTopic(requiredString(req.extFields, 'topic'), optionalString(req.extFields, 'clusterName'));
+    const h = decodeDeleteTopicHeader(req.extFields);
+    routes.deleteTopic(h.topic, h.clusterName);
     return ok(req);
   });
 
   server.registerProcessor(RequestCode.WIPE_WRITE_PERM_OF_BROKER, (req) =>
-    ok(req, { wipeTopicCount: routes.wipeWritePerm(requiredString(req.extFields, 'brokerName')) }));
+    ok(req, { wipeTopicCount: routes.wipeWritePerm(decodeWipeWritePermHeader(req.extFields).brokerName) }));
 
   server.registerProcessor(RequestCode.PUT_KV_CONFIG, (req) => {
-    kv.put(requiredString(req.extFields, 'namespace'), requiredString(req.extFields, 'key'), requiredString(req.extFields, 'value'));
+    const h = decodeKvPutHeader(req.extFields);
+    kv.put(h.namespace, h.key, h.value);
     return ok(req);
   });
   server.registerProcessor(RequestCode.GET_KV_CONFIG, (req) => {
-    const value = kv.get(requiredString(req.extFields, 'namespace'), requiredString(req.extFields, 'key'));
+    const h = decodeKvKeyHeader(req.extFields);
+    const value = kv.get(h.namespace, h.key);
     if (value === undefined) {
-      throw new RequestRefusedError(ResponseCode.QUERY_NOT_FOUND, `No config item, Namespace: ${req.extFields?.namespace} Key: ${req.extFields?.key}`);
+      throw new RequestRefusedError(ResponseCode.QUERY_NOT_FOUND, `No config item, Namespace: ${h.namespace} Key: ${h.key}`);
     }
     return ok(req, { value });
   });
   server.registerProcessor(RequestCode.DELETE_KV_CONFIG, (req) => {
-    kv.delete(requiredString(req.extFields, 'namespace'), requiredString(req.extFields, 'key'));
+    const h = decodeKvKeyHeader(req.extFields);
+    kv.delete(h.namespace, h.key);
     return ok(req);
   });
   server.registerProcessor(RequestCode.GET_KVLIST_BY_NAMESPACE, (req) => {
-    const ns = requiredString(req.extFields, 'namespace');
+    const ns = decodeKvNamespaceHeader(req.extFields).namespace;
     const table = kv.list(ns);
     if (!table) throw new RequestRefusedError(ResponseCode.QUERY_NOT_FOUND, `No config item, Namespace: ${ns}`);
     return ok(req, undefined, encodeJson({ table }));

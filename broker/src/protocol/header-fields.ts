@@ -45,3 +45,14 @@ export function optionalBool(ext: ExtFields, name: string): boolean | undefined 
   if (v === 'false') return false;
   throw new HeaderFieldError(`header field "${name}" is not a boolean: "${v}"`);
 }
+
+/**
+ * A number from a response's extFields, read as leniently as a client must: absent, empty or unreadable gives
+ * the fallback instead of failing the call.
+ */
+export function numberOr(ext: ExtFields, name: string, fallback: number): number {
+  const v = ext?.[name];
+  if (v === undefined || v === '') return fallback;
+  const n = Number(v);
+  return Number.isFinite(n) ? n : fallback;
+}

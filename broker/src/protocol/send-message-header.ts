@@ -1,5 +1,5 @@
 import type { HeaderInput } from '../remoting/index.ts';
-import { optionalBool, optionalInt, optionalString, requiredInt, requiredString, type ExtFields } from './header-fields.ts';
+import { numberOr, optionalBool, optionalInt, optionalString, requiredInt, requiredString, type ExtFields } from './header-fields.ts';
 
 /** SEND_MESSAGE's header by its long names; SEND_MESSAGE_V2 and SEND_BATCH_MESSAGE carry the same fields as single letters. */
 export interface SendMessageHeader {
@@ -56,5 +56,36 @@ export function decodeSendHeader(v2: boolean, raw: ExtFields): SendMessageHeader
     maxReconsumeTimes: optionalInt(ext, 'maxReconsumeTimes'),
     batch: optionalBool(ext, 'batch') ?? false,
     brokerName: optionalString(ext, 'brokerName'),
+  };
+}
+
+/** The answer to SEND_MESSAGE(_V2) / SEND_BATCH_MESSAGE: where the message (or batch) was stored. */
+export interface SendMessageResponseHeader {
+  /** The offset message id; a batch's ids comma-joined. */
+  msgId: string;
+  queueId: number;
+  queueOffset: number;
+  /** The message's UNIQ_KEY. */
+  transactionId?: string | undefined;
+  /** `MSG_REGION` on the wire. */
+  regionId?: string | undefined;
+}
+
+/** TRACE_ON is always true: the Java client reads MSG_REGION and TRACE_ON from every send answer and fails without them. */
+export function encodeSendMessageResponseHeader(h: SendMessageResponseHeader): HeaderInput {
+  return {
+    msgId: h.msgId, queueId: h.queueId, queueOffset: h.queueOffset, transactionId: h.transactionId,
+    MSG_REGION: h.regionId ?? 'DefaultRegion', TRACE_ON: 'true',
+  };
+}
+
+/** Lenient, as a client reads it: a missing queue id is the one sent to, a missing offset 0. */
+export function decodeSendMessageResponseHeader(ext: ExtFields, sentQueueId: number): SendMessageResponseHeader {
+  return {
+    msgId: ext?.msgId ?? '',
+    queueId: numberOr(ext, 'queueId', sentQueueId),
+    queueOffset: numberOr(ext, 'queueOffset', 0),
+    transactionId: ext?.transactionId,
+    regionId: ext?.MSG_REGION,
   };
 }

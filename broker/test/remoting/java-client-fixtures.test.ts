@@ -26,3 +26,33 @@ describe('frames captured from the official Java client and broker', () => {
     });
   }
 });
+
+// Request frames of the Java client's API calls recorded in this repo's harness (see that folder's README).
+const apiDir = path.join(import.meta.dirname, '../fixtures/java-client-api');
+const apiFixtures = fs.readdirSync(apiDir).filter((f) => f.endsWith('.bin')).sort();
+
+// Tern's binary header decoder drops ext fields whose value is empty, so this frame's empty `attributes` is lost
+// on a round trip (the JSON twin keeps it). Left as it is: no header Tern reads can be empty.
+const EMPTY_VALUE_DROPPED = 'update-and-create-topic-request.binary.bin';
+
+describe('request frames of the official Java client API calls', () => {
+  it(`${EMPTY_VALUE_DROPPED} loses only its empty attributes field`, () => {
+    const bytes = fs.readFileSync(path.join(apiDir, EMPTY_VALUE_DROPPED));
+    const cmd = decodeFrame(bytes);
+    expect(cmd.extFields).not.toHaveProperty('attributes');
+    expect(bytes.includes(Buffer.from('\x00\x0aattributes\x00\x00\x00\x00', 'latin1'))).toBe(true);
+    const again = encodeFrame(cmd);
+    expect(bytes.length - again.length).toBe(2 + 'attributes'.length + 4);
+  });
+
+  for (const name of apiFixtures.filter((f) => f !== EMPTY_VALUE_DROPPED)) {
+    it(`${name} decodes and re-encodes byte for byte`, () => {
+      const bytes = fs.readFileSync(path.join(apiDir, name));
+      const cmd = decodeFrame(bytes);
+      expect(cmd.serializeType).toBe(name.endsWith('.binary.bin') ? SerializeType.ROCKETMQ : SerializeType.JSON);
+      expect(isResponse(cmd)).toBe(false);
+      expect(isOneway(cmd)).toBe(name.includes('-oneway'));
+      expect(encodeFrame(cmd).equals(bytes)).toBe(true);
+    });
+  }
+});

@@ -30,6 +30,7 @@ import { encodeProperties, MessageConst } from '../../message/properties.ts';
 import { RecordStatus, decodeStoredMessage, newRecordSummary, readRecordSummary } from '../../message/stored-message.ts';
 import { PullSysFlag } from '../../message/sys-flag.ts';
 import { RemotingClient, RequestCode, ResponseCode } from '../../remoting/index.ts';
+import { encodeQueryMessageHeader } from '../../protocol/index.ts';
 import { verifyStore } from '../../store/store-verify.ts';
 import { renderReport } from '../../cli/store-verify-command.ts';
 import { SeededRandom } from './seeded-random.ts';
@@ -411,9 +412,9 @@ function checkServed(msg: ReturnType<typeof decodeStoredMessage>, sent: Map<stri
 }
 
 async function lookUp(api: ClientApi, address: string, sent: Map<string, Sent>, m: Sent, key: string, unique: boolean): Promise<void> {
-  const r = await api.invoke(address, RequestCode.QUERY_MESSAGE, {
-    topic: TOPIC, key, maxNum: 32, beginTimestamp: 0, endTimestamp: '9223372036854775807', ...(unique ? { _UNIQUE_KEY_QUERY: 'true' } : {}),
-  }, undefined, 10_000);
+  const r = await api.invoke(address, RequestCode.QUERY_MESSAGE, encodeQueryMessageHeader({
+    topic: TOPIC, key, maxNum: 32, beginTimestamp: 0, endTimestamp: Number.MAX_SAFE_INTEGER, uniqueKeyQuery: unique,
+  }), undefined, 10_000);
   const what = `${unique ? 'unique key' : 'key'} ${key}`;
   if (r.code !== ResponseCode.SUCCESS) throw new CheckFailure(`${what}: acked message not found by the index (code ${r.code}: ${r.remark})`);
   const body = r.body ?? Buffer.alloc(0);

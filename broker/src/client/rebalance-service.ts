@@ -1,0 +1,173 @@
+import { RETRY_GROUP_TOPIC_PREFIX } from '../protocol/index.ts';
+import type { AllocateStrategy } from './allocate.ts';
+import { queueKey, type MessageQueue, type QueueOffset } from './message-queue.ts';
+import { ProcessQueue } from './process-queue.ts';
+import type { PushConsumerContext } from './push-consumer-context.ts';
+import { allBrokerAddresses, subscribeQueues } from './topic-route.ts';
+
+/**
+ * Which queues this member reads (RocketMQ's RebalanceImpl): allocates each topic's queues among the group's
+ * members, opens newly assigned queues at their start offset and gives up the others, committing their offsets.
+ */
+export class RebalanceService {
+  /** The queues this member owns, by queueKey. */
+  readonly queues = new Map<string, ProcessQueue>();
+  private readonly ctx: PushConsumerContext;
+  private readonly allocate: AllocateStrategy;
+  private readonly startPulling: (pq: ProcessQueue) => void;
+  private rebalancing: Promise<void> | undefined;
+  private rebalanceAgain = false;
+  private routeRetryMs = 500;
+
+  constructor(ctx: PushConsumerContext, allocate: AllocateStrategy, startPulling: (pq: ProcessQueue) => void) {
+    this.ctx = ctx;
+    this.allocate = allocate;
+    this.startPulling = startPulling;
+  }
+
+  /** Runs a rebalance now, or once more after the one in progress. */
+  requestRebalance(): Promise<void> {
+    if (!this.ctx.isRunning()) return Promise.resolve();
+    if (this.rebalancing) {
+      this.rebalanceAgain = true;
+      return this.rebalancing;
+    }
+    this.rebalancing = (async () => {
+      do {
+        this.rebalanceAgain = false;
+        await this.rebalanceAll();
+      } while (this.rebalanceAgain && this.ctx.isRunning());
+    })().finally(() => {
+      this.rebalancing = undefined;
+    });
+    return this.rebalancing;
+  }
+
+  /** Resolves once the rebalance in progress (if any) is over, whether it succeeded or not. */
+  async settled(): Promise<void> {
+    await this.rebalancing?.catch(() => {});
+  }
+
+  private async rebalanceAll(): Promise<void> {
+    const { instance, group } = this.ctx;
+    const topics = this.ctx.topics();
+    let unrouted = false;
+    for (const topic of topics) {
+      if (!this.ctx.isRunning()) return;
+      try {
+        if (!(await this.rebalanceTopic(topic))) unrouted = true;
+      } catch (err) {
+        instance.log.warn(`rebalance of ${topic} in ${group}: ${(err as Error).message}`);
+      }
+    }
+    // A subscribed topic without a route yet (just created, or not yet): look again soon, backing off
+    // towards the normal rebalance period.
+    if (unrouted) {
+      this.routeRetryMs = Math.min(this.ctx.options.rebalanceIntervalMs, this.routeRetryMs * 2);
+      setTimeout(() => void this.requestRebalance(), this.routeRetryMs).unref();
+    } else {
+      this.routeRetryMs = 500;
+    }
+    for (const pq of this.queues.values()) {
+      if (!topics.includes(pq.mq.topic)) await this.dropQueue(pq);
+    }
+  }
+
+  /** Rebalances one topic; false when the topic has no route (yet). */
+  private async rebalanceTopic(topic: string): Promise<boolean> {
+    const { instance, group } = this.ctx;
+    const route = instance.cachedRoute(topic) ?? (await instance.refreshRoute(topic));
+    if (!route) return false;
+    const all = subscribeQueues(topic, route);
+    let mine: MessageQueue[];
+    if (this.ctx.options.messageModel === 'BROADCASTING') {
+      mine = all;
+    } else {
+      const brokers = allBrokerAddresses(route);
+      if (brokers.length === 0) return false;
+      const ids = (await instance.api.getConsumerIdList(brokers[0]!, group)).sort();
+      if (!ids.includes(instance.clientId)) {
+        // The broker has not (or no longer) seen our heartbeat, e.g. it restarted: announce ourselves and
+        // keep the current share until the next round rather than dropping everything.
+        await instance.heartbeatAll().catch(() => {});
+        setTimeout(() => void this.requestRebalance(), 1_000).unref();
+        return true;
+      }
+      mine = this.allocate(instance.clientId, all, ids);
+    }
+    const wanted = new Set(mine.map(queueKey));
+    for (const pq of this.queues.values()) {
+      if (pq.mq.topic === topic && !wanted.has(pq.key)) await this.dropQueue(pq);
+    }
+    for (const mq of mine) {
+      if (this.queues.has(queueKey(mq))) continue;
+      if (!this.ctx.isRunning()) return true;
+      let offset: number;
+      try {
+        offset = await this.startOffset(mq);
+      } catch (err) {
+        instance.log.warn(`no start offset for ${mq.topic}/${mq.brokerName}/${mq.queueId}: ${(err as Error).message}`);
+        continue;
+      }
+      if (!this.ctx.isRunning()) return true;
+      const pq = new ProcessQueue(mq, offset);
+      this.queues.set(pq.key, pq);
+      instance.log.debug(`${instance.clientId} reads ${pq.key} from offset ${offset}`);
+      this.startPulling(pq);
+    }
+    return true;
+  }
+
+  /** Gives a queue up: waits for its listener call, then commits its offset for the next owner. */
+  private async dropQueue(pq: ProcessQueue): Promise<void> {
+    const { instance, offsets } = this.ctx;
+    pq.dropped = true;
+    pq.clearReady();
+    this.queues.delete(pq.key);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([pq.consumeLoop, new Promise<void>((resolve) => { timer = setTimeout(resolve, 10_000); })]);
+    clearTimeout(timer);
+    offsets.update(pq.mq, pq.commitOffset);
+    await offsets.persist([pq.mq], true);
+    offsets.remove(pq.mq);
+    instance.log.debug(`${instance.clientId} gave up ${pq.key} at offset ${pq.commitOffset}`);
+  }
+
+  /**
+   * An admin moved the group's offsets (resetOffsetByTime): the named queues are dropped without
+   * committing their old offsets, the new ones are stored, and the rebalance that follows reopens the
+   * queues from there (RocketMQ's MQClientInstance.resetOffset).
+   */
+  async resetOffsets(topic: string, offsets: QueueOffset[]): Promise<void> {
+    if (!this.ctx.isRunning()) return;
+    this.ctx.instance.log.info(`offsets of ${this.ctx.group} on ${topic} were reset for ${offsets.length} queue(s)`);
+    const reset = new Set(offsets.map((o) => queueKey(o.mq)));
+    const dropped: ProcessQueue[] = [];
+    for (const pq of this.queues.values()) {
+      if (pq.mq.topic !== topic || !reset.has(pq.key)) continue;
+      pq.dropped = true;
+      pq.clearReady();
+      this.queues.delete(pq.key);
+      dropped.push(pq);
+    }
+    await Promise.all(dropped.map((pq) => pq.consumeLoop));
+    const store = this.ctx.offsets;
+    for (const { mq, offset } of offsets) store.update(mq, offset);
+    await store.persist(offsets.map((o) => o.mq), true);
+    for (const { mq } of offsets) store.remove(mq);
+    await this.requestRebalance();
+  }
+
+  /** The committed offset, or where consumeFrom says a new group starts. */
+  private async startOffset(mq: MessageQueue): Promise<number> {
+    const { instance } = this.ctx;
+    const stored = await this.ctx.offsets.read(mq);
+    if (stored >= 0) return stored;
+    const from = this.ctx.options.consumeFrom;
+    if (from === 'first') return 0;
+    const isRetry = mq.topic.startsWith(RETRY_GROUP_TOPIC_PREFIX);
+    const broker = instance.requireMember(mq.brokerName);
+    if (from === 'last') return isRetry ? 0 : instance.api.getMaxOffset(broker, mq);
+    return isRetry ? instance.api.getMaxOffset(broker, mq) : instance.api.searchOffset(broker, mq, from.timestamp);
+  }
+}
