@@ -13,7 +13,8 @@ const log = createLogger('tern');
 function loadConfig<T extends object>(defaults: T, spec: ConfigSpec<T>, file: string | undefined): T {
   if (!file) return defaults;
   const { config, unknownKeys } = applyProperties(defaults, spec, readPropertiesFile(file));
-  for (const key of unknownKeys) log.warn(`${file}: unknown config key "${key}" ignored`);
+  // Single quotes: a JSON log line escapes double ones, and people grep for this text.
+  for (const key of unknownKeys) log.warn(`${file}: unknown config key '${key}' ignored`);
   return config;
 }
 
