@@ -85,10 +85,10 @@ export class BrokerController {
       diskSpaceCleanForciblyRatio: c.diskSpaceCleanForciblyRatio, diskSpaceWarningLevelRatio: c.diskSpaceWarningLevelRatio,
       cleanFileForciblyEnable: c.cleanFileForciblyEnable, cleanResourceInterval: c.cleanResourceInterval,
       warmMapedFileEnable: c.warmMapedFileEnable, enabledAppendPropCRC: c.enabledAppendPropCRC,
-    });
+    }, { logger: this.log.child('store') });
     const topics = new TopicConfigManager(c, path.join(root, 'config', 'topics.json'), this.log);
     topics.load();
-    const offsets = new ConsumerOffsetManager(path.join(root, 'config', 'consumerOffset.json'));
+    const offsets = new ConsumerOffsetManager(path.join(root, 'config', 'consumerOffset.json'), this.log);
     offsets.load();
     const groups = new SubscriptionGroupManager(path.join(root, 'config', 'subscriptionGroup.json'), c.autoCreateSubscriptionGroup, this.log);
     groups.load();

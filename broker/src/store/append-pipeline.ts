@@ -10,6 +10,7 @@
  * ConsumeQueues at once and the puts are answered (ASYNC_FLUSH) or queued for the group
  * commit (SYNC_FLUSH).
  */
+import type { Logger } from '../logging/logger.ts';
 import type { HostAddress } from '../message/host-address.ts';
 import { createOffsetMsgId } from '../message/message-id.ts';
 import { MAX_PROPERTIES_BYTES, MessageConst, findProperty } from '../message/properties.ts';
@@ -24,7 +25,6 @@ import type { MessageStoreConfig } from './message-store-config.ts';
 import { PutMessageStatus } from './put-message-result.ts';
 import type { PutMessageResult, PutMessagesResult } from './put-message-result.ts';
 import type { RetentionService } from './retention.ts';
-import type { StoreLogger } from './message-store.ts';
 
 /** What the send processor hands the store. */
 export interface MessageToStore {
@@ -56,7 +56,7 @@ export interface AppendPipelineParts {
   groupCommit: GroupCommitService;
   /** Whose disk-full verdict refuses puts. */
   retention: RetentionService;
-  log: StoreLogger;
+  log: Logger;
   /** Whether the store takes puts (false once shutdown began). */
   running: () => boolean;
 }
@@ -90,7 +90,6 @@ class PendingPut<R extends AnyPutResult> implements FlushWaiter {
     this.resolve(this.result);
   }
 }
-
 
 function putFailure(refusal: PutRefusal): PutMessageResult {
   return { status: refusal.status, remark: refusal.remark, wroteOffset: -1, wroteBytes: 0, msgId: '', queueOffset: -1, storeTimestamp: 0 };
@@ -126,7 +125,7 @@ export class AppendPipeline {
   private readonly dispatcher: Dispatcher;
   private readonly groupCommit: GroupCommitService;
   private readonly retention: RetentionService;
-  private readonly log: StoreLogger;
+  private readonly log: Logger;
   private readonly running: () => boolean;
   private readonly syncFlush: boolean;
   /** topic -> queueId -> next queue offset, assigned at append time. */
@@ -384,7 +383,7 @@ export class AppendPipeline {
     } catch (err) {
       // The records are safe in the CommitLog and a restart re-dispatches them; stop taking puts.
       this.isWritable = false;
-      this.log.error(`dispatch failed at commit log offset ${physicalStart}; store is now read-only`, err);
+      this.log.error(`dispatch failed at commit log offset ${physicalStart}; store is now read-only`, { err });
     }
     if (this.dispatcher.hasArrivals && !this.arrivalsScheduled) {
       // A microtask: same turn of the loop, but never inside a put that triggered the write.
@@ -419,7 +418,7 @@ export class AppendPipeline {
   /** A write failed: the log's state is unknown, so refuse further puts and fail those unanswered. */
   private failWrites(err: unknown): PutMessageStatus {
     this.isWritable = false;
-    this.log.error('commit log write failed; store is now read-only', err);
+    this.log.error('commit log write failed; store is now read-only', { err });
     for (let i = this.pendingHead; i < this.pending.length; i++) this.pending[i]!.fail(PutMessageStatus.UNKNOWN_ERROR);
     this.pending = [];
     this.pendingHead = 0;

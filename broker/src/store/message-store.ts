@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import { createLogger, type Logger } from '../logging/logger.ts';
 import type { MessageExt } from '../message/stored-message.ts';
 import { AppendPipeline, maxRecordSize } from './append-pipeline.ts';
 import type { MessageToStore } from './append-pipeline.ts';
@@ -12,7 +13,7 @@ import { resolveMessageStoreConfig, storePaths } from './message-store-config.ts
 import type { MessageStoreConfig } from './message-store-config.ts';
 import type { PutMessageResult, PutMessagesResult } from './put-message-result.ts';
 import { IndexService } from './index-service.ts';
-import { createAbortFile, lastShutdownWasClean, recoverStore, removeAbortFile } from './recovery.ts';
+import { createAbortFile, lastShutdownWasClean, recoverStore, recoveryLostNothing, recoverySummary, removeAbortFile } from './recovery.ts';
 import type { RecoveryReport } from './recovery.ts';
 import { RetentionService } from './retention.ts';
 import type { RetentionRun } from './retention.ts';
@@ -32,13 +33,9 @@ export type { MessageArrivingListener } from './dispatcher.ts';
 export type { MessageStoreConfig } from './message-store-config.ts';
 export type { RetentionRun } from './retention.ts';
 export { StoreLockedError } from './store-lock.ts';
-export interface StoreLogger {
-  warn(message: string): void;
-  error(message: string, err?: unknown): void;
-}
-
 export interface MessageStoreOptions {
-  logger?: StoreLogger;
+  /** Default: a logger of its own on stderr (the broker passes its child). */
+  logger?: Logger;
 }
 
 /** Counters for GET_BROKER_RUNTIME_INFO. */
@@ -64,11 +61,6 @@ export interface StoreRuntimeStats {
   diskUsedRatio: number;
 }
 
-const defaultLogger: StoreLogger = {
-  warn: () => {},
-  error: (message, err) => console.error(`[store] ${message}`, err ?? ''),
-};
-
 const State = {
   RUNNING: 'RUNNING',
   SHUTTING_DOWN: 'SHUTTING_DOWN',
@@ -85,7 +77,7 @@ export class MessageStore {
   readonly config: MessageStoreConfig;
   private recoveryReport: RecoveryReport | undefined;
   private readonly paths: ReturnType<typeof storePaths>;
-  private readonly log: StoreLogger;
+  private readonly log: Logger;
   private readonly commitLog: CommitLog;
   private readonly queues: ConsumeQueueTable;
   private readonly dispatcher: Dispatcher;
@@ -108,12 +100,12 @@ export class MessageStore {
    */
   static async open(config: Partial<MessageStoreConfig>, options: MessageStoreOptions = {}): Promise<MessageStore> {
     const resolved = resolveMessageStoreConfig(config);
-    const log = options.logger ?? defaultLogger;
+    const log = options.logger ?? createLogger('store');
     fs.mkdirSync(resolved.storePathRootDir, { recursive: true });
     const lock = StoreLock.acquire(storePaths(resolved).lock, (why) => log.warn(why));
     let store: MessageStore | undefined;
     try {
-      store = new MessageStore(resolved, options, lock);
+      store = new MessageStore(resolved, log, lock);
       store.recoverAndStart();
       return store;
     } catch (err) {
@@ -137,10 +129,10 @@ export class MessageStore {
     return this.recoveryReport;
   }
 
-  private constructor(config: MessageStoreConfig, options: MessageStoreOptions, lock: StoreLock) {
+  private constructor(config: MessageStoreConfig, log: Logger, lock: StoreLock) {
     this.config = config;
     this.lock = lock;
-    this.log = options.logger ?? defaultLogger;
+    this.log = log;
     this.paths = storePaths(config);
     fs.mkdirSync(config.storePathRootDir, { recursive: true });
     fs.mkdirSync(this.paths.config, { recursive: true });
@@ -154,10 +146,10 @@ export class MessageStore {
           warn: (m) => this.log.warn(m),
         })
       : null;
-    this.dispatcher = new Dispatcher(this.queues, (err) => this.log.error('message arrival listener failed', err), this.index);
+    this.dispatcher = new Dispatcher(this.queues, (err) => this.log.error('message arrival listener failed', { err }), this.index);
     this.commitLog = new CommitLog(this.paths.commitLog, config.mappedFileSizeCommitLog, maxRecordSize(config), (buf, start, end, physicalStart) => this.pipeline.onWritten(buf, start, end, physicalStart), {
       warm: config.warmMapedFileEnable,
-      onError: (err) => this.log.error('pre-allocating the next CommitLog segment failed (the rollover will create it)', err),
+      onError: (err) => this.log.error('pre-allocating the next CommitLog segment failed (the rollover will create it)', { err }),
     });
     this.retention = new RetentionService(config, this.commitLog, this.queues, this.index, this.paths, this.log);
     this.checkpoint = new StoreCheckpoint(this.paths.checkpoint);
@@ -165,7 +157,7 @@ export class MessageStore {
       () => this.commitLog.flush(),
       () => this.commitLog.flushed,
       config.syncFlushTimeout,
-      (err) => this.log.error('commit log flush failed', err),
+      (err) => this.log.error('commit log flush failed', { err }),
     );
     this.pipeline = new AppendPipeline({
       config,
@@ -185,11 +177,18 @@ export class MessageStore {
     });
   }
 
-
   private recoverAndStart(): void {
     const config = this.config;
     const cleanShutdown = lastShutdownWasClean(this.paths.abort);
-    this.checkpoint.load();
+    const cp = this.checkpoint;
+    const hadCheckpoint = fs.existsSync(cp.path) || fs.existsSync(cp.backupPath);
+    cp.load();
+    if (hadCheckpoint && !cp.valid) {
+      this.log.warn(
+        `neither ${cp.path} nor ${cp.backupPath} is valid (torn or corrupt): recovery cannot trust its durable points, ` +
+          'so it scans the last CommitLog segments and rebuilds the ConsumeQueues and the index from the first record',
+      );
+    }
     const notes = this.commitLog.load();
     this.queues.load();
     this.index?.load();
@@ -206,14 +205,9 @@ export class MessageStore {
       chunkSize: Math.min(config.mappedFileSizeCommitLog, Math.max(4 * 1024 * 1024, maxRecordSize(config))),
     });
     this.recoveryReport = report;
-    if (!cleanShutdown || report.cutTail || report.repairedQueues.length > 0) {
-      this.log.warn(
-        `recovered after ${cleanShutdown ? 'a clean' : 'an abnormal'} shutdown: commit log ends at ` +
-          `${report.commitLogEnd}${report.cutTail ? ', a torn tail was cut' : ''}` +
-          (report.repairedQueues.length > 0 ? `, torn ConsumeQueue tails rebuilt (${report.repairedQueues.join(', ')})` : '') +
-          `, re-dispatched from ${report.redispatchedFrom}`,
-      );
-    }
+    if (!hadCheckpoint && report.commitLogEnd === 0 && recoveryLostNothing(report)) this.log.info(`opened a new store at ${config.storePathRootDir}`);
+    else if (recoveryLostNothing(report)) this.log.info(recoverySummary(report, config.storePathRootDir));
+    else this.log.warn(recoverySummary(report, config.storePathRootDir));
     for (const note of report.notes) this.log.warn(note);
     for (const cq of this.queues.all()) this.pipeline.setNextQueueOffset(cq.topic, cq.queueId, cq.nextOffset);
     this.saveCheckpointNow();
@@ -221,7 +215,7 @@ export class MessageStore {
 
     const flushTimer = setInterval(() => {
       if (this.commitLog.maxOffset > this.commitLog.flushed) {
-        this.commitLog.flush().catch((err: unknown) => this.log.error('commit log flush failed', err));
+        this.commitLog.flush().catch((err: unknown) => this.log.error('commit log flush failed', { err }));
       }
     }, config.flushIntervalCommitLog);
     const cqTimer = setInterval(() => void this.flushConsumeQueues(), config.flushIntervalConsumeQueue);
@@ -389,7 +383,7 @@ export class MessageStore {
     try {
       return this.retention.run(now);
     } catch (err) {
-      this.log.error('retention run failed', err);
+      this.log.error('retention run failed', { err });
       return undefined;
     }
   }
@@ -423,7 +417,7 @@ export class MessageStore {
       await cp.persist();
     };
     this.cqFlushInFlight = run()
-      .catch((err: unknown) => this.log.error('consume queue flush failed', err))
+      .catch((err: unknown) => this.log.error('consume queue flush failed', { err }))
       .finally(() => {
         this.cqFlushInFlight = null;
       });

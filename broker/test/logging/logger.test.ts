@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { createLogger, prettyLine, type LoggerOptions } from '../../src/logging/logger.ts';
 import { BROKER_ROOT, NODE } from '../support/processes.ts';
 
-/** A destination the test reads: every line the logger wrote. */
+/** A destination the test reads: every line the logger wrote, in whichever format. */
 function capture(): { lines: string[]; destination: NonNullable<LoggerOptions['destination']> } {
   const lines: string[] = [];
   return { lines, destination: { write: (s: string) => void lines.push(...s.split('\n').filter((l) => l !== '')) } };
