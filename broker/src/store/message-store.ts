@@ -24,7 +24,6 @@ import type { QueryMessageResult } from './store-reader.ts';
 
 export type { MessageToStore } from './append-pipeline.ts';
 export type { QueryMessageResult } from './store-reader.ts';
-
 export { GetMessageStatus } from './get-message-result.ts';
 export type { GetMessageResult, PropertiesFilter, TagsCodeFilter } from './get-message-result.ts';
 export { PutMessageStatus, isStored } from './put-message-result.ts';
@@ -33,6 +32,7 @@ export type { MessageArrivingListener } from './dispatcher.ts';
 export type { MessageStoreConfig } from './message-store-config.ts';
 export type { RetentionRun } from './retention.ts';
 export { StoreLockedError } from './store-lock.ts';
+
 export interface MessageStoreOptions {
   /** Default: a logger of its own on stderr (the broker passes its child). */
   logger?: Logger;
@@ -249,7 +249,7 @@ export class MessageStore {
 
   // ---------------------------------------------------------------- get
 
-  /** See StoreReader.getMessage. */
+  /** Up to maxMsgNums messages of a queue from queue offset `offset`, filtered by tags code or properties (limits: StoreReader). */
   getMessage(
     topic: string,
     queueId: number,
