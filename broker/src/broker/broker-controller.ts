@@ -72,10 +72,10 @@ export class BrokerController {
   async start(): Promise<void> {
     const c = this.config;
     const root = c.storePathRootDir;
-    const store = await MessageStore.open(pickKeys(messageStoreConfigTable, c));
+    const store = await MessageStore.open(pickKeys(messageStoreConfigTable, c), { logger: this.log.child('store') });
     const topics = new TopicConfigManager(c, path.join(root, 'config', 'topics.json'), this.log);
     topics.load();
-    const offsets = new ConsumerOffsetManager(path.join(root, 'config', 'consumerOffset.json'));
+    const offsets = new ConsumerOffsetManager(path.join(root, 'config', 'consumerOffset.json'), this.log);
     offsets.load();
     const groups = new SubscriptionGroupManager(path.join(root, 'config', 'subscriptionGroup.json'), c.autoCreateSubscriptionGroup, this.log);
     groups.load();

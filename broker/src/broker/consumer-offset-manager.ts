@@ -1,3 +1,4 @@
+import type { Logger } from '../logging/logger.ts';
 import { JsonConfigFile } from '../store/json-config-file.ts';
 
 interface OffsetsFile {
@@ -10,8 +11,8 @@ export class ConsumerOffsetManager {
   private readonly file: JsonConfigFile<OffsetsFile>;
   private dirty = false;
 
-  constructor(filePath: string) {
-    this.file = new JsonConfigFile<OffsetsFile>(filePath);
+  constructor(filePath: string, log: Logger) {
+    this.file = new JsonConfigFile<OffsetsFile>(filePath, log);
   }
 
   load(): void {

@@ -58,7 +58,7 @@ export class ScheduleMessageService {
   constructor(store: MessageStore, levels: string, filePath: string, log: Logger) {
     this.store = store;
     this.delays = parseDelayLevels(levels);
-    this.file = new JsonConfigFile<DelayOffsetsFile>(filePath);
+    this.file = new JsonConfigFile<DelayOffsetsFile>(filePath, log);
     this.log = log;
   }
 

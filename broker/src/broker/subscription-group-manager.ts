@@ -16,7 +16,7 @@ export class SubscriptionGroupManager {
   private readonly log: Logger;
 
   constructor(filePath: string, autoCreate: boolean, log: Logger) {
-    this.file = new JsonConfigFile<GroupsFile>(filePath);
+    this.file = new JsonConfigFile<GroupsFile>(filePath, log);
     this.autoCreate = autoCreate;
     this.log = log;
   }

@@ -23,7 +23,7 @@ export class TopicConfigManager {
   constructor(config: BrokerConfig, filePath: string, log: Logger) {
     this.config = config;
     this.log = log;
-    this.file = new JsonConfigFile<TopicsFile>(filePath);
+    this.file = new JsonConfigFile<TopicsFile>(filePath, log);
   }
 
   load(): void {

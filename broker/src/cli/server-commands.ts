@@ -24,7 +24,8 @@ function loadConfig<Table extends ConfigTable>(
   let config = { ...defaults };
   if (file) {
     const loaded = applyProperties(table, config, readPropertiesFile(file));
-    for (const key of loaded.unknownKeys) log.warn(`${file}: unknown config key "${key}" ignored`);
+    // Single quotes: a JSON log line escapes double ones, and people grep for this text.
+    for (const key of loaded.unknownKeys) log.warn(`${file}: unknown config key '${key}' ignored`);
     config = loaded.config;
   }
   const given = Object.entries(overrides).filter((e): e is [string, string] => e[1] !== undefined && e[1] !== '');

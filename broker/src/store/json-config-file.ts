@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import { dirname } from 'node:path';
+import type { Logger } from '../logging/logger.ts';
 import { syncDirectory } from './segment-file.ts';
 
 /**
@@ -10,18 +11,36 @@ import { syncDirectory } from './segment-file.ts';
  */
 export class JsonConfigFile<T> {
   readonly path: string;
+  private readonly log: Logger;
 
-  constructor(path: string) {
+  constructor(path: string, log: Logger) {
     this.path = path;
+    this.log = log;
   }
 
   get backupPath(): string {
     return `${this.path}.bak`;
   }
 
-  /** The saved value, or undefined when neither the file nor its backup holds valid JSON. */
+  /**
+   * The saved value, or undefined when neither the file nor its backup holds valid JSON. Falling
+   * back to the backup, or to nothing when either file existed, is logged naming both files.
+   */
   load(): T | undefined {
-    return readJson<T>(this.path) ?? readJson<T>(this.backupPath);
+    const main = readJson<T>(this.path);
+    if ('value' in main) return main.value;
+    const backup = readJson<T>(this.backupPath);
+    if ('value' in backup) {
+      this.log.warn(`${this.path} is ${main.problem}: loaded the previous version from ${this.backupPath}; changes saved after it are lost`);
+      return backup.value;
+    }
+    if (main.problem !== MISSING || backup.problem !== MISSING) {
+      this.log.error(
+        `neither ${this.path} (${main.problem}) nor ${this.backupPath} (${backup.problem}) holds valid JSON: ` +
+          'starting from an empty table; everything they held is lost',
+      );
+    }
+    return undefined;
   }
 
   save(value: T): void {
@@ -37,22 +56,26 @@ export class JsonConfigFile<T> {
     }
     // Copy rather than rename, so the main file never disappears between the two steps; a
     // corrupt main file must not overwrite a good backup.
-    if (readJson<T>(this.path) !== undefined) fs.copyFileSync(this.path, this.backupPath);
+    if ('value' in readJson<T>(this.path)) fs.copyFileSync(this.path, this.backupPath);
     fs.renameSync(tmp, this.path);
     syncDirectory(dir);
   }
 }
 
-function readJson<T>(path: string): T | undefined {
+const MISSING = 'missing';
+
+/** The parsed value, or why there is none ('missing' when the file does not exist). */
+function readJson<T>(path: string): { value: T } | { problem: string } {
   let text: string;
   try {
     text = fs.readFileSync(path, 'utf8');
-  } catch {
-    return undefined;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return { problem: code === 'ENOENT' ? MISSING : `unreadable (${code ?? String(err)})` };
   }
   try {
-    return JSON.parse(text) as T;
-  } catch {
-    return undefined;
+    return { value: JSON.parse(text) as T };
+  } catch (err) {
+    return { problem: `not valid JSON (${(err as Error).message})` };
   }
 }

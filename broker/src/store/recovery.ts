@@ -68,6 +68,21 @@ export interface RecoveryContext {
   notes: string[];
 }
 
+/** A clean stop and nothing cut or rebuilt: the summary is news, not a warning. */
+export function recoveryLostNothing(r: RecoveryReport): boolean {
+  return r.cleanShutdown && !r.cutTail && r.repairedQueues.length === 0;
+}
+
+/** One line for the log: how the last run ended, where the scan started, what was cut and rebuilt. */
+export function recoverySummary(r: RecoveryReport, storeDir: string): string {
+  return (
+    `recovered ${storeDir} after ${r.cleanShutdown ? 'a clean' : 'an abnormal'} shutdown: scanned the commit log from ${r.scannedFrom}, ` +
+    `it ends at ${r.commitLogEnd}${r.cutTail ? ', a torn tail past it was cut' : ''}` +
+    (r.repairedQueues.length > 0 ? `, torn ConsumeQueue tails rebuilt (${r.repairedQueues.join(', ')})` : '') +
+    (r.redispatchedFrom < r.commitLogEnd ? `, ConsumeQueues and index re-dispatched from ${r.redispatchedFrom}` : ', nothing to re-dispatch')
+  );
+}
+
 /**
  * After a clean stop the checkpoint is trusted: the scan starts at its flushed offset (the end)
  * and nothing is re-dispatched. After a crash the scan starts at that same durable point (or,
@@ -80,7 +95,7 @@ export function recoverStore(ctx: RecoveryContext): RecoveryReport {
   const segments = ctx.commitLog.segments;
   const cp = ctx.checkpoint;
   const notes = [...ctx.notes];
-  if (cp.fromBackup) notes.push('the checkpoint page was torn or missing: recovered from checkpoint.bak');
+  if (cp.fromBackup) notes.push(`the checkpoint page ${cp.path} was torn or missing: recovered from checkpoint.bak`);
   const scannedFrom = chooseScanStart(segments, cp);
   // Scanning from the checkpoint, every record is past the durable point, written by this
   // configuration; without one, older records (perhaps from before the CRC property) are scanned too.

@@ -12,6 +12,8 @@
  *   offset moves to its first message still present, so consumers behind it are moved there.
  */
 import * as fs from 'node:fs';
+import { basename } from 'node:path';
+import type { Logger } from '../logging/logger.ts';
 import type { CommitLog } from './commit-log.ts';
 import type { ConsumeQueueTable } from './consume-queue-table.ts';
 import type { IndexService } from './index-service.ts';
@@ -58,18 +60,13 @@ export interface RetentionRun {
   commitLogMinOffset: number;
 }
 
-export interface RetentionLogger {
-  warn(message: string): void;
-  error(message: string, err?: unknown): void;
-}
-
 export class RetentionService {
   private readonly config: MessageStoreConfig;
   private readonly commitLog: CommitLog;
   private readonly queues: ConsumeQueueTable;
   private readonly index: IndexService | null;
   private readonly paths: { commitLog: string; consumeQueue: string };
-  private readonly log: RetentionLogger;
+  private readonly log: Logger;
   private manualRuns = 0;
   private lastMinPhyOffset = -1;
   /** Puts are refused while true. */
@@ -82,7 +79,7 @@ export class RetentionService {
     queues: ConsumeQueueTable,
     index: IndexService | null,
     paths: { commitLog: string; consumeQueue: string },
-    log: RetentionLogger,
+    log: Logger,
   ) {
     this.config = config;
     this.commitLog = commitLog;
@@ -140,10 +137,14 @@ export class RetentionService {
       let n = 0;
       while (n < candidates && (cleanAtOnce || lastWritten(segs[n]!.path) + reservedMs <= now)) n++;
       if (n > 0) {
+        const names = segs.slice(0, n).map((s) => basename(s.path));
+        const why = cleanAtOnce
+          ? `to free disk (${pct(ratio)} used)`
+          : `expired (last written over ${c.fileReservedTime} h ago; ${timeUp ? `deleteWhen ${c.deleteWhen}` : manual ? 'deletion triggered by an admin' : `disk ${pct(ratio)} used`})`;
         this.commitLog.deleteHeadSegments(n);
         deletedSegments = n;
         this.log.warn(
-          `retention deleted ${n} CommitLog segment(s)${cleanAtOnce ? ` to free disk (${pct(ratio)} used)` : ''}; ` +
+          `retention deleted ${n} CommitLog segment(s) ${why}: ${names.join(', ')} in ${this.paths.commitLog}; ` +
             `the log now starts at ${this.commitLog.minOffset}`,
         );
       } else if (spaceToDelete && ratio > c.diskMaxUsedSpaceRatio / 100) {
@@ -163,6 +164,12 @@ export class RetentionService {
     }
     // Every run: a file skipped while its flush was in flight goes next time.
     if (this.index !== null) deletedIndexFiles = this.index.deleteExpiredFiles(minPhyOffset);
+    if (deletedConsumeQueueFiles + deletedIndexFiles > 0) {
+      this.log.info(
+        `retention deleted ${deletedConsumeQueueFiles} ConsumeQueue file(s) and ${deletedIndexFiles} index file(s) ` +
+          `holding only entries before CommitLog offset ${minPhyOffset}`,
+      );
+    }
     return { diskRatio: ratio, cleanImmediately, diskFull: this.diskFull, deletedSegments, deletedConsumeQueueFiles, deletedIndexFiles, commitLogMinOffset: minPhyOffset };
   }
 }

@@ -15,6 +15,7 @@ import * as fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { createLogger } from '../logging/logger.ts';
 import { encodeProperties } from '../message/properties.ts';
 import { MessageStore, type MessageToStore } from '../store/message-store.ts';
 
@@ -23,7 +24,8 @@ const QUEUES = 8;
 const BATCH = 32;
 const IN_FLIGHT_BATCHES = 16;
 const HOST = { address: '127.0.0.1', port: 10911 };
-const quiet = { warn: () => {}, error: (m: string, e?: unknown) => process.stderr.write(`[store] ${m} ${e ?? ''}\n`) };
+// Errors only: the bench's restarts would otherwise print a recovery summary each time.
+const quiet = createLogger('store', { level: 'error' });
 
 function batchOf(bodySize: number, seq: number): MessageToStore[] {
   const body = Buffer.alloc(bodySize, 0x61 + (seq % 26));

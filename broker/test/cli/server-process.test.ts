@@ -45,7 +45,7 @@ describe('tern namesrv / broker processes', () => {
     const broker = spawnTern(['broker', '-c', conf], { TERN_LOG_LEVEL: 'info' });
     running.push(broker);
     await waitForPort(brokerPort, 15_000, broker);
-    expect(broker.output()).toMatch(/unknown config key "someFutureKey"/);
+    expect(broker.output()).toMatch(/unknown config key 'someFutureKey'/);
 
     const client = new RemotingClient({ logger: createLogger('test') });
     await waitForBrokerRegistered(`127.0.0.1:${nsPort}`, 'broker-x');

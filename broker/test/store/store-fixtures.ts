@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import { afterEach } from 'vitest';
 import * as os from 'node:os';
 import { join } from 'node:path';
+import { createLogger } from '../../src/logging/logger.ts';
 import { encodeProperties } from '../../src/message/properties.ts';
 import { MessageStore } from '../../src/store/message-store.ts';
 import type { MessageToStore } from '../../src/store/message-store.ts';
@@ -49,7 +50,7 @@ export function smallConfig(root: string, over: Partial<MessageStoreConfig> = {}
 }
 
 export async function openStore(root: string, over: Partial<MessageStoreConfig> = {}): Promise<MessageStore> {
-  return MessageStore.open(smallConfig(root, over), { logger: { warn: () => {}, error: () => {} } });
+  return MessageStore.open(smallConfig(root, over), { logger: createLogger('store', { level: 'silent' }) });
 }
 
 /** An opener for the tests of one file: every store it opened is shut down after each test. */
