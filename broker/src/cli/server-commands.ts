@@ -47,23 +47,32 @@ function printConfig<Table extends ConfigTable>(table: Table, config: ConfigOf<T
   process.stdout.write(renderTable(['KEY', 'VALUE', 'DEFAULT', 'DESCRIPTION'], rows));
 }
 
-/** Resolves when SIGTERM or SIGINT arrives, after running the graceful stop. */
-function untilSignal(stop: () => Promise<void>): Promise<void> {
-  return new Promise((resolve) => {
-    let stopping = false;
+/**
+ * Listens from the moment it is called, so a SIGTERM that Kubernetes sends while the store is still recovering is
+ * not lost (nor fatal): the returned function waits for the first SIGTERM or SIGINT, then runs the graceful stop.
+ */
+function stopOnSignal(): (stop: () => Promise<void>) => Promise<void> {
+  let starting = true;
+  const signalled = new Promise<NodeJS.Signals>((resolve) => {
     const onSignal = (signal: NodeJS.Signals) => {
-      if (stopping) return;
-      stopping = true;
-      log.info(`${signal} received: shutting down`);
-      stop().then(resolve, (err: Error) => {
-        log.error(`shutdown failed: ${err.message}`);
-        process.exitCode = 1;
-        resolve();
-      });
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      log.info(starting ? `${signal} received while starting: shutting down once started` : `${signal} received: shutting down`);
+      resolve(signal);
     };
-    process.once('SIGTERM', onSignal);
-    process.once('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
   });
+  return async (stop) => {
+    starting = false;
+    await signalled;
+    try {
+      await stop();
+    } catch (err) {
+      log.error(`shutdown failed: ${(err as Error).message}`);
+      process.exitCode = 1;
+    }
+  };
 }
 
 export async function runNamesrv(argv: string[]): Promise<void> {
@@ -74,6 +83,7 @@ export async function runNamesrv(argv: string[]): Promise<void> {
   const config: NamesrvConfig = loadConfig(namesrvConfigTable, defaultNamesrvConfig, values.config, { listenPort: values.port });
   refuseProblems('namesrv', checkConfig(namesrvConfigTable, config));
   if (values['print-config']) return printConfig(namesrvConfigTable, config);
+  const untilSignal = stopOnSignal();
   const namesrv = new NamesrvController(config);
   await namesrv.start();
   await untilSignal(() => namesrv.shutdown());
@@ -91,6 +101,7 @@ export async function runBroker(argv: string[]): Promise<void> {
   });
   const config = checkBroker(loadConfig(brokerConfigTable, defaultBrokerConfig(), values.config, { namesrvAddr: values.namesrvAddr }));
   if (values['print-config']) return printConfig(brokerConfigTable, config);
+  const untilSignal = stopOnSignal();
   const broker = new BrokerController(config);
   await broker.start();
   await untilSignal(() => broker.shutdown());
@@ -117,6 +128,7 @@ export async function runStandalone(argv: string[]): Promise<void> {
     storePathRootDir: path.resolve(values.data!, 'store'),
   };
   const config = checkBroker(loadConfig(brokerConfigTable, defaults, values.config, {}));
+  const untilSignal = stopOnSignal();
   const namesrv = new NamesrvController({ ...defaultNamesrvConfig, listenPort: namesrvPort });
   await namesrv.start();
   const broker = new BrokerController(config);
