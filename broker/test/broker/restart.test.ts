@@ -4,8 +4,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Admin, Producer, PushConsumer, type ReceivedMessage } from '../../src/client/index.ts';
 import { createLogger } from '../../src/logging/logger.ts';
 import { createRequest, RemotingClient, RequestCode } from '../../src/remoting/index.ts';
-import { tempDir } from '../support/local-cluster.ts';
-import { freePort, spawnTern, waitForBrokerRegistered, waitForPort, type RunningProcess } from '../support/processes.ts';
+import { spawnTern, waitForBrokerRegistered, waitForListening, type RunningProcess } from '../support/processes.ts';
+import { freePort } from '../../src/harness/free-port.ts';
+import { tempDir } from '../../src/harness/temp-dir.ts';
 
 const running: RunningProcess[] = [];
 afterAll(() => {
@@ -24,7 +25,7 @@ describe('broker restart under traffic (real processes)', () => {
     const brokerAddr = `127.0.0.1:${brokerPort}`;
     const ns = spawnTern(['namesrv', '-p', String(nsPort)]);
     running.push(ns);
-    await waitForPort(nsPort, 15_000, ns);
+    await waitForListening(ns, nsPort);
     const conf = path.join(dir, 'broker.conf');
     fs.writeFileSync(conf, [
       'brokerName=broker-r', `listenPort=${brokerPort}`, `haListenPort=${await freePort()}`, `namesrvAddr=${namesrvAddr}`, `storePathRootDir=${dir}/store`,
@@ -33,7 +34,7 @@ describe('broker restart under traffic (real processes)', () => {
     const startBroker = async () => {
       const b = spawnTern(['broker', '-c', conf]);
       running.push(b);
-      await waitForPort(brokerPort, 15_000, b);
+      await waitForListening(b, brokerPort);
       await waitForBrokerRegistered(namesrvAddr, 'broker-r');
       return b;
     };

@@ -2,8 +2,9 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalCluster, tempDir, type LocalCluster } from '../support/local-cluster.ts';
+import { startLocalCluster, type LocalCluster } from '../support/local-cluster.ts';
 import { BROKER_ROOT, NODE } from '../support/processes.ts';
+import { tempDir } from '../../src/harness/temp-dir.ts';
 
 const TERN_BIN = path.join(BROKER_ROOT, 'bin/tern.mjs');
 

@@ -5,8 +5,9 @@ import { createLogger } from '../../src/logging/logger.ts';
 import { encodeProperties } from '../../src/message/properties.ts';
 import { createRequest, RemotingClient, RequestCode, ResponseCode } from '../../src/remoting/index.ts';
 import { MessageStore } from '../../src/store/message-store.ts';
-import { startLocalCluster, tempDir, type LocalCluster } from '../support/local-cluster.ts';
+import { startLocalCluster, type LocalCluster } from '../support/local-cluster.ts';
 import { spawnTern } from '../support/processes.ts';
+import { tempDir } from '../../src/harness/temp-dir.ts';
 
 let cluster: LocalCluster;
 let client: RemotingClient;

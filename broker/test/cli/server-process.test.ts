@@ -4,8 +4,9 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logging/logger.ts';
 import { createRequest, RemotingClient, RequestCode, ResponseCode } from '../../src/remoting/index.ts';
-import { tempDir } from '../support/local-cluster.ts';
-import { freePort, spawnTern, waitForBrokerRegistered, waitForPort, type RunningProcess } from '../support/processes.ts';
+import { spawnTern, waitForBrokerRegistered, waitForListening, type RunningProcess } from '../support/processes.ts';
+import { freePort } from '../../src/harness/free-port.ts';
+import { tempDir } from '../../src/harness/temp-dir.ts';
 
 const running: RunningProcess[] = [];
 afterAll(() => {
@@ -36,7 +37,7 @@ describe('tern namesrv / broker processes', () => {
     const brokerPort = await freePort();
     const ns = spawnTern(['namesrv', '-p', String(nsPort)]);
     running.push(ns);
-    await waitForPort(nsPort, 15_000, ns);
+    await waitForListening(ns, nsPort);
     const conf = writeConf(dir, [
       'brokerClusterName=TestCluster', 'brokerName=broker-x', 'brokerId=0', 'brokerRole=ASYNC_MASTER', 'flushDiskType=SYNC_FLUSH',
       `listenPort=${brokerPort}`, `haListenPort=${await freePort()}`, `namesrvAddr=127.0.0.1:${nsPort}`, `storePathRootDir=${dir}/store`, 'brokerIP1=127.0.0.1',
@@ -44,7 +45,7 @@ describe('tern namesrv / broker processes', () => {
     ]);
     const broker = spawnTern(['broker', '-c', conf], { TERN_LOG_LEVEL: 'info' });
     running.push(broker);
-    await waitForPort(brokerPort, 15_000, broker);
+    await waitForListening(broker, brokerPort);
     expect(broker.output()).toMatch(/unknown config key "someFutureKey"/);
 
     const client = new RemotingClient({ logger: createLogger('test') });

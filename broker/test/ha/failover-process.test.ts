@@ -1,8 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { tempDir } from '../support/local-cluster.ts';
-import { freePort, spawnTern, waitForBrokerRegistered, waitForPort, type RunningProcess } from '../support/processes.ts';
+import { spawnTern, waitForBrokerRegistered, waitForListening, type RunningProcess } from '../support/processes.ts';
+import { freePort } from '../../src/harness/free-port.ts';
+import { tempDir } from '../../src/harness/temp-dir.ts';
 
 const running: RunningProcess[] = [];
 afterAll(() => {
@@ -15,7 +16,7 @@ async function startGroup(role: 'SYNC_MASTER' | 'ASYNC_MASTER') {
   const nsPort = await freePort();
   const ns = spawnTern(['namesrv', '-p', String(nsPort)]);
   running.push(ns);
-  await waitForPort(nsPort, 15_000, ns);
+  await waitForListening(ns, nsPort);
   const namesrvAddr = `127.0.0.1:${nsPort}`;
   const start = async (id: number, brokerRole: string) => {
     const port = await freePort();
@@ -27,7 +28,7 @@ async function startGroup(role: 'SYNC_MASTER' | 'ASYNC_MASTER') {
     ].join('\n'));
     const p = spawnTern(['broker', '-c', conf]);
     running.push(p);
-    await waitForPort(port, 15_000, p);
+    await waitForListening(p, port);
     await waitForBrokerRegistered(namesrvAddr, 'broker-f', id);
     return p;
   };

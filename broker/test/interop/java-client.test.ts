@@ -2,8 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Producer, PushConsumer } from '../../src/client/index.ts';
-import { startLocalCluster, tempDir, type LocalCluster } from '../support/local-cluster.ts';
+import { startLocalCluster, type LocalCluster } from '../support/local-cluster.ts';
 import { consumedKeys, runJava } from '../support/java-interop.ts';
+import { tempDir } from '../../src/harness/temp-dir.ts';
 
 // The official Apache RocketMQ Java client 5.3.3 (from Maven Central, built by scripts/java-interop-build.sh)
 // against a Tern namesrv + broker.

@@ -3,7 +3,8 @@ import { GroupCommitService } from '../../src/store/group-commit.ts';
 import type { FlushWaiter } from '../../src/store/group-commit.ts';
 import { PutMessageStatus } from '../../src/store/message-store.ts';
 import type { MessageStore } from '../../src/store/message-store.ts';
-import { message, openStore, tempDir, removeTempDirs } from './store-fixtures.ts';
+import { message, openStore } from './store-fixtures.ts';
+import { removeTempDirs, tempDir } from '../../src/harness/temp-dir.ts';
 
 const open: MessageStore[] = [];
 afterEach(async () => {

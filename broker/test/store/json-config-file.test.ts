@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { JsonConfigFile } from '../../src/store/json-config-file.ts';
-import { tempDir, removeTempDirs } from './store-fixtures.ts';
+import { removeTempDirs, tempDir } from '../../src/harness/temp-dir.ts';
 
 afterAll(removeTempDirs);
 

@@ -15,7 +15,8 @@ import type { Topic } from '../../src/api/topic.ts';
 import { KubeClient } from '../../src/kube/kube-client.ts';
 import { LeaderElector } from '../../src/kube/leader-election.ts';
 import { Operator } from '../../src/operator.ts';
-import { ensureBinaries, REPO_ROOT, startControlPlane, waitFor, type ControlPlane } from '../support/control-plane.ts';
+import { waitFor } from '../../../broker/src/harness/wait-for.ts';
+import { ensureBinaries, REPO_ROOT, startControlPlane, type ControlPlane } from '../support/control-plane.ts';
 import { FakeKubelet } from '../support/fake-kubelet.ts';
 
 const CHART = path.join(REPO_ROOT, 'charts/tern-operator');
