@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Admin, ClientError, Perm } from '../../src/client/index.ts';
+import { Admin, ClientError, Perm, ResponseCode } from '../../src/client/index.ts';
 import { startLocalCluster, type LocalCluster } from '../support/local-cluster.ts';
 import { waitFor } from '../../src/harness/wait-for.ts';
 
@@ -28,7 +28,7 @@ describe('Admin', () => {
     expect(status.map((q) => [q.queueId, q.minOffset, q.maxOffset])).toEqual([[0, 0, 0], [1, 0, 0], [2, 0, 0]]);
 
     await admin.deleteTopic('admin-made', { clusterName: 'DefaultCluster' });
-    await expect(admin.topicRoute('admin-made')).rejects.toThrow(/does not exist/);
+    await expect(admin.topicRoute('admin-made')).rejects.toMatchObject({ name: 'ClientError', responseCode: ResponseCode.TOPIC_NOT_EXIST });
     expect(await admin.topicList()).not.toContain('admin-made');
   });
 
