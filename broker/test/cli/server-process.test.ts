@@ -7,6 +7,7 @@ import { createRequest, RemotingClient, RequestCode, ResponseCode } from '../../
 import { spawnTern, waitForBrokerRegistered, waitForListening, type RunningProcess } from '../support/processes.ts';
 import { freePort } from '../../src/harness/free-port.ts';
 import { tempDir } from '../../src/harness/temp-dir.ts';
+import { waitFor } from '../../src/harness/wait-for.ts';
 
 const running: RunningProcess[] = [];
 afterAll(() => {
@@ -69,9 +70,10 @@ describe('tern namesrv / broker processes', () => {
     broker.child.kill('SIGTERM');
     expect(await broker.exited).toBe(0);
     expect(broker.output()).toMatch(/broker stopped/);
-    await new Promise((r) => setTimeout(r, 100));
-    const after = JSON.parse((await client.invoke(`127.0.0.1:${nsPort}`, createRequest(RequestCode.GET_BROKER_CLUSTER_INFO))).body!.toString());
-    expect(after.clusterAddrTable).toEqual({}); // unregistered on the way out
+    await waitFor('the stopped broker gone from the name server', async () => {
+      const after = JSON.parse((await client.invoke(`127.0.0.1:${nsPort}`, createRequest(RequestCode.GET_BROKER_CLUSTER_INFO))).body!.toString());
+      return Object.keys(after.clusterAddrTable).length === 0;
+    }, 5000);
     await client.close();
     ns.child.kill('SIGTERM');
     expect(await ns.exited).toBe(0);

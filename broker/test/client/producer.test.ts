@@ -44,9 +44,14 @@ async function readAll(topic: string, count: number): Promise<ReceivedMessage[]>
     got.push(...msgs);
   });
   await c.start();
-  const deadline = Date.now() + 20_000;
-  while (got.length < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  await c.shutdown();
+  try {
+    await waitFor(`${count} messages from ${topic}`, (note) => {
+      note(`${got.length} so far`);
+      return got.length >= count;
+    }, 20_000, 50);
+  } finally {
+    await c.shutdown();
+  }
   return got;
 }
 

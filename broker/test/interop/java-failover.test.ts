@@ -7,6 +7,7 @@ import { consumedKeys, runJava } from '../support/java-interop.ts';
 import { spawnTern, waitForBrokerRegistered, waitForListening, type RunningProcess } from '../support/processes.ts';
 import { freePort } from '../../src/harness/free-port.ts';
 import { tempDir } from '../../src/harness/temp-dir.ts';
+import { waitFor } from '../../src/harness/wait-for.ts';
 
 const running: RunningProcess[] = [];
 afterAll(() => {
@@ -37,7 +38,7 @@ describe('official Java client and a dying master (real processes)', () => {
     }
     const raw = new RemotingClient({ logger: createLogger('test') });
     const info = async (port: number) => JSON.parse((await raw.invoke(`127.0.0.1:${port}`, createRequest(RequestCode.GET_BROKER_RUNTIME_INFO))).body!.toString()).table;
-    for (let i = 0; i < 100 && (await info(ports[0]!)).haConnectedSlaves !== '1'; i++) await new Promise((r) => setTimeout(r, 100));
+    await waitFor('the slave connected to the master', async () => (await info(ports[0]!)).haConnectedSlaves === '1', 10_000);
 
     const ackLog = path.join(dir, 'acks');
     const produced = await runJava(['produce', '-n', namesrvAddr, '-t', 'java-failover', '-c', '1000', '--mode', 'sync', '--ack-log', ackLog, '--key-prefix', 'jf-']);
