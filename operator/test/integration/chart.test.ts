@@ -108,7 +108,10 @@ describe('chart on a real kube-apiserver', () => {
     await a.run(() => {});
     let bLeads = false;
     const bRun = b.run(() => {}).then(() => (bLeads = true));
-    await new Promise((r) => setTimeout(r, 2500));
+    // b had its chance once the first renewal would have expired; a's later renewals must have kept it out.
+    const renewedAt = async () => new Date((await cp.client.getLease('default', opts.name))!.spec!.renewTime!).getTime();
+    const first = await renewedAt();
+    await waitFor('a to renew past its first lease duration', async () => (await renewedAt()) > first + opts.leaseDurationSec * 1000, 10_000);
     expect(bLeads).toBe(false);
     expect((await cp.client.getLease('default', opts.name))!.spec!.holderIdentity).toBe('a');
     a.stop();

@@ -215,7 +215,12 @@ describe('BrokerCluster', () => {
     await waitFor('phase Paused', async () => (await bcGet())?.status?.phase === 'Paused');
     const gen = (await sts('demo-namesrv'))!.metadata!.generation;
     await cp.kubectl(['patch', 'brokercluster', CLUSTER, '-n', NS, '--type=merge', '-p', JSON.stringify({ spec: { nameServer: { replicas: 2 } } })]);
-    await new Promise((r) => setTimeout(r, 2000));
+    // The operator has seen the patched generation once its Paused condition carries it; it must have changed nothing.
+    await waitFor('the paused reconcile of the patched spec', async () => {
+      const b = await bcGet();
+      const progressing = findCondition(b?.status?.conditions, 'Progressing');
+      return progressing?.reason === 'Paused' && progressing.observedGeneration === b!.metadata.generation;
+    });
     expect((await sts('demo-namesrv'))!.metadata!.generation).toBe(gen);
     expect((await sts('demo-namesrv'))!.spec!.replicas).toBe(1);
     await cp.kubectl(['annotate', 'brokercluster', CLUSTER, '-n', NS, 'tern.io/paused-']);
