@@ -87,7 +87,13 @@ describe('CRDs on a real kube-apiserver', () => {
   it('kubectl apply -f crds/ installs them and they become Established', async () => {
     const out = await cp.kubectl(['apply', '--server-side', '-f', `${REPO_ROOT}/crds/`]);
     expect(out).toMatch(/brokerclusters.tern.io serverside-applied/);
-    await cp.kubectl(['wait', '--for=condition=Established', '--timeout=30s', 'crd/brokerclusters.tern.io', 'crd/topics.tern.io', 'crd/consumergroups.tern.io']);
+    // Not `kubectl wait`: it errors out instead of waiting when it reads a CRD before the server gave it any conditions.
+    const crds = ['brokerclusters.tern.io', 'topics.tern.io', 'consumergroups.tern.io'];
+    await waitFor('the three CRDs Established', async (note) => {
+      const established = await cp.kubectl(['get', 'crd', ...crds, '-o', 'jsonpath={range .items[*]}{.status.conditions[?(@.type=="Established")].status}{" "}{end}']);
+      note(`Established: ${established}`);
+      return established.trim().split(/\s+/).filter((v) => v === 'True').length === crds.length;
+    }, 30_000);
   });
 
   it('the API server defaults a spec exactly as the render code does', async () => {
