@@ -5,12 +5,13 @@
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { BrokerController } from '../src/broker/broker-controller.ts';
 import { defaultBrokerConfig, type BrokerConfig } from '../src/broker/broker-config.ts';
 import { Producer } from '../src/client/index.ts';
+import { tempDir } from '../src/harness/temp-dir.ts';
+import { waitFor } from '../src/harness/wait-for.ts';
 import { createLogger } from '../src/logging/logger.ts';
 import { NamesrvController } from '../src/namesrv/namesrv-controller.ts';
 import { defaultNamesrvConfig } from '../src/namesrv/namesrv-config.ts';
@@ -18,15 +19,8 @@ import { defaultNamesrvConfig } from '../src/namesrv/namesrv-config.ts';
 const { values } = parseArgs({ options: { 'size-mb': { type: 'string', default: '1024' }, 'segment-mb': { type: 'string', default: '1024' } } });
 const sizeBytes = Number(values['size-mb']) * 1024 * 1024;
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tern-catchup-'));
+const dir = tempDir('tern-catchup-');
 
-async function until(ok: () => boolean, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 function digest(store: string, end: number): string {
   const h = crypto.createHash('sha256');
   for (const f of fs.readdirSync(store).filter((f) => Number(f) < end).sort()) {
@@ -51,7 +45,7 @@ await master.start();
 const slaveConfig: BrokerConfig = { ...base, brokerId: 1, brokerRole: 'SLAVE', storePathRootDir: path.join(dir, 'slave') };
 let slave = new BrokerController(slaveConfig, createLogger('slave'));
 await slave.start();
-await until(() => (master.context.haMaster?.replicaInfo().length ?? 0) > 0, 20_000);
+await waitFor('the slave to connect', () => (master.context.haMaster?.replicaInfo().length ?? 0) > 0, 20_000);
 await slave.shutdown();
 
 const producer = new Producer({ namesrvAddr: base.namesrvAddr, group: 'catchup' });
@@ -69,7 +63,7 @@ await producer.shutdown();
 const t1 = Date.now();
 slave = new BrokerController(slaveConfig, createLogger('slave'));
 await slave.start();
-await until(() => slave.context.store.getCommitLogMaxOffset() >= written, 30 * 60_000);
+await waitFor('the slave to catch up', () => slave.context.store.getCommitLogMaxOffset() >= written, 30 * 60_000);
 const catchupSeconds = (Date.now() - t1) / 1000;
 const same = digest(path.join(dir, 'master', 'commitlog'), written) === digest(path.join(dir, 'slave', 'commitlog'), written);
 await slave.shutdown();

@@ -9,6 +9,7 @@ import path from "node:path";
 import type { RemotingHeader } from "../capture/remoting-frame.ts";
 import { encodeFrame, FLAG_RESPONSE, parseFrame, RemotingConnection, type Frame } from "./remoting-client.ts";
 import type { Context } from "./scenarios.ts";
+import { waitFor } from "../../broker/src/harness/wait-for.ts";
 import { ROOT, sleep } from "./targets.ts";
 
 const FIXTURES = path.join(ROOT, "broker/test/fixtures/java-client");
@@ -79,15 +80,13 @@ export async function replayFixtures(ctx: Context, format: "json" | "binary"): P
     check(batch.header.extFields?.["queueOffset"] === "0", `SEND_BATCH_MESSAGE: first queueOffset ${batch.header.extFields?.["queueOffset"]}, expected 0`);
 
     // 4. the route now exists, shaped like Apache's
-    let route: Frame | undefined;
-    const deadline = Date.now() + 20_000;
-    while (Date.now() < deadline) {
-      route = await namesrv.send(request("get-routeinfo-by-topic-request", namesrv));
-      if (route.header.code === 0) break;
-      await sleep(250);
-    }
-    matchesCaptured("route of the auto-created topic", route!, "get-routeinfo-by-topic-response");
-    compareRouteBodies(JSON.parse(fixture("get-routeinfo-by-topic-response").body.toString("utf8")), JSON.parse(route!.body.toString("utf8")),
+    const route = await waitFor("a route for the auto-created topic", async (note) => {
+      const r = await namesrv.send(request("get-routeinfo-by-topic-request", namesrv));
+      note(`route code ${r.header.code}`);
+      return r.header.code === 0 && r;
+    }, 20_000, 250);
+    matchesCaptured("route of the auto-created topic", route, "get-routeinfo-by-topic-response");
+    compareRouteBodies(JSON.parse(fixture("get-routeinfo-by-topic-response").body.toString("utf8")), JSON.parse(route.body.toString("utf8")),
       ctx.target.brokerAddr, note);
 
     // 5. consumer heartbeat and the group's member list

@@ -5,6 +5,7 @@ import { execFile, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { replayFixtures } from "./fixtures-replay.ts";
 import { queryRoute } from "./remoting-client.ts";
+import { waitFor } from "../../broker/src/harness/wait-for.ts";
 import { ROOT, sleep, type Target } from "./targets.ts";
 
 export interface Context {
@@ -113,18 +114,10 @@ function names(ctx: Context, scenario: string) {
   return { topic: `T_${base}`, group: `G_${base}` };
 }
 
-async function waitFor(what: string, timeoutMs: number, probe: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`${what} (waited ${timeoutMs} ms)`);
-    await sleep(250);
-  }
-}
-
 /** Creates a topic with 4 queues through mqadmin, as operators do before producers arrive. */
 async function createTopic(ctx: Context, topic: string, queues = 4): Promise<void> {
   await mqadmin(ctx, ["updateTopic", "-n", ctx.target.namesrv, "-c", ctx.target.cluster, "-t", topic, "-r", String(queues), "-w", String(queues)]);
-  await waitFor(`route for ${topic} after updateTopic`, 15_000, async () => (await queryRoute(ctx.target.namesrv, topic)).code === 0);
+  await waitFor(`route for ${topic} after updateTopic`, async () => (await queryRoute(ctx.target.namesrv, topic)).code === 0, 15_000, 250);
 }
 
 /** Lines of a "key = value" / "key : value" listing as a map. */
@@ -146,19 +139,20 @@ const mqadminScenarios: Scenario[] = [
       expect(out.includes(`create topic to ${ctx.target.brokerAddr} success.`), "no 'create topic to <broker> success.' line");
       expect(/readQueueNums=3, writeQueueNums=5, perm=RW-/.test(out), "the printed TopicConfig lacks the requested queue numbers and perm");
       let queueData: { readQueueNums: number; writeQueueNums: number; perm: number } | undefined;
-      await waitFor(`route of ${topic} with 3 read / 5 write queues`, 20_000, async () => {
+      await waitFor(`route of ${topic} with 3 read / 5 write queues`, async (note) => {
         const { route } = await queryRoute(ctx.target.namesrv, topic);
         queueData = (route as { queueDatas?: typeof queueData[] } | undefined)?.queueDatas?.[0];
+        note(`queue data ${JSON.stringify(queueData)}`);
         return queueData?.readQueueNums === 3 && queueData.writeQueueNums === 5;
-      }).catch((err: Error) => { throw new Error(`${err.message}; last queue data ${JSON.stringify(queueData)}`); });
+      }, 20_000, 250);
       expect(queueData!.perm === 6, `route perm ${queueData!.perm}, expected 6`);
       // updating an existing topic changes it
       await mqadmin(ctx, ["updateTopic", "-n", ctx.target.namesrv, "-c", ctx.target.cluster, "-t", topic, "-r", "4", "-w", "4"]);
-      await waitFor(`route of ${topic} updated to 4/4 queues`, 20_000, async () => {
+      await waitFor(`route of ${topic} updated to 4/4 queues`, async () => {
         const { route } = await queryRoute(ctx.target.namesrv, topic);
         const q = (route as { queueDatas?: typeof queueData[] } | undefined)?.queueDatas?.[0];
         return q?.readQueueNums === 4 && q.writeQueueNums === 4;
-      });
+      }, 20_000, 250);
     },
   },
   {

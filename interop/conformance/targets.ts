@@ -7,6 +7,8 @@ import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { promisify } from "node:util";
+import { acceptsConnections, freePort } from "../../broker/src/harness/free-port.ts";
+import { WaitAbandoned, waitFor, waitForPort } from "../../broker/src/harness/wait-for.ts";
 import { queryRoute } from "./remoting-client.ts";
 
 const run = promisify(execFile);
@@ -142,52 +144,15 @@ export function tailOf(file: string, lines = 30): string {
   }
 }
 
-async function waitForPort(port: number, timeoutMs: number, died: () => string | undefined): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const why = died();
-    if (why) throw new Error(why);
-    if (await portOpen(port)) return;
-    await sleep(100);
-  }
-  throw new Error(`port ${port} not open after ${timeoutMs} ms`);
-}
-
 /** Ready = the name server has a route for TBW102, i.e. the broker registered with its topics. */
 async function waitForRoute(namesrv: string, timeoutMs: number, died: () => string | undefined): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last = "";
-  while (Date.now() < deadline) {
+  await waitFor(`a route for TBW102 from ${namesrv}`, async (note) => {
     const why = died();
-    if (why) throw new Error(why);
-    try {
-      const { code } = await queryRoute(namesrv, "TBW102");
-      if (code === 0) return;
-      last = `route code ${code}`;
-    } catch (err) {
-      last = (err as Error).message;
-    }
-    await sleep(200);
-  }
-  throw new Error(`no route for TBW102 from ${namesrv} after ${timeoutMs} ms (${last})`);
-}
-
-function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, "127.0.0.1", () => { socket.destroy(); resolve(true); });
-    socket.on("error", () => resolve(false));
-  });
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => resolve(port));
-    });
-  });
+    if (why) throw new WaitAbandoned(why);
+    const { code } = await queryRoute(namesrv, "TBW102");
+    note(`route code ${code}`);
+    return code === 0;
+  }, timeoutMs, 200);
 }
 
 /** A broker port whose neighbours (port-2 VIP, port+1 HA) are free too. */
@@ -195,7 +160,7 @@ async function freeBrokerPort(): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
     const port = 20_000 + Math.floor(Math.random() * 30_000);
     const neighbours = [port - 2, port, port + 1];
-    if ((await Promise.all(neighbours.map(portOpen))).every((open) => !open) && (await canListen(neighbours))) return port;
+    if ((await Promise.all(neighbours.map(acceptsConnections))).every((open) => !open) && (await canListen(neighbours))) return port;
   }
   throw new Error("no free broker port found");
 }

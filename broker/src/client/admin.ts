@@ -1,4 +1,5 @@
 import { Perm, type ClusterInfo, type SubscriptionGroupConfig, type TopicRouteData } from '../protocol/index.ts';
+import { ResponseCode } from '../remoting/index.ts';
 import { ClientError } from './client-error.ts';
 import { ClientInstance, type ClientOptions } from './client-instance.ts';
 import { compareQueues, type MessageQueue, type QueueOffset } from './message-queue.ts';
@@ -108,10 +109,10 @@ export class Admin {
     await this.instance.api.updateBrokerConfig(brokerAddr, properties);
   }
 
-  /** The topic's route; rejects with a ClientError when the name servers do not know the topic. */
+  /** The topic's route; rejects with a ClientError of responseCode TOPIC_NOT_EXIST when the name servers do not know the topic. */
   async topicRoute(topic: string): Promise<TopicRouteData> {
     const route = await this.instance.refreshRoute(topic);
-    if (!route) throw new ClientError(`topic ${topic} does not exist`);
+    if (!route) throw new ClientError(`topic ${topic} does not exist`, { responseCode: ResponseCode.TOPIC_NOT_EXIST });
     return route;
   }
 

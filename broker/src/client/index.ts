@@ -18,6 +18,7 @@ export { decodePulledMessages } from './received-message.ts';
 export { Admin } from './admin.ts';
 export type { AdminOptions, CreateTopicOptions, BrokerSummary, QueueStatus, ConsumerProgress } from './admin.ts';
 export { ClientError } from './client-error.ts';
+export { ResponseCode } from '../remoting/codes.ts';
 export type { ClientOptions } from './client-instance.ts';
 export type { MessageQueue, QueueOffset } from './message-queue.ts';
 export { allocateAveragely, allocateByCircle } from './allocate.ts';

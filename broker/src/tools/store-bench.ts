@@ -12,10 +12,10 @@
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createLogger } from '../logging/logger.ts';
+import { tempDir } from '../harness/temp-dir.ts';
 import { encodeProperties } from '../message/properties.ts';
 import { MessageStore, type MessageToStore } from '../store/message-store.ts';
 
@@ -198,7 +198,7 @@ const { values } = parseArgs({
 if (typeof values.child === 'string') {
   await childMain(values.child, process.argv.slice(process.argv.indexOf(values.child) + 1));
 } else {
-  const dir = typeof values.dir === 'string' ? values.dir : fs.mkdtempSync(path.join(os.tmpdir(), 'tern-bench-store-'));
+  const dir = typeof values.dir === 'string' ? values.dir : tempDir('tern-bench-store-');
   fs.mkdirSync(dir, { recursive: true });
   const skip = String(values.skip).split(',');
   if (!skip.includes('append')) await appendBench(dir, Number(values.mb), Number(values.rounds));

@@ -1,8 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { tempDir } from '../support/local-cluster.ts';
-import { freePort, spawnTern, waitForPort, type RunningProcess } from '../support/processes.ts';
+import { freePort } from '../../src/harness/free-port.ts';
+import { tempDir } from '../../src/harness/temp-dir.ts';
+import { spawnTern, waitForListening, type RunningProcess } from '../support/processes.ts';
 
 const running: RunningProcess[] = [];
 const dirs: string[] = [];
@@ -38,7 +39,7 @@ describe("the broker's log (real process)", () => {
 
     const broker = spawnTern(['broker', '-c', conf], { TERN_LOG_LEVEL: 'info', TERN_LOG_FORMAT: '' });
     running.push(broker);
-    await waitForPort(brokerPort, 15_000, broker);
+    await waitForListening(broker, brokerPort);
     // The last line of a start; the lines checked below were written to the same pipe before it.
     await new Promise<void>((resolve) => {
       const seen = () => broker.output().includes(' serving at ') && resolve();

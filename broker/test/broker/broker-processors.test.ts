@@ -8,6 +8,7 @@ import { encodeJson, type TopicRouteData } from '../../src/protocol/index.ts';
 import { createLogger } from '../../src/logging/logger.ts';
 import { createRequest, RemotingClient, RequestCode, ResponseCode, SerializeType } from '../../src/remoting/index.ts';
 import { startLocalCluster, type LocalCluster } from '../support/local-cluster.ts';
+import { waitFor } from '../../src/harness/wait-for.ts';
 
 const log = createLogger('test');
 let cluster: LocalCluster;
@@ -53,9 +54,8 @@ describe('broker processors', () => {
       expect(id.address).toBe('127.0.0.1');
       expect(id.port).toBe(cluster.broker.port);
     }
-    await new Promise((r) => setTimeout(r, 200));
-    const rt = await route('auto-topic');
-    expect(rt?.queueDatas[0]).toMatchObject({ brokerName: 'broker-a', writeQueueNums: 4, perm: 6 });
+    const rt = await waitFor('a route for auto-topic', () => route('auto-topic'));
+    expect(rt.queueDatas[0]).toMatchObject({ brokerName: 'broker-a', writeQueueNums: 4, perm: 6 });
   });
 
   it('accepts SEND_MESSAGE with long header names and SEND_BATCH_MESSAGE with consecutive offsets', async () => {
@@ -101,16 +101,14 @@ describe('broker processors', () => {
     expect(first.code).toBe(ResponseCode.SUCCESS);
     const next = Number(first.extFields!.nextBeginOffset);
     expect(next).toBe(1);
-    const t0 = Date.now();
     const held = pull('poll-topic', 0, next, { suspendTimeoutMillis: 20_000 });
-    await new Promise((r) => setTimeout(r, 300));
+    await waitFor('the pull to be held', () => cluster.broker.context.pullHold.size === 1);
+    const t0 = Date.now();
     await sendV2('poll-topic', 'second', { TAGS: 'a' }, 0);
     const r = await held;
-    const waited = Date.now() - t0;
     expect(r.code).toBe(ResponseCode.SUCCESS);
     expect(decodeStoredMessages(r.body!)[0]!.body.toString()).toBe('second');
-    expect(waited).toBeGreaterThanOrEqual(250);
-    expect(waited).toBeLessThan(5000);
+    expect(Date.now() - t0).toBeLessThan(5000); // woken by the message, not the 20 s suspend timeout
     // Nothing arrives: answered PULL_NOT_FOUND at the deadline with the offsets.
     const timeout = await pull('poll-topic', 0, 2, { suspendTimeoutMillis: 300 });
     expect(timeout.code).toBe(ResponseCode.PULL_NOT_FOUND);
@@ -145,8 +143,7 @@ describe('broker processors', () => {
     expect((await client.invoke(broker(), createRequest(RequestCode.HEART_BEAT, undefined, heartbeat('c2')))).code).toBe(ResponseCode.SUCCESS);
     const list = await client.invoke(broker(), createRequest(RequestCode.GET_CONSUMER_LIST_BY_GROUP, { consumerGroup: 'hb-group' }));
     expect(JSON.parse(list.body!.toString()).consumerIdList.sort()).toEqual(['c1', 'c2']);
-    await new Promise((r) => setTimeout(r, 200));
-    expect(notified).toContain('hb-group');
+    await waitFor('NOTIFY_CONSUMER_IDS_CHANGED for hb-group', () => notified.includes('hb-group'));
     expect((await route('%RETRY%hb-group'))?.queueDatas[0]).toMatchObject({ readQueueNums: 1, writeQueueNums: 1 });
 
     // The broker uses the subscription learned from the heartbeat when the pull carries none.
@@ -156,8 +153,7 @@ describe('broker processors', () => {
     const q = (queueId: number) => client.invoke(broker(), createRequest(RequestCode.QUERY_CONSUMER_OFFSET, { consumerGroup: 'hb-group', topic: 'tag-topic', queueId }));
     expect((await q(0)).extFields?.offset).toBe('0'); // new group, queue head in memory
     client.invokeOneway(broker(), createRequest(RequestCode.UPDATE_CONSUMER_OFFSET, { consumerGroup: 'hb-group', topic: 'tag-topic', queueId: 0, commitOffset: 3 }));
-    await new Promise((r) => setTimeout(r, 100));
-    expect((await q(0)).extFields?.offset).toBe('3');
+    await waitFor('the oneway offset update to land', async () => (await q(0)).extFields?.offset === '3');
     const notFound = await client.invoke(broker(), createRequest(RequestCode.QUERY_CONSUMER_OFFSET, { consumerGroup: 'hb-group', topic: 'tag-topic', queueId: 0, setZeroIfNotFound: false }));
     expect(notFound.extFields?.offset).toBe('3');
 
@@ -188,8 +184,7 @@ describe('broker processors', () => {
       topic: 'admin-topic', defaultTopic: 'TBW102', readQueueNums: 8, writeQueueNums: 8, perm: 6, topicFilterType: 'SINGLE_TAG', topicSysFlag: 0, order: false,
     }));
     expect(create.code).toBe(ResponseCode.SUCCESS);
-    await new Promise((r) => setTimeout(r, 200));
-    expect((await route('admin-topic'))?.queueDatas[0]?.readQueueNums).toBe(8);
+    await waitFor('a route for admin-topic with 8 read queues', async () => (await route('admin-topic'))?.queueDatas[0]?.readQueueNums === 8);
     const all = JSON.parse((await client.invoke(broker(), createRequest(RequestCode.GET_ALL_TOPIC_CONFIG))).body!.toString());
     expect(all.topicConfigTable['admin-topic']).toMatchObject({ readQueueNums: 8, writeQueueNums: 8, perm: 6 });
     expect(all.topicConfigTable.TBW102.perm).toBe(7);
@@ -212,9 +207,10 @@ describe('SQL92 filtering', () => {
     expect(decodeStoredMessages(r.body!).map((m) => m.body.toString())).toEqual(['7x', '12x']);
 
     const held = pull('sql-topic', 0, 4, { subscription: sql, expressionType: 'SQL92', suspendTimeoutMillis: 3000 });
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await waitFor('the SQL92 pull to be held', () => cluster.broker.context.pullHold.size === 1);
     await sendV2('sql-topic', 'no', { a: '1', b: 'x' }, 0); // does not match: the pull stays held
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await waitFor('the non-matching message dispatched', () => cluster.broker.context.store.getMaxOffsetInQueue('sql-topic', 0) === 5);
+    expect(cluster.broker.context.pullHold.size).toBe(1);
     const t0 = Date.now();
     await sendV2('sql-topic', 'yes', { a: '6', b: 'x' }, 0);
     const woke = await held;

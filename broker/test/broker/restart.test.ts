@@ -4,8 +4,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Admin, Producer, PushConsumer, type ReceivedMessage } from '../../src/client/index.ts';
 import { createLogger } from '../../src/logging/logger.ts';
 import { createRequest, RemotingClient, RequestCode } from '../../src/remoting/index.ts';
-import { tempDir } from '../support/local-cluster.ts';
-import { freePort, spawnTern, waitForBrokerRegistered, waitForPort, type RunningProcess } from '../support/processes.ts';
+import { spawnTern, waitForBrokerRegistered, waitForListening, type RunningProcess } from '../support/processes.ts';
+import { freePort } from '../../src/harness/free-port.ts';
+import { tempDir } from '../../src/harness/temp-dir.ts';
+import { waitFor } from '../../src/harness/wait-for.ts';
 
 const running: RunningProcess[] = [];
 afterAll(() => {
@@ -24,7 +26,7 @@ describe('broker restart under traffic (real processes)', () => {
     const brokerAddr = `127.0.0.1:${brokerPort}`;
     const ns = spawnTern(['namesrv', '-p', String(nsPort)]);
     running.push(ns);
-    await waitForPort(nsPort, 15_000, ns);
+    await waitForListening(ns, nsPort);
     const conf = path.join(dir, 'broker.conf');
     fs.writeFileSync(conf, [
       'brokerName=broker-r', `listenPort=${brokerPort}`, `haListenPort=${await freePort()}`, `namesrvAddr=${namesrvAddr}`, `storePathRootDir=${dir}/store`,
@@ -33,7 +35,7 @@ describe('broker restart under traffic (real processes)', () => {
     const startBroker = async () => {
       const b = spawnTern(['broker', '-c', conf]);
       running.push(b);
-      await waitForPort(brokerPort, 15_000, b);
+      await waitForListening(b, brokerPort);
       await waitForBrokerRegistered(namesrvAddr, 'broker-r');
       return b;
     };
@@ -41,7 +43,7 @@ describe('broker restart under traffic (real processes)', () => {
 
     const admin = new Admin({ namesrvAddr });
     await admin.createTopic('restart-topic', { readQueueNums: QUEUES, writeQueueNums: QUEUES });
-    for (let i = 0; i < 100 && !(await admin.topicRoute('restart-topic').catch(() => undefined)); i++) await new Promise((r) => setTimeout(r, 50));
+    await waitFor('a route for restart-topic', () => admin.topicRoute('restart-topic'));
 
     // Two consumers of one group; each records (queue, offset, key) in arrival order.
     const received = [new Map<number, number[]>(), new Map<number, number[]>()];
@@ -63,8 +65,7 @@ describe('broker restart under traffic (real processes)', () => {
     });
     for (const c of consumers) await c.start();
     // Let the group settle so that each queue has one owner before traffic starts.
-    for (let i = 0; i < 100 && consumers.some((c) => c.assignedQueues('restart-topic').length === 0); i++) await new Promise((r) => setTimeout(r, 100));
-    expect(consumers.map((c) => c.assignedQueues('restart-topic').length).sort()).toEqual([4, 4]);
+    await waitFor('each consumer owning 4 queues', () => consumers.every((c) => c.assignedQueues('restart-topic').length === 4));
 
     const producer = new Producer({ namesrvAddr, group: 'restart-producer', sendTimeoutMs: 3000, heartbeatIntervalMs: 2000 });
     await producer.start();
@@ -115,16 +116,19 @@ describe('broker restart under traffic (real processes)', () => {
     // The restart really happened under traffic: some sends hit the broker while it was down.
     expect(failedAttempts).toBeGreaterThan(0);
 
-    const deadline = Date.now() + 60_000;
-    while (Date.now() < deadline && [...acked].some((k) => !keysSeen.has(k))) await new Promise((r) => setTimeout(r, 200));
-    const missing = [...acked].filter((k) => !keysSeen.has(k));
-    expect(missing.slice(0, 10), `${missing.length} acknowledged messages never consumed`).toEqual([]);
+    await waitFor('every acknowledged message consumed', (note) => {
+      const missing = [...acked].filter((k) => !keysSeen.has(k));
+      note(`${missing.length} acknowledged messages not consumed, e.g. ${missing.slice(0, 10).join(' ')}`);
+      return missing.length === 0;
+    }, 60_000, 200);
 
     // Offsets survived the restart: what the broker holds now is at least what it held before SIGTERM.
     expect(offsetsBefore.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
-    await new Promise((r) => setTimeout(r, 1500));
-    const offsetsAfter = await committed();
-    offsetsAfter.forEach((o, q) => expect(o).toBeGreaterThanOrEqual(offsetsBefore[q]!));
+    await waitFor('committed offsets at least those before SIGTERM', async (note) => {
+      const offsetsAfter = await committed();
+      note(`before ${offsetsBefore.join()}, now ${offsetsAfter.join()}`);
+      return offsetsAfter.every((o, q) => o >= offsetsBefore[q]!);
+    });
     // At-least-once: the restarted broker relearns the group and queues may change hands, so some messages
     // come twice; but far fewer than a replay from zero, which would repeat everything sent before the restart.
     expect(deliveries - TOTAL).toBeLessThan(ackedAtRestart / 2);

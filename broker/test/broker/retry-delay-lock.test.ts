@@ -5,6 +5,7 @@ import { encodeJson } from '../../src/protocol/index.ts';
 import { createLogger } from '../../src/logging/logger.ts';
 import { createRequest, RemotingClient, RequestCode, ResponseCode } from '../../src/remoting/index.ts';
 import { startLocalCluster, type LocalCluster } from '../support/local-cluster.ts';
+import { waitFor } from '../../src/harness/wait-for.ts';
 
 const log = createLogger('test');
 let cluster: LocalCluster;
@@ -33,15 +34,6 @@ async function pullAll(topic: string, queueId: number, group = 'g') {
   }));
   return r.code === ResponseCode.SUCCESS ? decodeStoredMessages(r.body!) : [];
 }
-async function eventually<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 8000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (ok(v) || Date.now() > deadline) return v;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 describe('delay levels, retry and DLQ, queue locks', () => {
   it('delivers a delayed message to its real topic and queue no earlier than due', async () => {
     const sentAt = Date.now();
@@ -49,7 +41,7 @@ describe('delay levels, retry and DLQ, queue locks', () => {
     expect(r.code).toBe(ResponseCode.SUCCESS);
     expect(r.extFields?.queueId).toBe('2');
     expect(await pullAll('delay-topic', 2)).toHaveLength(0);
-    const msgs = await eventually(() => pullAll('delay-topic', 2), (m) => m.length > 0);
+    const msgs = await waitFor('the delayed message on delay-topic queue 2', async () => { const m = await pullAll('delay-topic', 2); return m.length > 0 && m; }, 8000);
     expect(Date.now() - sentAt).toBeGreaterThanOrEqual(1900);
     expect(msgs[0]!.body.toString()).toBe('later');
     expect(msgs[0]!.properties.get('DELAY')).toBeUndefined();
@@ -63,14 +55,14 @@ describe('delay levels, retry and DLQ, queue locks', () => {
       offset, group: 'workers', delayLevel: 0, originMsgId: 'J1', originTopic: 'work-topic', unitMode: false, maxReconsumeTimes: max,
     }));
     expect((await back(original!.commitLogOffset, 2)).code).toBe(ResponseCode.SUCCESS);
-    const retried = await eventually(() => pullAll('%RETRY%workers', 0, 'workers'), (m) => m.length > 0);
+    const retried = await waitFor('the first retry in %RETRY%workers', async () => { const m = await pullAll('%RETRY%workers', 0, 'workers'); return m.length > 0 && m; }, 8000);
     expect(retried[0]).toMatchObject({ reconsumeTimes: 1 });
     expect(retried[0]!.properties.get('RETRY_TOPIC')).toBe('work-topic');
     expect(retried[0]!.properties.get('ORIGIN_MESSAGE_ID')).toBe('J1');
     expect(retried[0]!.body.toString()).toBe('job');
 
     expect((await back(retried[0]!.commitLogOffset, 2)).code).toBe(ResponseCode.SUCCESS);
-    const second = await eventually(() => pullAll('%RETRY%workers', 0, 'workers'), (m) => m.length > 1);
+    const second = await waitFor('the second retry in %RETRY%workers', async () => { const m = await pullAll('%RETRY%workers', 0, 'workers'); return m.length > 1 && m; }, 8000);
     expect(second[1]!.reconsumeTimes).toBe(2);
     // reconsumeTimes 2 >= max 2: dead letter, right away.
     expect((await back(second[1]!.commitLogOffset, 2)).code).toBe(ResponseCode.SUCCESS);

@@ -4,6 +4,7 @@ import { encodeJson, parseFastJson } from '../../src/protocol/index.ts';
 import { createLogger } from '../../src/logging/logger.ts';
 import { createRequest, RemotingClient, RequestCode, ResponseCode } from '../../src/remoting/index.ts';
 import { startLocalCluster, type LocalCluster } from '../support/local-cluster.ts';
+import { waitFor } from '../../src/harness/wait-for.ts';
 
 const log = createLogger('test');
 let cluster: LocalCluster;
@@ -38,10 +39,10 @@ describe('admin stats and offset reset', () => {
     expect((await client.invoke(cluster.brokerAddr, createRequest(RequestCode.GET_TOPIC_STATS_INFO, { topic: 'nope' }))).code).toBe(ResponseCode.TOPIC_NOT_EXIST);
 
     client.invokeOneway(cluster.brokerAddr, createRequest(RequestCode.UPDATE_CONSUMER_OFFSET, { consumerGroup: 'sg', topic: 'stats-topic', queueId: 0, commitOffset: 2 }));
-    await new Promise((r) => setTimeout(r, 50));
-    const cs = parseFastJson<{ offsetTable: Table<{ brokerOffset: number; consumerOffset: number }> }>(
-      (await client.invoke(cluster.brokerAddr, createRequest(RequestCode.GET_CONSUME_STATS, { consumerGroup: 'sg', topic: 'stats-topic' }))).body!);
-    expect(byQueue(cs.offsetTable)[0]).toMatchObject({ brokerOffset: 3, consumerOffset: 2 });
+    const consumeStats = async () => byQueue(parseFastJson<{ offsetTable: Table<{ brokerOffset: number; consumerOffset: number }> }>(
+      (await client.invoke(cluster.brokerAddr, createRequest(RequestCode.GET_CONSUME_STATS, { consumerGroup: 'sg', topic: 'stats-topic' }))).body!).offsetTable);
+    await waitFor('the oneway offset commit of sg', async () => (await consumeStats())[0]?.consumerOffset === 2);
+    expect((await consumeStats())[0]).toMatchObject({ brokerOffset: 3, consumerOffset: 2 });
     const who = JSON.parse((await client.invoke(cluster.brokerAddr, createRequest(RequestCode.QUERY_TOPIC_CONSUME_BY_WHO, { topic: 'stats-topic' }))).body!.toString());
     expect(who.groupList).toEqual(['sg']);
 
@@ -54,7 +55,7 @@ describe('admin stats and offset reset', () => {
     const reset = await client.invoke(cluster.brokerAddr, createRequest(RequestCode.INVOKE_BROKER_TO_RESET_OFFSET, { topic: 'stats-topic', group: 'sg', timestamp: midpoint, isForce: true }));
     expect(reset.code).toBe(ResponseCode.SUCCESS);
     expect(byQueue(parseFastJson<{ offsetTable: Table<number> }>(reset.body!).offsetTable)).toEqual({ 0: 3, 1: 1 });
-    await new Promise((r) => setTimeout(r, 100));
+    await waitFor('RESET_CONSUMER_CLIENT_OFFSET at the member', () => seen.length > 0);
     expect(seen).toEqual(['sg']);
     const q1 = await client.invoke(cluster.brokerAddr, createRequest(RequestCode.QUERY_CONSUMER_OFFSET, { consumerGroup: 'sg', topic: 'stats-topic', queueId: 1 }));
     expect(q1.extFields?.offset).toBe('1');

@@ -2,10 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeOffsetMsgId } from '../../src/message/message-id.ts';
 import { encodeProperties } from '../../src/message/properties.ts';
 import { decodeStoredMessage, decodeStoredMessages } from '../../src/message/stored-message.ts';
-import { encodeJson } from '../../src/protocol/index.ts';
+import { encodeJson, SystemTopic } from '../../src/protocol/index.ts';
 import { createLogger } from '../../src/logging/logger.ts';
 import { createRequest, RemotingClient, RequestCode, ResponseCode, type RemotingCommand } from '../../src/remoting/index.ts';
 import { startLocalCluster, type LocalCluster } from '../support/local-cluster.ts';
+import { waitFor } from '../../src/harness/wait-for.ts';
 
 const log = createLogger('test');
 let cluster: LocalCluster;
@@ -58,18 +59,19 @@ async function visible(): Promise<string[]> {
   }));
   return r.code === ResponseCode.SUCCESS ? decodeStoredMessages(r.body!).map((m) => m.properties.get('KEYS')!) : [];
 }
-const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('transactional messages', () => {
   it('keeps a half message invisible until commit, and drops it on rollback', async () => {
+    const halves = () => cluster.broker.context.store.getMaxOffsetInQueue(SystemTopic.TRANS_HALF, 0);
+    const before = halves();
     const a = await sendHalf('commit-me');
     expect(a.transactionId).toBe('commit-me');
     const b = await sendHalf('roll-me-back');
-    await wait(50);
+    await waitFor('both halves dispatched', () => halves() === before + 2);
     expect(await visible()).toEqual([]);
     end(a, 8);
     end(b, 12);
-    await wait(150);
+    await waitFor('the committed copy visible', async () => (await visible()).includes('commit-me'));
     expect(await visible()).toEqual(['commit-me']);
   });
 
@@ -77,19 +79,21 @@ describe('transactional messages', () => {
     answer = undefined;
     const c = await sendHalf('ask-me');
     end(c, 0);
-    for (let i = 0; i < 40 && !checks.some((k) => k.extFields!.msgId === 'ask-me'); i++) await wait(50);
-    const check = checks.find((k) => k.extFields!.msgId === 'ask-me')!;
+    const check = await waitFor('a check-back for ask-me', () => checks.find((k) => k.extFields!.msgId === 'ask-me'));
     expect(check.extFields).toMatchObject({ topic: 'tx-topic', tranStateTableOffset: String(c.tranStateTableOffset), commitLogOffset: String(c.commitLogOffset) });
     const body = decodeStoredMessage(check.body!);
     expect(body).toMatchObject({ topic: 'tx-topic', queueId: 1 });
     expect(body.body.toString()).toBe('body ask-me');
     expect(await visible()).toEqual(['commit-me']);
     answer = 8;
-    for (let i = 0; i < 40 && (await visible()).length < 2; i++) await wait(100);
+    await waitFor('ask-me committed by the check-back answer', async () => (await visible()).length >= 2);
     expect(await visible()).toEqual(['commit-me', 'ask-me']);
-    // Resolved: no more check-backs for it.
+    // Resolved: no more check-backs for it. A check-back for a newer half proves a check round ran since.
     const n = checks.length;
-    await wait(800);
+    answer = 12;
+    await sendHalf('probe');
+    await waitFor('a check-back for the probe half', () => checks.slice(n).some((k) => k.extFields!.msgId === 'probe'));
+    answer = undefined;
     expect(checks.slice(n).some((k) => k.extFields!.msgId === 'ask-me')).toBe(false);
   });
 

@@ -2,8 +2,10 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalCluster, tempDir, type LocalCluster } from '../support/local-cluster.ts';
+import { startLocalCluster, type LocalCluster } from '../support/local-cluster.ts';
 import { BROKER_ROOT, NODE } from '../support/processes.ts';
+import { tempDir } from '../../src/harness/temp-dir.ts';
+import { waitFor } from '../../src/harness/wait-for.ts';
 
 const TERN_BIN = path.join(BROKER_ROOT, 'bin/tern.mjs');
 
@@ -53,10 +55,8 @@ describe('tern produce / consume / admin', () => {
     const created = await tern(['admin', 'updateTopic', '-n', ns, '-c', 'DefaultCluster', '-t', 'cli-roundtrip', '-r', '4', '-w', '4']);
     expect(created.code).toBe(0);
     expect(created.stdout).toMatch(/cli-roundtrip\s+127\.0\.0\.1:\d+\s+4\s+4\s+RW-/);
-    const deadline = Date.now() + 10_000;
-    while (!(await tern(['admin', 'topicRoute', '-n', ns, '-t', 'cli-roundtrip'])).stdout.includes('broker-a')) {
-      if (Date.now() > deadline) throw new Error('topic never routed');
-    }
+    await waitFor('tern admin topicRoute to list broker-a', async () =>
+      (await tern(['admin', 'topicRoute', '-n', ns, '-t', 'cli-roundtrip'])).stdout.includes('broker-a'), 10_000, 0);
 
     const ackLog = path.join(dir, 'acks.log');
     const asyncRun = await tern(['produce', '-n', ns, '-t', 'cli-roundtrip', '--count', '3000', '--size', '200', '--async', '--ack-log', ackLog, '--key-prefix', 'a']);

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { brokerConfigTable } from '../../src/broker/broker-config.ts';
 import { namesrvConfigTable } from '../../src/namesrv/namesrv-config.ts';
-import { tempDir } from '../support/local-cluster.ts';
+import { tempDir } from '../../src/harness/temp-dir.ts';
 import { spawnTern } from '../support/processes.ts';
 
 /** Runs a print; stdout alone, so that the log lines on stderr do not mix into the table. */

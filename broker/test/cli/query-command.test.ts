@@ -5,8 +5,10 @@ import { createLogger } from '../../src/logging/logger.ts';
 import { encodeProperties } from '../../src/message/properties.ts';
 import { createRequest, RemotingClient, RequestCode, ResponseCode } from '../../src/remoting/index.ts';
 import { MessageStore } from '../../src/store/message-store.ts';
-import { startLocalCluster, tempDir, type LocalCluster } from '../support/local-cluster.ts';
+import { startLocalCluster, type LocalCluster } from '../support/local-cluster.ts';
 import { spawnTern } from '../support/processes.ts';
+import { tempDir } from '../../src/harness/temp-dir.ts';
+import { waitFor } from '../../src/harness/wait-for.ts';
 
 let cluster: LocalCluster;
 let client: RemotingClient;
@@ -24,11 +26,8 @@ beforeAll(async () => {
     msgId = r.extFields!.msgId!;
   }
   // The route must reach the name server before the CLI asks it.
-  for (let i = 0; i < 100; i++) {
-    const rt = await client.invoke(cluster.namesrvAddr, createRequest(RequestCode.GET_ROUTEINFO_BY_TOPIC, { topic: 'CliTopic' }));
-    if (rt.code === ResponseCode.SUCCESS) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await waitFor('a route for CliTopic', async () =>
+    (await client.invoke(cluster.namesrvAddr, createRequest(RequestCode.GET_ROUTEINFO_BY_TOPIC, { topic: 'CliTopic' }))).code === ResponseCode.SUCCESS);
 });
 afterAll(async () => {
   await client.close();

@@ -4,8 +4,10 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logging/logger.ts';
 import { createRequest, RemotingClient, RequestCode, ResponseCode } from '../../src/remoting/index.ts';
-import { tempDir } from '../support/local-cluster.ts';
-import { freePort, spawnTern, waitForBrokerRegistered, waitForPort, type RunningProcess } from '../support/processes.ts';
+import { spawnTern, waitForBrokerRegistered, waitForListening, type RunningProcess } from '../support/processes.ts';
+import { freePort } from '../../src/harness/free-port.ts';
+import { tempDir } from '../../src/harness/temp-dir.ts';
+import { waitFor } from '../../src/harness/wait-for.ts';
 
 const running: RunningProcess[] = [];
 afterAll(() => {
@@ -36,7 +38,7 @@ describe('tern namesrv / broker processes', () => {
     const brokerPort = await freePort();
     const ns = spawnTern(['namesrv', '-p', String(nsPort)]);
     running.push(ns);
-    await waitForPort(nsPort, 15_000, ns);
+    await waitForListening(ns, nsPort);
     const conf = writeConf(dir, [
       'brokerClusterName=TestCluster', 'brokerName=broker-x', 'brokerId=0', 'brokerRole=ASYNC_MASTER', 'flushDiskType=SYNC_FLUSH',
       `listenPort=${brokerPort}`, `haListenPort=${await freePort()}`, `namesrvAddr=127.0.0.1:${nsPort}`, `storePathRootDir=${dir}/store`, 'brokerIP1=127.0.0.1',
@@ -44,7 +46,7 @@ describe('tern namesrv / broker processes', () => {
     ]);
     const broker = spawnTern(['broker', '-c', conf], { TERN_LOG_LEVEL: 'info' });
     running.push(broker);
-    await waitForPort(brokerPort, 15_000, broker);
+    await waitForListening(broker, brokerPort);
     expect(broker.output()).toMatch(/unknown config key 'someFutureKey'/);
 
     const client = new RemotingClient({ logger: createLogger('test') });
@@ -68,9 +70,10 @@ describe('tern namesrv / broker processes', () => {
     broker.child.kill('SIGTERM');
     expect(await broker.exited).toBe(0);
     expect(broker.output()).toMatch(/broker stopped/);
-    await new Promise((r) => setTimeout(r, 100));
-    const after = JSON.parse((await client.invoke(`127.0.0.1:${nsPort}`, createRequest(RequestCode.GET_BROKER_CLUSTER_INFO))).body!.toString());
-    expect(after.clusterAddrTable).toEqual({}); // unregistered on the way out
+    await waitFor('the stopped broker gone from the name server', async () => {
+      const after = JSON.parse((await client.invoke(`127.0.0.1:${nsPort}`, createRequest(RequestCode.GET_BROKER_CLUSTER_INFO))).body!.toString());
+      return Object.keys(after.clusterAddrTable).length === 0;
+    }, 5000);
     await client.close();
     ns.child.kill('SIGTERM');
     expect(await ns.exited).toBe(0);

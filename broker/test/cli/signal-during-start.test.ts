@@ -2,8 +2,9 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import { tempDir } from '../support/local-cluster.ts';
-import { freePort, spawnTern, waitForPort, type RunningProcess } from '../support/processes.ts';
+import { freePort } from '../../src/harness/free-port.ts';
+import { tempDir } from '../../src/harness/temp-dir.ts';
+import { spawnTern, waitForListening, type RunningProcess } from '../support/processes.ts';
 
 const running: RunningProcess[] = [];
 const silent: net.Server[] = [];
@@ -29,7 +30,7 @@ it('a SIGTERM while the broker is still starting stops it gracefully once starte
   ].join('\n') + '\n');
   const broker = spawnTern(['broker', '-c', conf], { TERN_LOG_LEVEL: 'info' });
   running.push(broker);
-  await waitForPort(brokerPort, 15_000, broker);
+  await waitForListening(broker, brokerPort);
   // Its first registration is on the wire and unanswered: the broker is still inside start().
   for (const deadline = Date.now() + 5000; held.length === 0 && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 20));
   expect(held.length).toBeGreaterThan(0);

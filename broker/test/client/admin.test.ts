@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Admin, ClientError, Perm } from '../../src/client/index.ts';
+import { Admin, ClientError, Perm, ResponseCode } from '../../src/client/index.ts';
 import { startLocalCluster, type LocalCluster } from '../support/local-cluster.ts';
+import { waitFor } from '../../src/harness/wait-for.ts';
 
 let cluster: LocalCluster;
 let admin: Admin;
@@ -15,21 +16,11 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
-async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 describe('Admin', () => {
   it('creates, describes and deletes a topic on a cluster', async () => {
     const brokers = await admin.createTopic('admin-made', { clusterName: 'DefaultCluster', readQueueNums: 3, writeQueueNums: 5, perm: Perm.READ | Perm.WRITE });
     expect(brokers).toEqual([cluster.brokerAddr]);
-    const route = await eventually(() => admin.topicRoute('admin-made'));
+    const route = await waitFor('a route for admin-made', () => admin.topicRoute('admin-made'));
     expect(route.queueDatas).toEqual([{ brokerName: 'broker-a', readQueueNums: 3, writeQueueNums: 5, perm: 6, topicSysFlag: 0 }]);
     expect(route.brokerDatas[0]!.brokerAddrs['0']).toBe(cluster.brokerAddr);
     expect(await admin.topicList()).toContain('admin-made');
@@ -37,7 +28,7 @@ describe('Admin', () => {
     expect(status.map((q) => [q.queueId, q.minOffset, q.maxOffset])).toEqual([[0, 0, 0], [1, 0, 0], [2, 0, 0]]);
 
     await admin.deleteTopic('admin-made', { clusterName: 'DefaultCluster' });
-    await expect(admin.topicRoute('admin-made')).rejects.toThrow(/does not exist/);
+    await expect(admin.topicRoute('admin-made')).rejects.toMatchObject({ name: 'ClientError', responseCode: ResponseCode.TOPIC_NOT_EXIST });
     expect(await admin.topicList()).not.toContain('admin-made');
   });
 

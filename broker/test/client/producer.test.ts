@@ -7,7 +7,9 @@ import {
 } from '../../src/client/index.ts';
 import { createLogger } from '../../src/logging/logger.ts';
 import { MessageSysFlag } from '../../src/message/sys-flag.ts';
-import { startLocalCluster, tempDir, type LocalCluster } from '../support/local-cluster.ts';
+import { startLocalCluster, type LocalCluster } from '../support/local-cluster.ts';
+import { tempDir } from '../../src/harness/temp-dir.ts';
+import { waitFor } from '../../src/harness/wait-for.ts';
 
 let cluster: LocalCluster;
 let admin: Admin;
@@ -28,20 +30,10 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 async function createTopic(topic: string, queues: number, brokerAddr = cluster.brokerAddr): Promise<void> {
   await admin.createTopic(topic, { readQueueNums: queues, writeQueueNums: queues, brokerAddr });
-  await eventually(`route of ${topic}`, async () =>
-    (await admin.topicRoute(topic)).queueDatas.some((q) => q.writeQueueNums === queues) || undefined);
+  await waitFor(`route of ${topic}`, async () =>
+    (await admin.topicRoute(topic)).queueDatas.some((q) => q.writeQueueNums === queues), 15_000);
 }
 
 /** Reads `count` messages of `topic` from the start with a fresh group. */
@@ -52,9 +44,14 @@ async function readAll(topic: string, count: number): Promise<ReceivedMessage[]>
     got.push(...msgs);
   });
   await c.start();
-  const deadline = Date.now() + 20_000;
-  while (got.length < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  await c.shutdown();
+  try {
+    await waitFor(`${count} messages from ${topic}`, (note) => {
+      note(`${got.length} so far`);
+      return got.length >= count;
+    }, 20_000, 50);
+  } finally {
+    await c.shutdown();
+  }
   return got;
 }
 
@@ -65,7 +62,7 @@ describe('Producer against a real broker', () => {
     expect(r.msgId).toMatch(/^[0-9A-F]{32}$/);
     expect(r.offsetMsgId).toMatch(/^[0-9A-F]{32}$/);
     expect(r.queueOffset).toBe(0);
-    const route = await eventually('auto-created route', async () => admin.topicRoute('auto-made'));
+    const route = await waitFor('auto-created route', () => admin.topicRoute('auto-made'), 15_000);
     expect(route.queueDatas[0]!.writeQueueNums).toBe(4);
   });
 
@@ -143,7 +140,7 @@ describe('Producer against a real broker', () => {
       fs.rmSync(storeDir, { recursive: true, force: true });
     });
     await admin.createTopic('spread', { readQueueNums: 2, writeQueueNums: 2, clusterName: 'DefaultCluster' });
-    await eventually('route over two brokers', async () => ((await admin.topicRoute('spread')).queueDatas.length === 2 ? true : undefined));
+    await waitFor('route over two brokers', async () => (await admin.topicRoute('spread')).queueDatas.length === 2, 15_000);
     const p = new Producer({ namesrvAddr: cluster.namesrvAddr, group: 'spreader' });
     await p.start();
     const before = await Promise.all(Array.from({ length: 8 }, (_, i) => p.send({ topic: 'spread', body: Buffer.from(`s${i}`) })));

@@ -2,7 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Admin, Producer, PushConsumer, type ReceivedMessage, type SendResult } from '../../src/client/index.ts';
-import { startLocalCluster, tempDir, type LocalCluster } from '../support/local-cluster.ts';
+import { startLocalCluster, type LocalCluster } from '../support/local-cluster.ts';
+import { tempDir } from '../../src/harness/temp-dir.ts';
+import { waitFor } from '../../src/harness/wait-for.ts';
 
 let cluster: LocalCluster;
 let admin: Admin;
@@ -23,24 +25,10 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
-async function waitFor(what: string, condition: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 /** Creates a topic and waits until the name server routes it (the broker registers it asynchronously). */
 async function createTopic(topic: string, queues: number): Promise<void> {
   await admin.createTopic(topic, { readQueueNums: queues, writeQueueNums: queues, brokerAddr: cluster.brokerAddr });
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const route = await admin.topicRoute(topic).catch(() => undefined);
-    if (route?.queueDatas[0]?.writeQueueNums === queues) return;
-    if (Date.now() > deadline) throw new Error(`no route for ${topic}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await waitFor(`a route for ${topic}`, async () => (await admin.topicRoute(topic)).queueDatas[0]?.writeQueueNums === queues);
 }
 
 function consumer(options: Partial<ConstructorParameters<typeof PushConsumer>[0]> & { group: string }): PushConsumer {
@@ -77,11 +65,11 @@ describe('PushConsumer against a real broker', () => {
     };
     const a = make();
     await a.c.start();
-    await waitFor('first member owning all 8 queues', () => a.c.assignedQueues(topic).length === 8);
+    await waitFor('first member owning all 8 queues', () => a.c.assignedQueues(topic).length === 8, 30_000);
     const b = make();
     await b.c.start();
     // The broker tells the first member that the group changed; both end up with 4 queues.
-    await waitFor('4 + 4 queues', () => a.c.assignedQueues(topic).length === 4 && b.c.assignedQueues(topic).length === 4);
+    await waitFor('4 + 4 queues', () => a.c.assignedQueues(topic).length === 4 && b.c.assignedQueues(topic).length === 4, 30_000);
     byConsumer.set(a.c.clientId, a.got);
     byConsumer.set(b.c.clientId, b.got);
 
@@ -132,7 +120,7 @@ describe('PushConsumer against a real broker', () => {
     for (const m of members) await m.c.start();
     expect(members.map((m) => m.c.assignedQueues(topic).length)).toEqual([4, 4]);
     await sendMany(topic, 'n', 500);
-    await waitFor('both members reading all 500', () => members.every((m) => m.keys.size === 500));
+    await waitFor('both members reading all 500', () => members.every((m) => m.keys.size === 500), 30_000);
     for (const m of members) {
       await m.c.shutdown();
       const file = path.join(dir, m.c.clientId, 'broadcast.json');
@@ -163,11 +151,11 @@ describe('PushConsumer against a real broker', () => {
       for (const m of msgs) lastKeys.push(m.keys![0]!);
     });
     await fromLast.start();
-    await waitFor('from-last to own its queues', () => fromLast.assignedQueues(topic).length === 2);
+    await waitFor('from-last to own its queues', () => fromLast.assignedQueues(topic).length === 2, 30_000);
     await sendMany(topic, 'late', 20, 4);
 
-    await waitFor('the messages after the cut', () => timeKeys.length >= 120);
-    await waitFor('the late messages', () => lastKeys.length >= 20);
+    await waitFor('the messages after the cut', () => timeKeys.length >= 120, 30_000);
+    await waitFor('the late messages', () => lastKeys.length >= 20, 30_000);
     await new Promise((r) => setTimeout(r, 300));
     expect(timeKeys.every((k) => !k.startsWith('before-'))).toBe(true);
     expect(timeKeys).toHaveLength(120);
@@ -193,7 +181,7 @@ describe('PushConsumer against a real broker', () => {
     });
     await c.start();
     await sendMany(topic, 't', 40, 4);
-    await waitFor('all 20 odd messages', () => new Set(seen.map((m) => m.keys![0])).size === 20);
+    await waitFor('all 20 odd messages', () => new Set(seen.map((m) => m.keys![0])).size === 20, 30_000);
     const again = seen.filter((m) => m.keys![0] === 't-5');
     expect(again).toHaveLength(1);
     // It came back through the group's retry topic, under its own topic name.
@@ -242,10 +230,10 @@ describe('PushConsumer against a real broker', () => {
     });
     await c.start();
     await sendMany(topic, 'r', 30, 4);
-    await waitFor('the first reading', () => keys.length === 30);
+    await waitFor('the first reading', () => keys.length === 30, 30_000);
     const table = await admin.resetOffsetByTime('rewinder', topic, 0);
     expect(table.map((e) => [e.mq.queueId, e.offset])).toEqual([[0, 0], [1, 0]]);
-    await waitFor('the second reading', () => keys.length === 60);
+    await waitFor('the second reading', () => keys.length === 60, 30_000);
     expect(keys.slice(30).sort()).toEqual(keys.slice(0, 30).sort());
   });
 
@@ -267,7 +255,7 @@ describe('PushConsumer against a real broker', () => {
     });
     await c.start();
     await sendMany(topic, 'l', 5, 1);
-    await waitFor('all 5', () => order.length === 5);
+    await waitFor('all 5', () => order.length === 5, 30_000);
     // The queue waits for the failed message: order is kept.
     expect(order).toEqual(['l-0', 'l-1', 'l-2', 'l-3', 'l-4']);
     await c.shutdown();

@@ -1,8 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { tempDir } from '../support/local-cluster.ts';
-import { freePort, spawnTern, waitForBrokerRegistered, waitForPort, type RunningProcess } from '../support/processes.ts';
+import { spawnTern, waitForBrokerRegistered, waitForListening, type RunningProcess } from '../support/processes.ts';
+import { freePort } from '../../src/harness/free-port.ts';
+import { tempDir } from '../../src/harness/temp-dir.ts';
+import { waitFor } from '../../src/harness/wait-for.ts';
+import { Admin } from '../../src/client/index.ts';
 
 const running: RunningProcess[] = [];
 afterAll(() => {
@@ -15,7 +18,7 @@ async function startGroup(role: 'SYNC_MASTER' | 'ASYNC_MASTER') {
   const nsPort = await freePort();
   const ns = spawnTern(['namesrv', '-p', String(nsPort)]);
   running.push(ns);
-  await waitForPort(nsPort, 15_000, ns);
+  await waitForListening(ns, nsPort);
   const namesrvAddr = `127.0.0.1:${nsPort}`;
   const start = async (id: number, brokerRole: string) => {
     const port = await freePort();
@@ -27,18 +30,24 @@ async function startGroup(role: 'SYNC_MASTER' | 'ASYNC_MASTER') {
     ].join('\n'));
     const p = spawnTern(['broker', '-c', conf]);
     running.push(p);
-    await waitForPort(port, 15_000, p);
+    await waitForListening(p, port);
     await waitForBrokerRegistered(namesrvAddr, 'broker-f', id);
-    return p;
+    return { p, addr: `127.0.0.1:${port}` };
   };
   const master = await start(0, role);
   const slave = await start(1, 'SLAVE');
-  return { dir, namesrvAddr, master, slave };
+  // The slave learns its master from the namesrv and connects; failover is only meaningful once it has.
+  const admin = new Admin({ namesrvAddr });
+  try {
+    await waitFor('the slave connected to the master', async () => (await admin.brokerRuntimeInfo(master.addr)).haConnectedSlaves === '1', 15_000);
+  } finally {
+    await admin.shutdown();
+  }
+  return { dir, namesrvAddr, master: master.p, slave: slave.p };
 }
 
 async function killMasterDuringProduce(role: 'SYNC_MASTER' | 'ASYNC_MASTER') {
   const g = await startGroup(role);
-  await new Promise((r) => setTimeout(r, 1500)); // the slave learns its master from the namesrv and connects
   // Several producers, each with its own ack log and keys.
   const ackLogs = [0, 1, 2].map((i) => path.join(g.dir, `acks-${i}.txt`));
   const producers = ackLogs.map((ackLog, i) => spawnTern(['produce', '-n', g.namesrvAddr, '-t', 'failover', '--count', '1000000',
@@ -46,7 +55,10 @@ async function killMasterDuringProduce(role: 'SYNC_MASTER' | 'ASYNC_MASTER') {
   running.push(...producers);
   const ackedBytes = () => ackLogs.reduce((n, f) => n + (fs.existsSync(f) ? fs.statSync(f).size : 0), 0);
   // Kill the master once a good number of sends were acknowledged.
-  for (let i = 0; i < 200 && ackedBytes() < 300_000; i++) await new Promise((r) => setTimeout(r, 50));
+  await waitFor('300 kB of acknowledged sends', (note) => {
+    note(`${ackedBytes()} bytes of acks`);
+    return ackedBytes() >= 300_000;
+  }, 30_000, 50);
   g.master.child.kill('SIGKILL');
   await g.master.exited;
   for (const p of producers) p.child.kill('SIGTERM');

@@ -9,7 +9,9 @@ import { createLogger } from '../../src/logging/logger.ts';
 import { encodeProperties } from '../../src/message/properties.ts';
 import { decodeStoredMessages } from '../../src/message/stored-message.ts';
 import { createRequest, RemotingClient, RequestCode, ResponseCode } from '../../src/remoting/index.ts';
-import { startLocalCluster, tempDir, type LocalCluster } from '../support/local-cluster.ts';
+import { startLocalCluster, type LocalCluster } from '../support/local-cluster.ts';
+import { tempDir } from '../../src/harness/temp-dir.ts';
+import { waitFor } from '../../src/harness/wait-for.ts';
 
 const log = createLogger('test');
 let cluster: LocalCluster;
@@ -18,13 +20,6 @@ let slaveConfig: BrokerConfig;
 let raw: RemotingClient;
 const SEGMENT = 256 * 1024;
 
-async function until(what: string, ok: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await ok())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 /** sha256 of each segment holding data (a segment allocated ahead of need is not part of the log yet). */
 const digest = (dir: string, end: number) => Object.fromEntries(fs.readdirSync(dir).filter((f) => Number(f) < end).sort().map((f) =>
   [f, crypto.createHash('sha256').update(fs.readFileSync(path.join(dir, f))).digest('hex')]));
@@ -59,7 +54,7 @@ describe('master/slave replication', () => {
   it('streams the CommitLog to a slave byte for byte, across segment rollovers, and acknowledges sends after the slave holds them', async () => {
     slave = new BrokerController(slaveConfig, createLogger('slave'));
     await slave.start();
-    await until('slave connected', () => (cluster.broker.context.haMaster?.replicaInfo().length ?? 0) > 0);
+    await waitFor('slave connected', () => (cluster.broker.context.haMaster?.replicaInfo().length ?? 0) > 0, 20_000);
     const producer = new Producer({ namesrvAddr: cluster.namesrvAddr, group: 'ha-producer' });
     await producer.start();
     const statuses = new Map<string, number>();
@@ -73,7 +68,7 @@ describe('master/slave replication', () => {
     await producer.shutdown();
     expect(Object.fromEntries(statuses)).toEqual({ SEND_OK: 1500, BIG: 5 });
     const master = cluster.broker.context.store;
-    await until('slave caught up', () => slave.context.store.getCommitLogMaxOffset() === master.getCommitLogMaxOffset());
+    await waitFor('slave caught up', () => slave.context.store.getCommitLogMaxOffset() === master.getCommitLogMaxOffset(), 20_000);
     expect(master.getCommitLogMaxOffset()).toBeGreaterThan(4 * SEGMENT);
     // Byte-identical CommitLogs.
     const end = master.getCommitLogMaxOffset();
@@ -84,7 +79,7 @@ describe('master/slave replication', () => {
     for (let q = 0; q < 4; q++) {
       expect(slave.context.store.getMaxOffsetInQueue('ha-topic', q)).toBe(master.getMaxOffsetInQueue('ha-topic', q));
     }
-    await until('slave has the topic', () => !!slave.context.topics.select('ha-topic'));
+    await waitFor('slave has the topic', () => !!slave.context.topics.select('ha-topic'), 20_000);
     const pulled = await raw.invoke(slave.brokerAddr, createRequest(RequestCode.PULL_MESSAGE, {
       consumerGroup: 'ha-reader', topic: 'ha-topic', queueId: 0, queueOffset: 0, maxMsgNums: 32, sysFlag: 0x4, commitOffset: 0,
       suspendTimeoutMillis: 0, subscription: '*', subVersion: 0, expressionType: 'TAG',
@@ -107,7 +102,7 @@ describe('master/slave replication', () => {
     const route = JSON.parse((await raw.invoke(cluster.namesrvAddr, createRequest(RequestCode.GET_ROUTEINFO_BY_TOPIC, { topic: 'ha-topic' }))).body!.toString());
     expect(route.brokerDatas[0].brokerAddrs).toEqual({ 0: cluster.brokerAddr, 1: slave.brokerAddr });
     await raw.invoke(cluster.brokerAddr, createRequest(RequestCode.UPDATE_CONSUMER_OFFSET, { consumerGroup: 'ha-reader', topic: 'ha-topic', queueId: 2, commitOffset: 7 }));
-    await until('offsets copied', () => slave.context.offsets.query('ha-reader', 'ha-topic', 2) === 7);
+    await waitFor('offsets copied', () => slave.context.offsets.query('ha-reader', 'ha-topic', 2) === 7, 20_000);
   });
 
   it('a master sends a consumer whose backlog does not fit in memory to the slave, and the TS client follows', async () => {
@@ -120,7 +115,7 @@ describe('master/slave replication', () => {
     consumer.subscribe('ha-topic', '*');
     consumer.onMessage((msgs) => { for (const m of msgs) seen.add(m.properties.get('KEYS')!); });
     await consumer.start();
-    await until('consumed from the slave', async () => seen.size >= 1500 && (await slaveGets()) - before > 500, 30_000);
+    await waitFor('consumed from the slave', async () => seen.size >= 1500 && (await slaveGets()) - before > 500, 30_000);
     await consumer.shutdown();
     cluster.broker.context.config.accessMessageInMemoryMaxRatio = 40;
   });
@@ -140,13 +135,13 @@ describe('master/slave replication', () => {
     await slave.start();
     const master = cluster.broker.context.store;
     expect(master.getCommitLogMaxOffset()).toBeGreaterThan(before);
-    await until('restarted slave caught up', () => slave.context.store.getCommitLogMaxOffset() === master.getCommitLogMaxOffset());
+    await waitFor('restarted slave caught up', () => slave.context.store.getCommitLogMaxOffset() === master.getCommitLogMaxOffset(), 20_000);
     // The slave stays healthy: a clean stop leaves no abort file (a store that turned read-only keeps it).
     await slave.shutdown();
     expect(fs.existsSync(path.join(slaveConfig.storePathRootDir, 'abort'))).toBe(false);
     slave = new BrokerController(slaveConfig, createLogger('slave'));
     await slave.start();
-    await until('slave knows the batch topic', () => !!slave.context.topics.select('ha-batch'));
+    await waitFor('slave knows the batch topic', () => !!slave.context.topics.select('ha-batch'), 20_000);
     for (let q = 0; q < 4; q++) {
       expect(slave.context.store.getMaxOffsetInQueue('ha-batch', q)).toBe(master.getMaxOffsetInQueue('ha-batch', q));
     }
@@ -159,9 +154,9 @@ describe('master/slave replication', () => {
     await raw.invoke(slave.brokerAddr, createRequest(RequestCode.UPDATE_CONSUMER_OFFSET, { consumerGroup: 'while-away', topic: 'ha-topic', queueId: 3, commitOffset: 42 }));
     expect(slave.context.offsets.query('while-away', 'ha-topic', 3)).toBe(42);
     await cluster.restartBroker();
-    await until('master has the offset from the slave', async () => {
+    await waitFor('master has the offset from the slave', async () => {
       const r = await raw.invoke(cluster.brokerAddr, createRequest(RequestCode.QUERY_CONSUMER_OFFSET, { consumerGroup: 'while-away', topic: 'ha-topic', queueId: 3, setZeroIfNotFound: false }));
       return r.extFields?.offset === '42';
-    });
+    }, 20_000);
   });
 });

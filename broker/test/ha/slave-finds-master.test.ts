@@ -6,21 +6,14 @@ import { Producer } from '../../src/client/index.ts';
 import { createLogger } from '../../src/logging/logger.ts';
 import { NamesrvController } from '../../src/namesrv/namesrv-controller.ts';
 import { defaultNamesrvConfig } from '../../src/namesrv/namesrv-config.ts';
-import { tempDir } from '../support/local-cluster.ts';
+import { tempDir } from '../../src/harness/temp-dir.ts';
+import { waitFor } from '../../src/harness/wait-for.ts';
+import { waitForBrokerRegistered } from '../support/processes.ts';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
-
-async function until(what: string, ok: () => boolean, ms: number): Promise<number> {
-  const t0 = Date.now();
-  while (!ok()) {
-    if (Date.now() - t0 > ms) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return Date.now() - t0;
-}
 
 async function startBroker(namesrvAddr: string, over: Partial<BrokerConfig>): Promise<BrokerController> {
   const dir = tempDir('tern-ha-order-');
@@ -42,10 +35,9 @@ describe('a slave that starts before its master', () => {
     const namesrvAddr = `127.0.0.1:${namesrv.port}`;
     const slave = await startBroker(namesrvAddr, { brokerId: 1, brokerRole: 'SLAVE' });
     expect(slave.context.haSlave?.masterAddress).toBeUndefined();
-    await new Promise((r) => setTimeout(r, 500));
+    await waitForBrokerRegistered(namesrvAddr, 'broker-a', 1);
     const master = await startBroker(namesrvAddr, { brokerId: 0, brokerRole: 'SYNC_MASTER' });
-    const ms = await until('the slave to replicate from the master', () => (master.context.haMaster?.replicaInfo().length ?? 0) > 0, 10_000);
-    expect(ms).toBeLessThan(10_000);
+    await waitFor('the slave to replicate from the master', () => (master.context.haMaster?.replicaInfo().length ?? 0) > 0, 10_000);
 
     const producer = new Producer({ namesrvAddr, group: 'order-producer' });
     await producer.start();

@@ -2,8 +2,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Producer, PushConsumer } from '../../src/client/index.ts';
-import { startLocalCluster, tempDir, type LocalCluster } from '../support/local-cluster.ts';
+import { startLocalCluster, type LocalCluster } from '../support/local-cluster.ts';
 import { consumedKeys, runJava } from '../support/java-interop.ts';
+import { tempDir } from '../../src/harness/temp-dir.ts';
+import { waitFor } from '../../src/harness/wait-for.ts';
 
 // The official Apache RocketMQ Java client 5.3.3 (from Maven Central, built by scripts/java-interop-build.sh)
 // against a Tern namesrv + broker.
@@ -77,9 +79,14 @@ describe('official Java client against Tern', { timeout: 120_000 }, () => {
       }
     });
     await consumer.start();
-    const deadline = Date.now() + 30_000;
-    while (seen.size < acked.size && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    await consumer.shutdown();
+    try {
+      await waitFor('every acknowledged key consumed', (note) => {
+        note(`${seen.size} of ${acked.size}`);
+        return seen.size >= acked.size;
+      }, 30_000);
+    } finally {
+      await consumer.shutdown();
+    }
     expect(seen).toEqual(acked);
   });
 });

@@ -4,8 +4,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logging/logger.ts';
 import { createRequest, RemotingClient, RequestCode } from '../../src/remoting/index.ts';
 import { consumedKeys, runJava } from '../support/java-interop.ts';
-import { tempDir } from '../support/local-cluster.ts';
-import { freePort, spawnTern, waitForBrokerRegistered, waitForPort, type RunningProcess } from '../support/processes.ts';
+import { spawnTern, waitForBrokerRegistered, waitForListening, type RunningProcess } from '../support/processes.ts';
+import { freePort } from '../../src/harness/free-port.ts';
+import { tempDir } from '../../src/harness/temp-dir.ts';
+import { waitFor } from '../../src/harness/wait-for.ts';
 
 const running: RunningProcess[] = [];
 afterAll(() => {
@@ -18,7 +20,7 @@ describe('official Java client and a dying master (real processes)', () => {
     const nsPort = await freePort();
     const ns = spawnTern(['namesrv', '-p', String(nsPort)]);
     running.push(ns);
-    await waitForPort(nsPort, 15_000, ns);
+    await waitForListening(ns, nsPort);
     const namesrvAddr = `127.0.0.1:${nsPort}`;
     const ports: number[] = [];
     const brokers: RunningProcess[] = [];
@@ -31,12 +33,12 @@ describe('official Java client and a dying master (real processes)', () => {
       const b = spawnTern(['broker', '-c', conf]);
       running.push(b);
       brokers.push(b);
-      await waitForPort(port, 15_000, b);
+      await waitForListening(b, port);
       await waitForBrokerRegistered(namesrvAddr, 'broker-j', id);
     }
     const raw = new RemotingClient({ logger: createLogger('test') });
     const info = async (port: number) => JSON.parse((await raw.invoke(`127.0.0.1:${port}`, createRequest(RequestCode.GET_BROKER_RUNTIME_INFO))).body!.toString()).table;
-    for (let i = 0; i < 100 && (await info(ports[0]!)).haConnectedSlaves !== '1'; i++) await new Promise((r) => setTimeout(r, 100));
+    await waitFor('the slave connected to the master', async () => (await info(ports[0]!)).haConnectedSlaves === '1', 10_000);
 
     const ackLog = path.join(dir, 'acks');
     const produced = await runJava(['produce', '-n', namesrvAddr, '-t', 'java-failover', '-c', '1000', '--mode', 'sync', '--ack-log', ackLog, '--key-prefix', 'jf-']);

@@ -5,6 +5,7 @@ import { defaultNamesrvConfig } from '../../src/namesrv/namesrv-config.ts';
 import { encodeJson, newTopicConfig, type ClusterInfo, type TopicRouteData } from '../../src/protocol/index.ts';
 import { rocketmqCrc32 } from '../../src/message/crc32.ts';
 import { createRequest, RemotingClient, RequestCode, ResponseCode, SerializeType } from '../../src/remoting/index.ts';
+import { waitFor } from '../../src/harness/wait-for.ts';
 
 const log = createLogger('test');
 let namesrv: NamesrvController;
@@ -84,14 +85,12 @@ describe('namesrv', () => {
     // Registered with a 200 ms timeout, then silent: the 100 ms scan removes it.
     await a.invoke(addr, registerRequest('b2', '10.0.0.2:10911', 0, ['T2'], 1, 200));
     expect((await route(a, 'T2')).code).toBe(ResponseCode.SUCCESS);
-    await new Promise((r) => setTimeout(r, 500));
-    expect((await route(a, 'T2')).code).toBe(ResponseCode.TOPIC_NOT_EXIST);
+    await waitFor('the silent broker b2 to be scanned out', async () => (await route(a, 'T2')).code === ResponseCode.TOPIC_NOT_EXIST, 5000);
 
     const b = new RemotingClient({ logger: log });
     await b.invoke(addr, registerRequest('b3', '10.0.0.3:10911', 0, ['T3']));
     await b.close();
-    await new Promise((r) => setTimeout(r, 100));
-    expect((await route(a, 'T3')).code).toBe(ResponseCode.TOPIC_NOT_EXIST);
+    await waitFor('b3 dropped once its connection closed', async () => (await route(a, 'T3')).code === ResponseCode.TOPIC_NOT_EXIST, 5000);
     await a.close();
   });
 

@@ -3,7 +3,9 @@ import { GroupCommitService } from '../../src/store/group-commit.ts';
 import type { FlushWaiter } from '../../src/store/group-commit.ts';
 import { PutMessageStatus } from '../../src/store/message-store.ts';
 import type { MessageStore } from '../../src/store/message-store.ts';
-import { message, openStore, tempDir, removeTempDirs } from './store-fixtures.ts';
+import { message, openStore } from './store-fixtures.ts';
+import { removeTempDirs, tempDir } from '../../src/harness/temp-dir.ts';
+import { waitFor } from '../../src/harness/wait-for.ts';
 
 const open: MessageStore[] = [];
 afterEach(async () => {
@@ -77,7 +79,7 @@ describe('SYNC_FLUSH group commit', () => {
     const log: [number, boolean][] = [];
     gc.add(waiter(10, log));
     gc.add(waiter(20, log));
-    await new Promise((r) => setTimeout(r, 60));
+    await waitFor('both waiters answered', () => log.length === 2, 5000, 5);
     expect(log).toEqual([[10, false], [20, false]]);
     expect(gc.waiting).toBe(0);
     gc.stop();
@@ -91,7 +93,6 @@ describe('ASYNC_FLUSH', () => {
     const r = await s.putMessage(message('Async', 0, 'x'));
     expect(r.status).toBe(PutMessageStatus.PUT_OK);
     expect(s.runtimeStats().commitLogFlushedOffset).toBe(0);
-    await new Promise((res) => setTimeout(res, 120));
-    expect(s.runtimeStats().commitLogFlushedOffset).toBe(r.wroteBytes);
+    await waitFor('the interval flush to cover the message', () => s.runtimeStats().commitLogFlushedOffset === r.wroteBytes, 5000, 10);
   });
 });

@@ -5,7 +5,8 @@ import { javaStringHash } from '../../src/message/java-string-hash.ts';
 import { decodeStoredMessages } from '../../src/message/stored-message.ts';
 import { GetMessageStatus } from '../../src/store/message-store.ts';
 import type { MessageStore } from '../../src/store/message-store.ts';
-import { message, openStore, tempDir, removeTempDirs, useStores } from './store-fixtures.ts';
+import { message, openStore, useStores } from './store-fixtures.ts';
+import { removeTempDirs, tempDir } from '../../src/harness/temp-dir.ts';
 
 const store = useStores();
 

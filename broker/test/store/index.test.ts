@@ -8,7 +8,8 @@ import { decodeStoredMessage, decodeStoredMessages } from '../../src/message/sto
 import { MessageSysFlag } from '../../src/message/sys-flag.ts';
 import { INDEX_HEADER_SIZE, indexFileSize, indexKeyHash } from '../../src/store/index-file.ts';
 import type { MessageStore } from '../../src/store/message-store.ts';
-import { message, openStore, removeTempDirs, tempDir, useStores } from './store-fixtures.ts';
+import { message, openStore, useStores } from './store-fixtures.ts';
+import { removeTempDirs, tempDir } from '../../src/harness/temp-dir.ts';
 
 const store = useStores();
 afterAll(removeTempDirs);

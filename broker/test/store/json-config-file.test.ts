@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { JsonConfigFile } from '../../src/store/json-config-file.ts';
 import { ConsumerOffsetManager } from '../../src/broker/consumer-offset-manager.ts';
 import { capturedLog } from '../support/captured-log.ts';
-import { tempDir, removeTempDirs } from './store-fixtures.ts';
+import { removeTempDirs, tempDir } from '../../src/harness/temp-dir.ts';
 
 afterAll(removeTempDirs);
 

@@ -11,7 +11,8 @@ import {
 } from '../../src/message/stored-message.ts';
 import { MessageSysFlag } from '../../src/message/sys-flag.ts';
 import { GetMessageStatus, MessageStore, PutMessageStatus } from '../../src/store/message-store.ts';
-import { STORE_HOST, message, tempDir, removeTempDirs, useStores } from './store-fixtures.ts';
+import { STORE_HOST, message, useStores } from './store-fixtures.ts';
+import { removeTempDirs, tempDir } from '../../src/harness/temp-dir.ts';
 
 const store = useStores();
 

@@ -5,7 +5,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { BLANK_MAGIC_CODE, decodeStoredMessages } from '../../src/message/stored-message.ts';
 import { GetMessageStatus, MessageStore, PutMessageStatus, StoreLockedError } from '../../src/store/message-store.ts';
 import { StoreCheckpoint } from '../../src/store/store-checkpoint.ts';
-import { message, openStore, removeTempDirs, smallConfig, tempDir, useStores } from './store-fixtures.ts';
+import { message, openStore, smallConfig, useStores } from './store-fixtures.ts';
+import { removeTempDirs, tempDir } from '../../src/harness/temp-dir.ts';
+import { waitFor } from '../../src/harness/wait-for.ts';
 
 const store = useStores();
 afterAll(removeTempDirs);
@@ -116,7 +118,7 @@ describe('recovery edge cases', () => {
       const root = tempDir();
       const s1 = await openStore(root);
       await s1.putMessage(message('P', 0, 'x'));
-      await waitFor(() => segmentFiles(root).length === 2);
+      await waitFor('the pre-allocated second segment', () => segmentFiles(root).length === 2);
       await s1.shutdown();
       asAfterCrash(root);
       const s = await store(root);
@@ -291,18 +293,18 @@ describe('recovery edge cases', () => {
       const root = tempDir();
       const s = await store(root);
       await s.putMessage(message('A', 0, 'x'));
-      await waitFor(() => segmentFiles(root).length === 2);
+      await waitFor('the pre-allocated second segment', () => segmentFiles(root).length === 2);
       expect(fs.statSync(join(root, 'commitlog', segName(SEG))).size).toBe(SEG);
       for (let i = 0; i < 70; i++) await s.putMessage(message('A', 0, 'y'.repeat(1000)));
       expect(s.getCommitLogMaxOffset()).toBeGreaterThan(SEG);
-      await waitFor(() => segmentFiles(root).length === 3);
+      await waitFor('the pre-allocated third segment', () => segmentFiles(root).length === 3);
     });
 
     it('warms a pre-allocated segment when asked: every block written', async () => {
       const root = tempDir();
       const s = await store(root, { warmMapedFileEnable: true });
       await s.putMessage(message('W', 0, 'x'));
-      await waitFor(() => segmentFiles(root).length === 2);
+      await waitFor('the pre-allocated second segment', () => segmentFiles(root).length === 2);
       expect(fs.statSync(join(root, 'commitlog', segName(SEG))).blocks * 512).toBeGreaterThanOrEqual(SEG);
     });
 
@@ -315,12 +317,3 @@ describe('recovery edge cases', () => {
     });
   });
 });
-
-/** Polls a condition a background task (pre-allocation) will make true; not a timing assertion. */
-async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}

@@ -5,7 +5,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { decodeStoredMessages } from '../../src/message/stored-message.ts';
 import { GetMessageStatus, PutMessageStatus } from '../../src/store/message-store.ts';
 import type { MessageStore } from '../../src/store/message-store.ts';
-import { message, openStore, tempDir, removeTempDirs, useStores } from './store-fixtures.ts';
+import { message, openStore, useStores } from './store-fixtures.ts';
+import { removeTempDirs, tempDir } from '../../src/harness/temp-dir.ts';
 
 const store = useStores();
 

@@ -5,7 +5,8 @@ import { decodeStoredMessages } from '../../src/message/stored-message.ts';
 import { GetMessageStatus, PutMessageStatus } from '../../src/store/message-store.ts';
 import type { MessageStore } from '../../src/store/message-store.ts';
 import { diskUsedRatio, isTimeToDelete } from '../../src/store/retention.ts';
-import { message, removeTempDirs, tempDir, useStores } from './store-fixtures.ts';
+import { message, useStores } from './store-fixtures.ts';
+import { removeTempDirs, tempDir } from '../../src/harness/temp-dir.ts';
 
 const store = useStores();
 afterAll(removeTempDirs);

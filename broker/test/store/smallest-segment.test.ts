@@ -2,7 +2,8 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { GetMessageStatus, PutMessageStatus } from '../../src/store/message-store.ts';
-import { message, removeTempDirs, tempDir, useStores } from './store-fixtures.ts';
+import { removeTempDirs, tempDir } from '../../src/harness/temp-dir.ts';
+import { message, useStores } from './store-fixtures.ts';
 
 const store = useStores();
 afterAll(removeTempDirs);

@@ -1,25 +1,9 @@
-import * as fs from 'node:fs';
 import { afterEach } from 'vitest';
-import * as os from 'node:os';
-import { join } from 'node:path';
 import { createLogger } from '../../src/logging/logger.ts';
 import { encodeProperties } from '../../src/message/properties.ts';
 import { MessageStore } from '../../src/store/message-store.ts';
 import type { MessageToStore } from '../../src/store/message-store.ts';
 import type { MessageStoreConfig } from '../../src/store/message-store-config.ts';
-
-const made: string[] = [];
-
-export function tempDir(): string {
-  const dir = fs.mkdtempSync(join(os.tmpdir(), 'tern-store-'));
-  made.push(dir);
-  return dir;
-}
-
-/** For afterAll: removes the folders tempDir() made in this test file. */
-export function removeTempDirs(): void {
-  for (const dir of made.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
-}
 
 export const STORE_HOST = { address: '127.0.0.1', port: 10911 };
 

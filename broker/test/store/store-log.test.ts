@@ -5,7 +5,8 @@ import { MessageStore } from '../../src/store/message-store.ts';
 import type { MessageStoreConfig } from '../../src/store/message-store-config.ts';
 import { diskUsedRatio } from '../../src/store/retention.ts';
 import { capturedLog, type LogLine } from '../support/captured-log.ts';
-import { message, removeTempDirs, smallConfig, tempDir } from './store-fixtures.ts';
+import { removeTempDirs, tempDir } from '../../src/harness/temp-dir.ts';
+import { message, smallConfig } from './store-fixtures.ts';
 
 afterAll(removeTempDirs);
 const opened: MessageStore[] = [];

@@ -1,9 +1,8 @@
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { BrokerController } from '../../src/broker/broker-controller.ts';
 import { defaultBrokerConfig, type BrokerConfig } from '../../src/broker/broker-config.ts';
 import { createLogger } from '../../src/logging/logger.ts';
+import { tempDir } from '../../src/harness/temp-dir.ts';
 import { NamesrvController } from '../../src/namesrv/namesrv-controller.ts';
 import { defaultNamesrvConfig } from '../../src/namesrv/namesrv-config.ts';
 
@@ -17,10 +16,6 @@ export interface LocalCluster {
   /** Stops the broker gracefully and starts a new one on the same store and port. */
   restartBroker(): Promise<void>;
   stop(): Promise<void>;
-}
-
-export function tempDir(prefix = 'tern-test-'): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
 export async function startLocalCluster(overrides: Partial<BrokerConfig> = {}): Promise<LocalCluster> {

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
+import { waitFor, waitForPort } from '../../src/harness/wait-for.ts';
 
 export const BROKER_ROOT = path.resolve(import.meta.dirname, '../..');
 export const NODE = path.resolve(BROKER_ROOT, '../node_modules/.bin/node');
@@ -24,31 +24,16 @@ export function spawnTern(args: string[], env: Record<string, string> = {}): Run
   return { child, output: () => out, exited };
 }
 
-/** Waits until host:port accepts connections, or throws after timeoutMs with what the process said. */
-export async function waitForPort(port: number, timeoutMs = 15_000, proc?: RunningProcess): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, '127.0.0.1', () => { s.destroy(); resolve(true); });
-      s.on('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`port ${port} not open after ${timeoutMs} ms${proc ? `; process output:\n${proc.output()}` : ''}`);
-}
-
-/** A free port on 127.0.0.1 (and, for brokers, its +1 for HA). */
-export async function freePort(): Promise<number> {
-  for (;;) {
-    const port = await new Promise<number>((resolve) => {
-      const srv = net.createServer();
-      srv.listen(0, '127.0.0.1', () => {
-        const p = (srv.address() as net.AddressInfo).port;
-        srv.close(() => resolve(p));
-      });
-    });
-    if (port < 65000) return port;
+/** Waits until `proc` listens on `port`; gives up as soon as it exits, and fails with what it printed. */
+export async function waitForListening(proc: RunningProcess, port: number, timeoutMs = 15_000): Promise<void> {
+  const exited = () => {
+    const how = proc.child.exitCode ?? proc.child.signalCode;
+    return how === null ? undefined : `the process exited (${how}) before listening on ${port}`;
+  };
+  try {
+    await waitForPort(port, timeoutMs, exited);
+  } catch (err) {
+    throw new Error(`${(err as Error).message}; process output:\n${proc.output()}`);
   }
 }
 
@@ -57,19 +42,13 @@ export async function waitForBrokerRegistered(namesrvAddr: string, brokerName: s
   const { RemotingClient, createRequest, RequestCode } = await import('../../src/remoting/index.ts');
   const { createLogger } = await import('../../src/logging/logger.ts');
   const client = new RemotingClient({ logger: createLogger('test') });
-  const deadline = Date.now() + timeoutMs;
   try {
-    for (;;) {
-      try {
-        const r = await client.invoke(namesrvAddr, createRequest(RequestCode.GET_BROKER_CLUSTER_INFO));
-        const info = JSON.parse(r.body?.toString() || '{}') as { brokerAddrTable?: Record<string, { brokerAddrs: Record<string, string> }> };
-        if (info.brokerAddrTable?.[brokerName]?.brokerAddrs[String(brokerId)]) return;
-      } catch {
-        // namesrv not answering yet
-      }
-      if (Date.now() > deadline) throw new Error(`broker ${brokerName}/${brokerId} not registered with ${namesrvAddr} after ${timeoutMs} ms`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await waitFor(`broker ${brokerName}/${brokerId} registered with ${namesrvAddr}`, async (note) => {
+      const r = await client.invoke(namesrvAddr, createRequest(RequestCode.GET_BROKER_CLUSTER_INFO));
+      const info = JSON.parse(r.body?.toString() || '{}') as { brokerAddrTable?: Record<string, { brokerAddrs: Record<string, string> }> };
+      note(`brokers ${JSON.stringify(info.brokerAddrTable ?? {})}`);
+      return Boolean(info.brokerAddrTable?.[brokerName]?.brokerAddrs[String(brokerId)]);
+    }, timeoutMs, 50);
   } finally {
     await client.close();
   }

@@ -3,7 +3,7 @@
  * it is reached: topics and groups (admin protocol), whether slaves have caught up, whether a draining
  * group is empty. The implementations use Tern's TypeScript client (@tern/broker/client).
  */
-import { Admin } from '@tern/broker/client';
+import { Admin, ClientError, ResponseCode } from '@tern/broker/client';
 import type { BrokerClusterSpec } from '../api/broker-cluster.ts';
 import { brokerAddress, namesrvAddress, type ClusterRef } from '../render/names.ts';
 
@@ -104,7 +104,7 @@ export class TernClusterAdmin implements ClusterAdmin {
     try {
       route = await this.admin.topicRoute(topic);
     } catch (err) {
-      if (/does not exist|not exist|TOPIC_NOT_EXIST/i.test((err as Error).message)) return undefined;
+      if (isTopicNotExist(err)) return undefined;
       throw err;
     }
     return route.queueDatas.map((q) => ({
@@ -139,7 +139,7 @@ export class TernClusterAdmin implements ClusterAdmin {
     try {
       progress = await this.admin.consumerProgress(groupName, topic);
     } catch (err) {
-      if (/does not exist|TOPIC_NOT_EXIST/i.test((err as Error).message)) return 0;
+      if (isTopicNotExist(err)) return 0;
       throw err;
     }
     return progress.filter((q) => q.brokerName === brokerName).reduce((sum, q) => sum + Math.max(0, q.lag), 0);
@@ -156,4 +156,8 @@ export class TernClusterAdmin implements ClusterAdmin {
 
 export function ternAdminConnector(resolver: AddressResolver = dnsAddressResolver): AdminConnector {
   return { connect: (c, spec) => new TernClusterAdmin(resolver.namesrv(c, spec), c.name) };
+}
+
+function isTopicNotExist(err: unknown): boolean {
+  return err instanceof ClientError && err.responseCode === ResponseCode.TOPIC_NOT_EXIST;
 }

@@ -15,7 +15,8 @@ import type { Topic } from '../../src/api/topic.ts';
 import { KubeClient } from '../../src/kube/kube-client.ts';
 import { LeaderElector } from '../../src/kube/leader-election.ts';
 import { Operator } from '../../src/operator.ts';
-import { ensureBinaries, REPO_ROOT, startControlPlane, waitFor, type ControlPlane } from '../support/control-plane.ts';
+import { waitFor } from '../../../broker/src/harness/wait-for.ts';
+import { ensureBinaries, REPO_ROOT, startControlPlane, type ControlPlane } from '../support/control-plane.ts';
 import { FakeKubelet } from '../support/fake-kubelet.ts';
 
 const CHART = path.join(REPO_ROOT, 'charts/tern-operator');
@@ -107,7 +108,10 @@ describe('chart on a real kube-apiserver', () => {
     await a.run(() => {});
     let bLeads = false;
     const bRun = b.run(() => {}).then(() => (bLeads = true));
-    await new Promise((r) => setTimeout(r, 2500));
+    // b had its chance once the first renewal would have expired; a's later renewals must have kept it out.
+    const renewedAt = async () => new Date((await cp.client.getLease('default', opts.name))!.spec!.renewTime!).getTime();
+    const first = await renewedAt();
+    await waitFor('a to renew past its first lease duration', async () => (await renewedAt()) > first + opts.leaseDurationSec * 1000, 10_000);
     expect(bLeads).toBe(false);
     expect((await cp.client.getLease('default', opts.name))!.spec!.holderIdentity).toBe('a');
     a.stop();

