@@ -31,7 +31,7 @@ import { RecordStatus, decodeStoredMessage, newRecordSummary, readRecordSummary 
 import { PullSysFlag } from '../../message/sys-flag.ts';
 import { RemotingClient, RequestCode, ResponseCode } from '../../remoting/index.ts';
 import { verifyStore } from '../../store/store-verify.ts';
-import { renderReport } from '../../cli/store-verify-command.ts';
+import { renderVerifyReport } from '../../store/store-verify-report.ts';
 import { SeededRandom } from './seeded-random.ts';
 import { FAULT_KINDS, StoreFiles, type FaultKind } from './torn-writes.ts';
 
@@ -275,7 +275,7 @@ export async function runFaults(o: Options): Promise<number> {
     const code = await broker!.stop();
     if (code !== 0) throw new CheckFailure(`the broker exited with ${code} on SIGTERM; its log:\n${tail(logPath)}`);
     const report = verifyStore(storeDir);
-    if (report.errors.length > 0 || report.crashed) throw new CheckFailure(`store verify after a clean stop:\n${renderReport(report)}`);
+    if (report.errors.length > 0 || report.crashed) throw new CheckFailure(`store verify after a clean stop:\n${renderVerifyReport(report)}`);
     out(`store verify: ${report.commitLog.messages} messages, ${report.consumeQueues.units} units, ${report.index.entries} index entries: OK`);
   } catch (err) {
     failed = true;
