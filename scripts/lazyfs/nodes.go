@@ -24,6 +24,7 @@ var (
 	_ fs.NodeGetattrer = (*lazyNode)(nil)
 	_ fs.NodeSetattrer = (*lazyNode)(nil)
 	_ fs.NodeFsyncer   = (*lazyNode)(nil)
+	_ fs.NodeStatxer   = (*lazyNode)(nil)
 )
 
 func (n *lazyNode) key() uint64 { return n.StableAttr().Ino }
@@ -146,6 +147,7 @@ var (
 	_ fs.FileFsyncer   = (*lazyFile)(nil)
 	_ fs.FileGetattrer = (*lazyFile)(nil)
 	_ fs.FileAllocater = (*lazyFile)(nil)
+	_ fs.FileStatxer   = (*lazyFile)(nil)
 )
 
 func (f *lazyFile) Read(ctx context.Context, buf []byte, off int64) (fuse.ReadResult, syscall.Errno) {
@@ -186,4 +188,28 @@ func (f *lazyFile) Allocate(ctx context.Context, off, size uint64, mode uint32) 
 // PassthroughFd says no: kernel passthrough would send reads and writes straight to the backing file.
 func (f *lazyFile) PassthroughFd() (int, bool) {
 	return -1, false
+}
+
+// Statx (newer kernels ask it instead of getattr) reports the logical size, like Getattr.
+func (n *lazyNode) Statx(ctx context.Context, f fs.FileHandle, flags, mask uint32, out *fuse.StatxOut) syscall.Errno {
+	if errno := n.LoopbackNode.Statx(ctx, f, flags, mask, out); errno != 0 {
+		return errno
+	}
+	overlayStatxSize(n.store, n.key(), out)
+	return 0
+}
+
+func (f *lazyFile) Statx(ctx context.Context, flags, mask uint32, out *fuse.StatxOut) syscall.Errno {
+	if errno := f.LoopbackFile.Statx(ctx, flags, mask, out); errno != 0 {
+		return errno
+	}
+	overlayStatxSize(f.store, f.key, out)
+	return 0
+}
+
+func overlayStatxSize(store *volatileStore, key uint64, out *fuse.StatxOut) {
+	if size, ok := store.size(key); ok {
+		out.Size = uint64(size)
+		out.Blocks = (uint64(size) + 511) / 512
+	}
 }

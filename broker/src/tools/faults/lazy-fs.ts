@@ -46,6 +46,10 @@ export class LazyFsMount {
     child.stderr!.on('data', (d) => (this.stderr += d));
   }
 
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
   /** Mounts `backing` (what was synced) at `mountPoint`; resolves once the mount is live. */
   static async mount(binary: string, backing: string, mountPoint: string, control: string): Promise<LazyFsMount> {
     fs.mkdirSync(backing, { recursive: true });
