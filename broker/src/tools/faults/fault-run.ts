@@ -227,7 +227,8 @@ function tail(file: string, lines = 40): string {
 
 export async function runFaults(o: Options): Promise<number> {
   const out = (line: string) => process.stdout.write(line + '\n');
-  out(`seed ${o.seed} (replay: make faults ITER=${o.iterations} SEED=${o.seed}${o.flush === 'ASYNC_FLUSH' ? ' FLUSH=ASYNC' : ''})`);
+  const replay = `make faults ITER=${o.iterations} SEED=${o.seed}${o.flush === 'ASYNC_FLUSH' ? ' FLUSH=ASYNC' : ''} FS=${o.fs}`;
+  out(`seed ${o.seed} (replay: ${replay})`);
   const rng = new SeededRandom(o.seed);
   const runDir = o.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'tern-faults-'));
   const storeDir = path.join(runDir, 'store');
@@ -282,6 +283,18 @@ export async function runFaults(o: Options): Promise<number> {
     if (mount === undefined) await mountStore();
     return new BrokerProcess(configPath, logPath);
   };
+
+  // Interrupted (Ctrl-C, a CI timeout): no broker and no mount may outlive the run.
+  const onSignal = (signal: NodeJS.Signals): void => {
+    out(`${signal}: killing the broker${mount !== undefined ? ' and unmounting the lazy fs' : ''}; store and log kept in ${runDir}`);
+    void (async () => {
+      await broker?.kill();
+      await mount?.unmount();
+      process.exit(130);
+    })();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
 
   const start = async (): Promise<void> => {
     broker = await spawnBroker();
@@ -367,11 +380,13 @@ export async function runFaults(o: Options): Promise<number> {
     failed = true;
     out(`FAILED: ${(err as Error).message}`);
     if (!(err instanceof CheckFailure)) out((err as Error).stack ?? '');
-    out(`store and broker log kept in ${runDir}; replay with make faults ITER=${o.iterations} SEED=${o.seed}`);
+    out(`store and broker log kept in ${runDir}; replay with ${replay}`);
   } finally {
     await remoting.close();
     await broker?.kill();
     await mount?.unmount();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     if (!failed && !o.keep && o.dir === undefined) fs.rmSync(runDir, { recursive: true, force: true });
   }
   // Lost messages were removed from `sent`: count them back in.
