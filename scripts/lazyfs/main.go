@@ -3,6 +3,15 @@
 // loses the page cache (the idea of Jepsen's LazyFS). The store's fault run mounts it under the
 // broker's store and crashes it at the instant it SIGKILLs the broker.
 //
+// What is volatile (lost by a crash unless the file was fsynced or fdatasynced; both persist data and size):
+//   - file data, and file size: writes past the end, truncate/ftruncate, O_TRUNC.
+//
+// What is durable at once (a real filesystem may lose these too; not modelled, so a missing directory
+// fsync goes unnoticed, while a rename done before the data's fsync is caught: the data is lost):
+//   - create, mkdir, rename, unlink, rmdir, link, symlink, chmod/chown/utimes; directory fsync does nothing.
+//
+// Refused: fallocate (EOPNOTSUPP). Not emulated: SEEK_DATA/SEEK_HOLE (the whole file is data).
+//
 // Control: a Unix socket (-control), one command per line, one answer line each:
 //
 //	unsynced      -> "<bytes> <files>": unsynced bytes and files holding them

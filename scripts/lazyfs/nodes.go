@@ -148,6 +148,7 @@ var (
 	_ fs.FileGetattrer = (*lazyFile)(nil)
 	_ fs.FileAllocater = (*lazyFile)(nil)
 	_ fs.FileStatxer   = (*lazyFile)(nil)
+	_ fs.FileLseeker   = (*lazyFile)(nil)
 )
 
 func (f *lazyFile) Read(ctx context.Context, buf []byte, off int64) (fuse.ReadResult, syscall.Errno) {
@@ -212,4 +213,11 @@ func overlayStatxSize(store *volatileStore, key uint64, out *fuse.StatxOut) {
 		out.Size = uint64(size)
 		out.Blocks = (uint64(size) + 511) / 512
 	}
+}
+
+// Lseek is left to the kernel (ENOSYS makes it treat the whole file as data): SEEK_DATA/SEEK_HOLE on
+// the backing file would not see unsynced writes. (copy_file_range is refused already: go-fuse's
+// loopback copies only between its own file handles, and falls back to read/write for ours.)
+func (f *lazyFile) Lseek(ctx context.Context, off uint64, whence uint32) (uint64, syscall.Errno) {
+	return 0, syscall.ENOSYS
 }

@@ -61,14 +61,19 @@ describe('lazyfs (the fault run\'s power cut)', () => {
     expect(backing.subarray(4096).toString()).toBe('b'.repeat(100));
   });
 
-  it('writes everything back on an unmount without a crash (a clean shutdown), renames included', async () => {
+  it('writes everything back on an unmount without a crash (a clean shutdown), renames and copies included', async () => {
     const dir = tempDir('tern-lazyfs-');
     const m = await mountIn(dir);
     fs.writeFileSync(path.join(m.mountPoint, 'topics.json.tmp'), '{"a":1}');
     fs.renameSync(path.join(m.mountPoint, 'topics.json.tmp'), path.join(m.mountPoint, 'topics.json'));
     expect(fs.readFileSync(path.join(dir, 'backing', 'topics.json'), 'utf8')).toBe(''); // renamed at once, data not synced
+    // A copy (copy_file_range, or its fallback) must read the unsynced source and write into the volatile store.
+    fs.copyFileSync(path.join(m.mountPoint, 'topics.json'), path.join(m.mountPoint, 'topics.json.bak'));
+    expect(fs.readFileSync(path.join(m.mountPoint, 'topics.json.bak'), 'utf8')).toBe('{"a":1}');
+    expect(fs.readFileSync(path.join(dir, 'backing', 'topics.json.bak'), 'utf8')).toBe('');
     await m.unmount();
     expect(fs.readFileSync(path.join(dir, 'backing', 'topics.json'), 'utf8')).toBe('{"a":1}');
+    expect(fs.readFileSync(path.join(dir, 'backing', 'topics.json.bak'), 'utf8')).toBe('{"a":1}');
   });
 
   it('unmounts when its parent goes away (end of stdin) and when it was SIGKILLed', async () => {
