@@ -125,6 +125,8 @@ export class IndexFile {
     const path = join(dir, name);
     const fd = fs.openSync(path, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o644);
     fs.ftruncateSync(fd, indexFileSize(hashSlotNum, indexNum));
+    // The size must be durable before entries are: else a crash leaves a file shorter than its layout.
+    fs.fdatasyncSync(fd);
     const header: IndexHeader = {
       beginTimestamp: Math.max(0, prevEndTimestamp),
       endTimestamp: Math.max(0, prevEndTimestamp),
