@@ -49,8 +49,10 @@ describe('make faults (small N in CI)', () => {
   }, 210_000);
 
   it('catches a broker that acknowledges before fdatasync on the lazy fs (the control: the run must fail)', async () => {
-    const r = await runTool('src/tools/faults/fault-run.ts', ['--iterations', '4', '--seed', seed, '--max-run-ms', '400', '--fs', 'lazy', '--min-acked', '1'], 200_000,
+    const dir = tempDir('tern-faults-wrong-'); // a failed run keeps its store: this one is expected to fail
+    const r = await runTool('src/tools/faults/fault-run.ts', ['--iterations', '4', '--seed', seed, '--max-run-ms', '400', '--fs', 'lazy', '--min-acked', '1', '--dir', dir], 200_000,
       { TERN_TEST_ACK_BEFORE_SYNC: '1' });
+    fs.rmSync(dir, { recursive: true, force: true });
     const lost = /^4 iterations, \d+ acked messages checked, (\d+) acked lost$/m.exec(r.output);
     expect(lost, r.output).not.toBeNull();
     expect(Number(lost![1]), r.output).toBeGreaterThan(0);
@@ -58,7 +60,9 @@ describe('make faults (small N in CI)', () => {
   }, 210_000);
 
   it('fails a run that acknowledged fewer messages than the stated minimum', async () => {
-    const r = await runTool('src/tools/faults/fault-run.ts', ['--iterations', '1', '--seed', '5', '--max-run-ms', '100', '--fs', 'plain', '--min-acked', '1000000'], 120_000);
+    const dir = tempDir('tern-faults-few-');
+    const r = await runTool('src/tools/faults/fault-run.ts', ['--iterations', '1', '--seed', '5', '--max-run-ms', '100', '--fs', 'plain', '--min-acked', '1000000', '--dir', dir], 120_000);
+    fs.rmSync(dir, { recursive: true, force: true });
     expect(r.output, r.output).toMatch(/^sends: \d+ acked \(minimum 1000000: TOO FEW, the run proves little\), \d+ failed or not acknowledged while a broker was being killed, 0 failed before any kill$/m);
     expect(r.code, r.output).toBe(1);
   }, 130_000);

@@ -380,14 +380,12 @@ export async function runFaults(o: Options): Promise<number> {
     failed = true;
     out(`FAILED: ${(err as Error).message}`);
     if (!(err instanceof CheckFailure)) out((err as Error).stack ?? '');
-    out(`store and broker log kept in ${runDir}; replay with ${replay}`);
   } finally {
     await remoting.close();
     await broker?.kill();
     await mount?.unmount();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    if (!failed && !o.keep && o.dir === undefined) fs.rmSync(runDir, { recursive: true, force: true });
   }
   // Lost messages were removed from `sent`: count them back in.
   const ackedTotal = [...sent.values()].filter((m) => m.acked).length + lost;
@@ -398,9 +396,12 @@ export async function runFaults(o: Options): Promise<number> {
   out(`sends: ${ackedTotal} acked (minimum ${o.minAcked}${tooFew ? ': TOO FEW, the run proves little' : ''}), ` +
     `${failures.duringKill} failed or not acknowledged while a broker was being killed, ${failures.beforeKill.length} failed before any kill` +
     (failures.beforeKill.length > 0 ? `: ${failures.beforeKill.slice(0, 5).join('; ')}${failures.beforeKill.length > 5 ? '; ...' : ''}` : ''));
+  const passed = !failed && !tooFew && failures.beforeKill.length === 0 && !(o.flush === 'SYNC_FLUSH' && lost > 0);
+  // A failed run keeps its store for a look and a replay, whatever failed it.
+  if (!passed) out(`store and broker log kept in ${runDir}; replay with ${replay}`);
+  else if (!o.keep && o.dir === undefined) fs.rmSync(runDir, { recursive: true, force: true });
   out(`${o.iterations} iterations, ${checked.size} acked messages checked, ${lost} acked lost`);
-  if (failed || tooFew || failures.beforeKill.length > 0) return 1;
-  return o.flush === 'SYNC_FLUSH' && lost > 0 ? 1 : 0;
+  return passed ? 0 : 1;
 }
 
 /**
