@@ -9,6 +9,6 @@ OUT="$CACHE/$hash/lazyfs"
 if [[ -x "$OUT" ]]; then echo "$OUT"; exit 0; fi
 command -v go >/dev/null || { echo "ensure-lazyfs: no go binary on PATH (lazyfs is built from Go source)" >&2; exit 1; }
 mkdir -p "$CACHE/$hash"
-(cd "$SRC" && go build -trimpath -o "$OUT.tmp" .) >&2
+(cd "$SRC" && go build -trimpath -buildvcs=false -o "$OUT.tmp" .) >&2
 mv "$OUT.tmp" "$OUT"
 echo "$OUT"
