@@ -9,6 +9,9 @@ OUT="$CACHE/$hash/lazyfs"
 if [[ -x "$OUT" ]]; then echo "$OUT"; exit 0; fi
 command -v go >/dev/null || { echo "ensure-lazyfs: no go binary on PATH (lazyfs is built from Go source)" >&2; exit 1; }
 mkdir -p "$CACHE/$hash"
-(cd "$SRC" && go build -trimpath -buildvcs=false -o "$OUT.tmp" .) >&2
-mv "$OUT.tmp" "$OUT"
+# Test files may build at the same time: each builds under its own name, the rename is atomic.
+tmp=$(mktemp "$CACHE/$hash/lazyfs.XXXXXX")
+trap 'rm -f "$tmp"' EXIT
+(cd "$SRC" && go build -trimpath -buildvcs=false -o "$tmp" .) >&2
+mv "$tmp" "$OUT"
 echo "$OUT"
