@@ -59,6 +59,23 @@ describe('make faults (small N in CI)', () => {
     expect(r.code, r.output).toBe(1);
   }, 210_000);
 
+  it('kills its broker and unmounts the lazy fs when interrupted', async () => {
+    const dir = tempDir('tern-faults-sigint-');
+    const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', path.join(BROKER_ROOT, 'src/tools/faults/fault-run.ts'),
+      '--iterations', '50', '--seed', seed, '--fs', 'lazy', '--dir', dir], { cwd: BROKER_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    let output = '';
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    await new Promise<void>((resolve) => child.stdout.on('data', (d) => {
+      output += d;
+      if (output.includes('iter   1:')) resolve(); // the second broker life is starting on a fresh mount
+    }));
+    child.kill('SIGINT');
+    expect(await exited, output).toBe(130);
+    expect(output).toMatch(/SIGINT: killing the broker/);
+    expect(mountPoints().filter((m) => m.startsWith(dir))).toEqual([]);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }, 120_000);
+
   it('fails a run that acknowledged fewer messages than the stated minimum', async () => {
     const dir = tempDir('tern-faults-few-');
     const r = await runTool('src/tools/faults/fault-run.ts', ['--iterations', '1', '--seed', '5', '--max-run-ms', '100', '--fs', 'plain', '--min-acked', '1000000', '--dir', dir], 120_000);

@@ -168,8 +168,13 @@ export async function runFaults(o: Options): Promise<number> {
   let failed = false;
   const failures: SendFailures = { duringKill: 0, beforeKill: [] };
 
+  /** A mount under way, so that an interruption can wait for it and take it down. */
+  let mounting: Promise<LazyFsMount> | undefined;
   const mountStore = async (): Promise<void> => {
-    if (o.fs === 'lazy') mount = await LazyFsMount.mount(lazyBinary, backingDir, storeDir, path.join(runDir, 'lazyfs.sock'));
+    if (o.fs !== 'lazy') return;
+    mounting = LazyFsMount.mount(lazyBinary, backingDir, storeDir, path.join(runDir, 'lazyfs.sock'));
+    mount = await mounting;
+    mounting = undefined;
   };
   /** The crash: on the lazy fs, unsynced bytes are dropped (and writes refused) before the SIGKILL, so nothing after it is kept. */
   const crash = async (rngOfKill: SeededRandom): Promise<string> => {
@@ -192,7 +197,7 @@ export async function runFaults(o: Options): Promise<number> {
     out(`${signal}: killing the broker${mount !== undefined ? ' and unmounting the lazy fs' : ''}; store and log kept in ${runDir}`);
     void (async () => {
       await broker?.kill();
-      await mount?.unmount();
+      await (mount ?? (await mounting?.catch(() => undefined)))?.unmount();
       process.exit(130);
     })();
   };

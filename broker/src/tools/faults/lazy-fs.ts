@@ -31,6 +31,12 @@ export function isMounted(dir: string): boolean {
   return mountPoints().includes(path.resolve(dir));
 }
 
+/** Mounts of this process still up: detached synchronously if the process exits with them. */
+const live = new Set<LazyFsMount>();
+process.on('exit', () => {
+  for (const m of live) m.detachNow();
+});
+
 export class LazyFsMount {
   readonly mountPoint: string;
   private readonly control: string;
@@ -57,6 +63,7 @@ export class LazyFsMount {
     // stdin stays a pipe we never write to: when this process dies, lazyfs reads end of file and unmounts.
     const child = spawn(binary, ['-backing', backing, '-mount', mountPoint, '-control', control], { stdio: ['pipe', 'pipe', 'pipe'] });
     const m = new LazyFsMount(mountPoint, control, child);
+    live.add(m);
     await new Promise<void>((resolve, reject) => {
       let out = '';
       child.stdout!.on('data', (d) => {
@@ -104,10 +111,17 @@ export class LazyFsMount {
   async unmount(): Promise<void> {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM');
     await this.exited;
+    live.delete(this);
     if (isMounted(this.mountPoint)) {
       // lazyfs died without unmounting (SIGKILLed): detach the dead mount ourselves.
       spawnSync('umount', ['-l', this.mountPoint]);
       if (isMounted(this.mountPoint)) throw new Error(`${this.mountPoint} is still mounted after lazyfs exited: ${this.stderr.trim()}`);
     }
+  }
+
+  /** For process exit, where nothing can be awaited: detach the mount, then stop lazyfs. */
+  detachNow(): void {
+    if (isMounted(this.mountPoint)) spawnSync('umount', ['-l', this.mountPoint]);
+    this.child.kill('SIGKILL');
   }
 }
