@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { IndexFile, indexFileSize } from '../../src/store/index-file.ts';
+import { INDEX_HEADER_SIZE, IndexFile, decodeIndexHeader, indexFileSize } from '../../src/store/index-file.ts';
 import { SegmentFile } from '../../src/store/segment-file.ts';
 import { SegmentList } from '../../src/store/segment-list.ts';
 import { LazyFsMount, lazyFsBinary } from '../../src/tools/faults/lazy-fs.ts';
@@ -62,5 +62,20 @@ describe('store files survive a crash right after their creation', () => {
       return () => index.close();
     });
     expect(fs.statSync(path.join(synced, '20261203000000000')).size).toBe(indexFileSize(100, 400));
+  });
+
+  it('an IndexFile whose header never reached the disk gets a valid one at its next flush', async () => {
+    const synced = await crashAfter((dir) => {
+      const index = IndexFile.create(dir, '20261203000000000', 100, 400, 0, 0);
+      return () => index.close();
+    });
+    const file = path.join(synced, '20261203000000000');
+    const header = () => decodeIndexHeader(fs.readFileSync(file).subarray(0, INDEX_HEADER_SIZE));
+    expect(header().indexCount).toBe(0); // torn: all zeros
+    const reopened = IndexFile.open(synced, '20261203000000000', 100, 400);
+    if (typeof reopened === 'string') throw new Error(reopened);
+    reopened.flushNow();
+    reopened.close();
+    expect(header().indexCount).toBe(1);
   });
 });
