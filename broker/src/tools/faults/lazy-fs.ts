@@ -3,7 +3,7 @@
  * that holds every write in memory until fsync/fdatasync and, on `crash`, forgets all of it.
  *
  * Only file data and sizes are volatile; namespace operations (create, rename, unlink, mkdir) are
- * durable at once and directory fsync does nothing (scripts/lazyfs/nodes.go says why).
+ * durable at once and directory fsync does nothing (scripts/lazyfs/main.go states the model).
  * The mount never outlives the run: lazyfs unmounts on SIGTERM and when its stdin (a pipe from
  * this process) closes, so a fault run that dies any way takes the mount with it.
  */
