@@ -39,10 +39,13 @@ bench-replication: node_modules
 bench-replication-catchup: node_modules
 	cd broker && ../node_modules/.bin/node --disable-warning=ExperimentalWarning bench/replication-catchup.ts --size-mb $(or $(SIZE_MB),1024)
 
-# Seeded, replayable store fault injection: SIGKILL, torn tails, bit flips; ITER iterations (100), SEED replays a run,
-# FLUSH=ASYNC reports the loss window instead of failing on it
+# Seeded, replayable store fault injection; ITER iterations (100), SEED replays a run, FLUSH=ASYNC reports the loss
+# window instead of failing on it, MIN_ACKED overrides the minimum of acknowledged messages (default 10 per iteration).
+# By default (FS=lazy) the store sits on lazyfs (scripts/lazyfs, FUSE: needs root, /dev/fuse and Go; built once and
+# cached in ~/.cache/tern/lazyfs), which drops every unsynced byte at each SIGKILL, so an ack given before fdatasync
+# shows up as a loss. FS=plain: SIGKILL (the page cache survives) plus torn tails and bit flips past the acked end.
 faults: node_modules
-	cd broker && ../node_modules/.bin/node --disable-warning=ExperimentalWarning src/tools/faults/fault-run.ts --iterations $(or $(ITER),100) $(if $(SEED),--seed $(SEED)) --flush $(or $(FLUSH),SYNC)
+	cd broker && ../node_modules/.bin/node --disable-warning=ExperimentalWarning src/tools/faults/fault-run.ts --iterations $(or $(ITER),100) $(if $(SEED),--seed $(SEED)) --flush $(or $(FLUSH),SYNC) --fs $(or $(FS),lazy) $(if $(MIN_ACKED),--min-acked $(MIN_ACKED))
 
 # Store append rate against a bare sequential write loop (128 B / 1 KiB / 4 KiB, ratio printed), and restart time
 # on a RESTART_GB GiB CommitLog (default 10) after a clean stop and after SIGKILL

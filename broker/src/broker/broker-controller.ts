@@ -3,6 +3,7 @@ import { createLogger, type Logger } from '../logging/logger.ts';
 import { Perm, type TopicConfigSerializeWrapper } from '../protocol/index.ts';
 import { RemotingClient, RemotingServer } from '../remoting/index.ts';
 import { pickKeys } from '../config/config-table.ts';
+import { ACK_BEFORE_SYNC_FOR_TESTS } from '../store/group-commit.ts';
 import { MessageStore } from '../store/message-store.ts';
 import { messageStoreConfigTable } from '../store/message-store-config.ts';
 import { registerAdminProcessor } from './admin-processor.ts';
@@ -72,6 +73,11 @@ export class BrokerController {
   async start(): Promise<void> {
     const c = this.config;
     const root = c.storePathRootDir;
+    if (ACK_BEFORE_SYNC_FOR_TESTS) {
+      this.log.error('TERN_TEST_ACK_BEFORE_SYNC=1: SYNC_FLUSH acknowledges sends BEFORE they are on disk; this broker LOSES acknowledged messages on a crash and exists only to prove the fault run catches that');
+    }
+    // The fault run waits for this line before a "killed during startup": from here on, recovery is under way.
+    this.log.info(`opening the store at ${root}: recovery starts`);
     const store = await MessageStore.open(pickKeys(messageStoreConfigTable, c), { logger: this.log.child('store') });
     const topics = new TopicConfigManager(c, path.join(root, 'config', 'topics.json'), this.log);
     topics.load();

@@ -1,6 +1,7 @@
 /** `tern store verify DIR`: an offline consistency check of a store directory; exit 1 when it finds damage. */
 import { parseArgs } from 'node:util';
-import { verifyStore, type VerifyReport } from '../store/store-verify.ts';
+import { verifyStore } from '../store/store-verify.ts';
+import { renderVerifyReport } from '../store/store-verify-report.ts';
 import { UsageError } from './cli-error.ts';
 
 export const storeUsage = `tern store verify DIR [--commitlog DIR] [--json]
@@ -19,26 +20,6 @@ export async function runStore(argv: string[]): Promise<number> {
   const dir = positionals[0];
   if (dir === undefined || positionals.length > 1) throw new UsageError('store verify needs exactly one DIR');
   const report = verifyStore(dir, values.commitlog !== undefined ? { commitLogDir: values.commitlog } : {});
-  process.stdout.write(values.json ? JSON.stringify(report, null, 2) + '\n' : renderReport(report));
+  process.stdout.write(values.json ? JSON.stringify(report, null, 2) + '\n' : renderVerifyReport(report));
   return report.errors.length === 0 ? 0 : 1;
-}
-
-export function renderReport(r: VerifyReport): string {
-  const cl = r.commitLog;
-  const cp = r.checkpoint;
-  const lines = [
-    `store ${r.dir}`,
-    `  state         ${r.inUse ? 'IN USE by a running broker (its newest bytes may change during the check)' : 'not in use'}; ` +
-      `last stop ${r.crashed ? 'was NOT clean (abort file present): recovery runs at the next start' : 'was clean'}`,
-    `  commitlog     ${cl.segments} segment(s) of ${cl.segmentSize} bytes, offsets ${cl.minOffset}..${cl.end}; ` +
-      `${cl.messages} message(s), ${cl.blanks} end-of-segment blank(s)${cl.tornTailBytes > 0 ? `, ${cl.tornTailBytes} byte(s) of torn tail` : ''}`,
-    `  checkpoint    ${cp.valid ? `flushed ${cp.commitLogFlushedOffset}, dispatched ${cp.dispatchedOffset}, indexed ${cp.indexedOffset}` : 'missing or invalid'}`,
-    `  consumequeue  ${r.consumeQueues.queues} queue(s), ${r.consumeQueues.units} unit(s)` +
-      (r.consumeQueues.expiredUnits > 0 ? ` (${r.consumeQueues.expiredUnits} behind the CommitLog start)` : ''),
-    `  index         ${r.index.files} file(s), ${r.index.entries} entr${r.index.entries === 1 ? 'y' : 'ies'}`,
-  ];
-  for (const w of r.warnings) lines.push(`  warning: ${w}`);
-  for (const e of r.errors) lines.push(`  ERROR: ${e}`);
-  lines.push(r.errors.length === 0 ? (r.warnings.length === 0 ? 'OK' : 'OK (recovery will repair the warnings above)') : `${r.errors.length} error(s)`);
-  return lines.join('\n') + '\n';
 }

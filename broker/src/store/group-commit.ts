@@ -1,3 +1,9 @@
+/**
+ * TERN_TEST_ACK_BEFORE_SYNC=1 makes SYNC_FLUSH acknowledge puts before their fdatasync: a broken broker that
+ * the fault run on the lazy filesystem must catch losing messages. Read here only; the broker logs it loudly.
+ */
+export const ACK_BEFORE_SYNC_FOR_TESTS = process.env.TERN_TEST_ACK_BEFORE_SYNC === '1';
+
 /** A put waiting until the CommitLog is durable up to its end offset. */
 export interface FlushWaiter {
   readonly endOffset: number;
@@ -33,6 +39,11 @@ export class GroupCommitService {
   }
 
   add(waiter: FlushWaiter, now: number = Date.now()): void {
+    if (ACK_BEFORE_SYNC_FOR_TESTS) {
+      // The deliberately wrong broker: answer now; the store's periodic CommitLog flush syncs the bytes later.
+      waiter.done(true);
+      return;
+    }
     waiter.deadline = now + this.timeoutMs;
     this.queue.push(waiter);
     if (!this.running && !this.stopped) void this.run();

@@ -125,6 +125,8 @@ export class IndexFile {
     const path = join(dir, name);
     const fd = fs.openSync(path, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o644);
     fs.ftruncateSync(fd, indexFileSize(hashSlotNum, indexNum));
+    // The size must be durable before entries are: else a crash leaves a file shorter than its layout.
+    fs.fdatasyncSync(fd);
     const header: IndexHeader = {
       beginTimestamp: Math.max(0, prevEndTimestamp),
       endTimestamp: Math.max(0, prevEndTimestamp),
@@ -153,8 +155,12 @@ export class IndexFile {
     fs.readSync(fd, buf, 0, INDEX_HEADER_SIZE, 0);
     const header = decodeIndexHeader(buf);
     // A header never written (crash right after creation) reads as all zeros.
-    if (header.indexCount < 1 || header.indexCount > indexNum) header.indexCount = 1;
-    return new IndexFile(path, name, fd, hashSlotNum, indexNum, header);
+    const torn = header.indexCount < 1 || header.indexCount > indexNum;
+    if (torn) header.indexCount = 1;
+    const file = new IndexFile(path, name, fd, hashSlotNum, indexNum, header);
+    // The repaired header goes to disk at the next flush: else a clean stop leaves it torn.
+    file.changed = torn;
+    return file;
   }
 
   get isWriteFull(): boolean {

@@ -28,12 +28,18 @@ export class SegmentFile {
     return this.startOffset + this.size;
   }
 
-  /** Creates the file sparse (no O_TRUNC: an existing file keeps its data) at its full size. */
+  /**
+   * Creates the file sparse (no O_TRUNC: an existing file keeps its data) at its full size. The size is
+   * fdatasynced: a crash must not leave a short segment in front of later ones, which recovery refuses.
+   */
   static create(dir: string, startOffset: number, size: number): SegmentFile {
     const file = new SegmentFile(join(dir, segmentFileName(startOffset)), startOffset, size);
     const fd = fs.openSync(file.path, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o644);
     file.fd = fd;
-    if (fs.fstatSync(fd).size !== size) fs.ftruncateSync(fd, size);
+    if (fs.fstatSync(fd).size !== size) {
+      fs.ftruncateSync(fd, size);
+      fs.fdatasyncSync(fd);
+    }
     return file;
   }
 

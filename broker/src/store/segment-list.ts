@@ -147,8 +147,9 @@ export class SegmentList {
           for (let pos = 0; pos < this.size && this.find(start) === undefined; pos += zeros.length) {
             await fh.write(zeros, 0, Math.min(zeros.length, this.size - pos), pos);
           }
-          await fh.datasync();
         }
+        // The size too must be durable before the segment is linked in (SegmentFile.create says why).
+        await fh.datasync();
       } finally {
         await fh.close();
       }

@@ -10,19 +10,25 @@
  * unknown, altered, or served twice). The run
  * ends with a clean stop and an offline `store verify`.
  *
+ * With --fs lazy the store lives on the lazy filesystem (lazy-fs.ts): at the kill, every byte the
+ * broker had not fsynced is dropped (sometimes keeping a torn prefix of the last page), so an
+ * acknowledgement given before the bytes were durable shows up as a loss. The torn-writes.ts
+ * faults are then not applied: what the crash keeps is exactly what was synced.
+ *
  * The seed fixes every decision (producers, sizes, kill delays, faults and where they land);
  * how many messages were acknowledged before a kill depends on timing and varies. With
  * --flush ASYNC acknowledgements are not durable: the run reports the loss window it measured.
+ * The run fails when fewer than --min-acked messages were acknowledged in all, or when a send
+ * failed before its broker was being killed.
  *
  * Last line: `N iterations, K acked messages checked, L acked lost`.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ClientApi, type SendHeader } from '../../client/client-api.ts';
+import { freePort } from '../../harness/free-port.ts';
+import { tempDir } from '../../harness/temp-dir.ts';
 import { createLogger } from '../../logging/logger.ts';
 import { rocketmqCrc32 } from '../../message/crc32.ts';
 import { decodeOffsetMsgId } from '../../message/message-id.ts';
@@ -32,17 +38,22 @@ import { PullSysFlag } from '../../message/sys-flag.ts';
 import { RemotingClient, RequestCode, ResponseCode } from '../../remoting/index.ts';
 import { encodeQueryMessageHeader } from '../../protocol/index.ts';
 import { verifyStore } from '../../store/store-verify.ts';
-import { renderReport } from '../../cli/store-verify-command.ts';
+import { renderVerifyReport } from '../../store/store-verify-report.ts';
 import { SeededRandom } from './seeded-random.ts';
 import { FAULT_KINDS, StoreFiles, type FaultKind } from './torn-writes.ts';
+import { LazyFsMount, lazyFsBinary } from './lazy-fs.ts';
+import { BrokerProcess, CheckFailure, logSize, sleep, tail, waitForLog, waitForPort } from './fault-broker.ts';
 
 const TOPIC = 'FaultTopic';
 const QUEUES = 4;
 const GROUP = 'fault-checker';
 const SEGMENT_SIZE = 1024 * 1024;
-const BROKER_MAIN = path.resolve(import.meta.dirname, '../../cli/main.ts');
 /** Key lookups per iteration for messages acknowledged in earlier iterations (all of the last one are looked up). */
 const OLDER_KEY_SAMPLE = 100;
+/** Default of --min-acked, per iteration: kills land anywhere in 0..max-run-ms, so a few iterations ack nothing. */
+const MIN_ACKED_PER_ITERATION = 10;
+/** What the broker logs once the store opens; a startup kill waits for it, so it lands in recovery. */
+const RECOVERY_STARTED = 'opening the store at';
 
 interface Sent {
   uniqKey: string;
@@ -64,9 +75,17 @@ interface Options {
   keep: boolean;
   /** Longest time producers run before the kill. */
   maxRunMs: number;
+  /** 'lazy': the store on the lazy filesystem, unsynced bytes dropped at each kill. */
+  fs: 'plain' | 'lazy';
+  /** Fewer acknowledged messages than this over the whole run fails it: too little was tested. */
+  minAcked: number;
 }
 
-class CheckFailure extends Error {}
+/** Sends that did not end in SUCCESS: expected while the broker is being killed, a failure before. */
+interface SendFailures {
+  duringKill: number;
+  beforeKill: string[];
+}
 
 function parseOptions(argv: string[]): Options {
   const { values } = parseArgs({
@@ -78,6 +97,8 @@ function parseOptions(argv: string[]): Options {
       dir: { type: 'string' },
       keep: { type: 'boolean', default: false },
       'max-run-ms': { type: 'string', default: '800' },
+      fs: { type: 'string', default: 'plain' },
+      'min-acked': { type: 'string' },
     },
   });
   const seed = values.seed !== undefined && values.seed !== '' ? Number(values.seed) : Math.floor(Math.random() * 2 ** 31);
@@ -86,103 +107,25 @@ function parseOptions(argv: string[]): Options {
   if (!Number.isInteger(iterations) || iterations < 1) throw new Error(`--iterations wants a positive integer, got ${values.iterations}`);
   const flush = values.flush.toUpperCase().replace(/_FLUSH$/, '');
   if (flush !== 'SYNC' && flush !== 'ASYNC') throw new Error(`--flush wants SYNC or ASYNC, got ${values.flush}`);
+  if (values.fs !== 'plain' && values.fs !== 'lazy') throw new Error(`--fs wants plain or lazy, got ${values.fs}`);
+  const minAcked = values['min-acked'] === undefined ? MIN_ACKED_PER_ITERATION * iterations : Number(values['min-acked']);
+  if (!Number.isInteger(minAcked) || minAcked < 0) throw new Error(`--min-acked wants a non-negative integer, got ${values['min-acked']}`);
   return {
-    iterations, seed, flush: `${flush}_FLUSH`, dir: values.dir, keep: values.keep, maxRunMs: Number(values['max-run-ms']),
+    iterations, seed, flush: `${flush}_FLUSH`, dir: values.dir, keep: values.keep, maxRunMs: Number(values['max-run-ms']), fs: values.fs, minAcked,
   };
-}
-
-async function freePort(): Promise<number> {
-  for (;;) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const srv = net.createServer();
-      srv.on('error', reject);
-      srv.listen(0, '127.0.0.1', () => {
-        const p = (srv.address() as net.AddressInfo).port;
-        srv.close(() => resolve(p));
-      });
-    });
-    if (port < 65000) return port;
-  }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-/** One broker process on the store, its output kept in a log file of the run. */
-class BrokerProcess {
-  readonly child: ChildProcess;
-  readonly exited: Promise<number | null>;
-  private exitCode: number | null | undefined;
-
-  constructor(configPath: string, logPath: string) {
-    const log = fs.openSync(logPath, 'a');
-    this.child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', BROKER_MAIN, 'broker', '-c', configPath], {
-      stdio: ['ignore', log, log],
-      env: { ...process.env, TERN_LOG_LEVEL: 'info' },
-    });
-    fs.closeSync(log);
-    this.exited = new Promise((resolve) => {
-      this.child.on('exit', (code) => {
-        this.exitCode = code;
-        resolve(code);
-      });
-      // Node itself could not be started: report it like an exit, with the reason in the log.
-      this.child.on('error', (err) => {
-        fs.appendFileSync(logPath, `spawn failed: ${err.message}\n`);
-        this.exitCode = -1;
-        resolve(-1);
-      });
-    });
-  }
-
-  get running(): boolean {
-    return this.exitCode === undefined;
-  }
-
-  async kill(): Promise<void> {
-    if (this.running) this.child.kill('SIGKILL');
-    await this.exited;
-  }
-
-  async stop(): Promise<number | null> {
-    if (this.running) this.child.kill('SIGTERM');
-    return this.exited;
-  }
-}
-
-async function waitForPort(port: number, broker: BrokerProcess, logPath: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (!broker.running) throw new CheckFailure(`the broker exited while starting; its log:\n${tail(logPath)}`);
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, '127.0.0.1', () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.on('error', () => resolve(false));
-    });
-    if (ok) return;
-    await sleep(25);
-  }
-  throw new CheckFailure(`the broker did not listen within ${timeoutMs} ms; its log:\n${tail(logPath)}`);
-}
-
-function tail(file: string, lines = 40): string {
-  try {
-    return fs.readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(no log)';
-  }
 }
 
 export async function runFaults(o: Options): Promise<number> {
   const out = (line: string) => process.stdout.write(line + '\n');
-  out(`seed ${o.seed} (replay: make faults ITER=${o.iterations} SEED=${o.seed}${o.flush === 'ASYNC_FLUSH' ? ' FLUSH=ASYNC' : ''})`);
+  const replay = `make faults ITER=${o.iterations} SEED=${o.seed}${o.flush === 'ASYNC_FLUSH' ? ' FLUSH=ASYNC' : ''} FS=${o.fs}`;
+  out(`seed ${o.seed} (replay: ${replay})`);
   const rng = new SeededRandom(o.seed);
-  const runDir = o.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'tern-faults-'));
+  const runDir = o.dir ?? tempDir('tern-faults-');
   const storeDir = path.join(runDir, 'store');
   fs.mkdirSync(storeDir, { recursive: true });
+  // On the lazy fs, storeDir is the mount point and backingDir holds what was synced.
+  const backingDir = path.join(runDir, 'store-synced');
+  const lazyBinary = o.fs === 'lazy' ? lazyFsBinary() : '';
   const logPath = path.join(runDir, 'broker.log');
   const port = await freePort();
   const configPath = path.join(runDir, 'broker.conf');
@@ -195,7 +138,7 @@ export async function runFaults(o: Options): Promise<number> {
     `flushIntervalConsumeQueue=${setup.int(50, 1000)}`, 'flushIntervalCommitLog=200', 'autoCreateTopicEnable=true',
     'shutdownGraceMs=2000', '',
   ].join('\n'));
-  out(`store ${storeDir}, broker 127.0.0.1:${port}, ${o.flush}, segments of ${SEGMENT_SIZE} bytes`);
+  out(`store ${storeDir}${o.fs === 'lazy' ? ` (lazy fs over ${backingDir})` : ''}, broker 127.0.0.1:${port}, ${o.flush}, segments of ${SEGMENT_SIZE} bytes`);
 
   const files = new StoreFiles(storeDir, SEGMENT_SIZE);
   // A fresh client per broker life: connections to a killed broker are not reused.
@@ -208,10 +151,48 @@ export async function runFaults(o: Options): Promise<number> {
   let lost = 0;
   let lossWindowMs = 0;
   let broker: BrokerProcess | undefined;
+  let mount: LazyFsMount | undefined;
   let failed = false;
+  const failures: SendFailures = { duringKill: 0, beforeKill: [] };
+
+  /** A mount under way, so that an interruption can wait for it and take it down. */
+  let mounting: Promise<LazyFsMount> | undefined;
+  const mountStore = async (): Promise<void> => {
+    if (o.fs !== 'lazy') return;
+    mounting = LazyFsMount.mount(lazyBinary, backingDir, storeDir, path.join(runDir, 'lazyfs.sock'));
+    mount = await mounting;
+    mounting = undefined;
+  };
+  /** The crash: on the lazy fs, unsynced bytes are dropped (and writes refused) before the SIGKILL, so nothing after it is kept. */
+  const crash = async (rngOfKill: SeededRandom): Promise<string> => {
+    const keep = rngOfKill.chance(0.5) ? rngOfKill.int(1, 4095) : 0;
+    const what = mount === undefined ? '' : await mount.crash(keep);
+    await broker!.kill();
+    if (mount !== undefined) {
+      await mount.unmount();
+      mount = undefined;
+    }
+    return what;
+  };
+  const spawnBroker = async (): Promise<BrokerProcess> => {
+    if (mount === undefined) await mountStore();
+    return new BrokerProcess(configPath, logPath);
+  };
+
+  // Interrupted (Ctrl-C, a CI timeout): no broker and no mount may outlive the run.
+  const onSignal = (signal: NodeJS.Signals): void => {
+    out(`${signal}: killing the broker${mount !== undefined ? ' and unmounting the lazy fs' : ''}; store and log kept in ${runDir}`);
+    void (async () => {
+      await broker?.kill();
+      await (mount ?? (await mounting?.catch(() => undefined)))?.unmount();
+      process.exit(130);
+    })();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
 
   const start = async (): Promise<void> => {
-    broker = new BrokerProcess(configPath, logPath);
+    broker = await spawnBroker();
     await waitForPort(port, broker, logPath);
     await remoting.close();
     remoting = new RemotingClient({ logger: createLogger('faults') });
@@ -224,10 +205,13 @@ export async function runFaults(o: Options): Promise<number> {
       const line: string[] = [`iter ${String(it).padStart(3)}:`];
       if (it > 1 && itRng.chance(0.1)) {
         // Kill it while it is still recovering: recovery itself must survive a crash.
-        broker = new BrokerProcess(configPath, logPath);
-        await sleep(itRng.int(0, 250));
-        await broker.kill();
-        line.push('killed during startup;');
+        const from = logSize(logPath);
+        broker = await spawnBroker();
+        await waitForLog(logPath, from, RECOVERY_STARTED, broker);
+        const delay = itRng.int(0, 50);
+        await sleep(delay);
+        const dropped = await crash(itRng.fork('startup kill'));
+        line.push(`killed during startup (${delay} ms after recovery began${dropped !== '' ? `; lazy fs ${dropped}` : ''});`);
       }
       await start();
       if (it === 1) await api.createTopic(address, { topic: TOPIC, readQueueNums: QUEUES, writeQueueNums: QUEUES, perm: 6, order: false });
@@ -242,11 +226,14 @@ export async function runFaults(o: Options): Promise<number> {
       const producers = itRng.int(1, 3);
       const killAfter = itRng.int(0, o.maxRunMs);
       let stop = false;
+      let killing = false;
       const before = sent.size;
-      const runs = Array.from({ length: producers }, (_, p) => produce(api, address, rng.fork(`iteration ${it} producer ${p}`), it, p, sent, () => stop));
+      const phase = { stopped: () => stop, killing: () => killing };
+      const runs = Array.from({ length: producers }, (_, p) => produce(api, address, rng.fork(`iteration ${it} producer ${p}`), it, p, sent, phase, failures));
       await sleep(killAfter);
       const killedAt = Date.now();
-      await broker!.kill();
+      killing = true;
+      const dropped = await crash(itRng.fork('kill'));
       stop = true;
       await Promise.all(runs);
       const thisRun = [...sent.values()].slice(before);
@@ -254,6 +241,12 @@ export async function runFaults(o: Options): Promise<number> {
       for (const m of acked) m.ackedAt = killedAt - m.ackedAt; // now: ms before the kill
       line.push(`${producers} producer(s), ${thisRun.length} sent, ${acked.length} acked, SIGKILL after ${killAfter} ms;`);
 
+      if (o.fs === 'lazy') {
+        // The crash itself lost what was not durable: nothing more to damage.
+        line.push(`lazy fs ${dropped}`);
+        out(line.join(' '));
+        continue;
+      }
       // Damage what was not durable.
       const cp = files.checkpoint();
       const ackedEnd = acked.reduce((e, m) => Math.max(e, m.offset + files.recordSizeAt(m.offset)), 0);
@@ -276,30 +269,49 @@ export async function runFaults(o: Options): Promise<number> {
     const code = await broker!.stop();
     if (code !== 0) throw new CheckFailure(`the broker exited with ${code} on SIGTERM; its log:\n${tail(logPath)}`);
     const report = verifyStore(storeDir);
-    if (report.errors.length > 0 || report.crashed) throw new CheckFailure(`store verify after a clean stop:\n${renderReport(report)}`);
+    if (report.errors.length > 0 || report.crashed) throw new CheckFailure(`store verify after a clean stop:\n${renderVerifyReport(report)}`);
     out(`store verify: ${report.commitLog.messages} messages, ${report.consumeQueues.units} units, ${report.index.entries} index entries: OK`);
   } catch (err) {
     failed = true;
     out(`FAILED: ${(err as Error).message}`);
     if (!(err instanceof CheckFailure)) out((err as Error).stack ?? '');
-    out(`store and broker log kept in ${runDir}; replay with make faults ITER=${o.iterations} SEED=${o.seed}`);
   } finally {
     await remoting.close();
     await broker?.kill();
-    if (!failed && !o.keep && o.dir === undefined) fs.rmSync(runDir, { recursive: true, force: true });
+    await mount?.unmount();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
-  const ackedTotal = [...sent.values()].filter((m) => m.acked).length;
+  // Lost messages were removed from `sent`: count them back in.
+  const ackedTotal = [...sent.values()].filter((m) => m.acked).length + lost;
   if (o.flush === 'ASYNC_FLUSH') {
-    out(`async flush: ${lost} of ${ackedTotal} acked messages lost to emulated power cuts; loss window: acknowledged within ${lossWindowMs} ms before the kill`);
+    out(`async flush: ${lost} of ${ackedTotal} acked messages lost to ${o.fs === 'lazy' ? 'dropped unsynced bytes' : 'emulated power cuts'}; loss window: acknowledged within ${lossWindowMs} ms before the kill`);
   }
+  const tooFew = ackedTotal < o.minAcked;
+  out(`sends: ${ackedTotal} acked (minimum ${o.minAcked}${tooFew ? ': TOO FEW, the run proves little' : ''}), ` +
+    `${failures.duringKill} failed or not acknowledged while a broker was being killed, ${failures.beforeKill.length} failed before any kill` +
+    (failures.beforeKill.length > 0 ? `: ${failures.beforeKill.slice(0, 5).join('; ')}${failures.beforeKill.length > 5 ? '; ...' : ''}` : ''));
+  const passed = !failed && !tooFew && failures.beforeKill.length === 0 && !(o.flush === 'SYNC_FLUSH' && lost > 0);
+  // A failed run keeps its store for a look and a replay, whatever failed it.
+  if (!passed) out(`store and broker log kept in ${runDir}; replay with ${replay}`);
+  else if (!o.keep && o.dir === undefined) fs.rmSync(runDir, { recursive: true, force: true });
   out(`${o.iterations} iterations, ${checked.size} acked messages checked, ${lost} acked lost`);
-  if (failed) return 1;
-  return o.flush === 'SYNC_FLUSH' && lost > 0 ? 1 : 0;
+  return passed ? 0 : 1;
 }
 
-/** One producer: sequential sends until told to stop (the broker is killed under it). */
-async function produce(api: ClientApi, address: string, rng: SeededRandom, iteration: number, producer: number, sent: Map<string, Sent>, stopped: () => boolean): Promise<void> {
-  for (let seq = 0; !stopped(); seq++) {
+/**
+ * One producer: sequential sends until told to stop (the broker is killed under it). A send that
+ * does not end in SUCCESS is counted: as expected once the kill began, as a failure before.
+ */
+async function produce(
+  api: ClientApi, address: string, rng: SeededRandom, iteration: number, producer: number, sent: Map<string, Sent>,
+  phase: { stopped: () => boolean; killing: () => boolean }, failures: SendFailures,
+): Promise<void> {
+  const fail = (why: string): void => {
+    if (phase.killing()) failures.duringKill++;
+    else failures.beforeKill.push(`iteration ${iteration} producer ${producer}: ${why}`);
+  };
+  for (let seq = 0; !phase.stopped(); seq++) {
     const size = rng.chance(0.05) ? rng.int(4096, 64 * 1024) : rng.int(1, 2048);
     const body = rng.fill(Buffer.alloc(size));
     const uniqKey = `F${iteration}P${producer}S${seq}R${rng.int(0, 1e9)}`;
@@ -319,9 +331,12 @@ async function produce(api: ClientApi, address: string, rng: SeededRandom, itera
         m.acked = true;
         m.ackedAt = Date.now();
         m.offset = decodeOffsetMsgId(r.offsetMsgId).offset;
+      } else {
+        fail(`send answered code ${r.code} (stored, not durable)`);
       }
-    } catch {
-      return; // the broker is gone
+    } catch (err) {
+      fail(`send failed: ${(err as Error).message}`);
+      return; // the connection is gone
     }
   }
 }
