@@ -1,16 +1,12 @@
 import type { Logger } from '../logging/logger.ts';
 import {
-  type BrokerData, type ClusterInfo, type DataVersion, type QueueData, type TopicConfig, type TopicRouteData,
+  type BrokerData, type ClusterInfo, type DataVersion, type QueueData, type RegisterBrokerHeader, type TopicConfig, type TopicRouteData,
   Perm, sameDataVersion,
 } from '../protocol/index.ts';
 
-export interface BrokerRegistration {
-  clusterName: string;
-  brokerName: string;
-  brokerAddr: string;
-  brokerId: number;
-  haServerAddr: string;
-  heartbeatTimeoutMillis?: number | undefined;
+/** What a REGISTER_BROKER says about the broker (its header, less the body's compression) and its topics. */
+export interface BrokerRegistration
+  extends Pick<RegisterBrokerHeader, 'clusterName' | 'brokerName' | 'brokerAddr' | 'brokerId' | 'haServerAddr' | 'heartbeatTimeoutMillis'> {
   dataVersion: DataVersion;
   topicConfigTable: Record<string, TopicConfig>;
   /** Identity of the connection the broker registered over; a closed connection drops its brokers at once. */
