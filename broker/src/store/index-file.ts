@@ -98,6 +98,8 @@ export class IndexFile {
   private writtenCount: number;
   /** Header fields changed since the last flush. */
   private changed = false;
+  /** Bumped by every flush that snapshots the header; lets an older async flush see it was overtaken. */
+  private headerSnapshots = 0;
 
   private constructor(path: string, name: string, fd: number, hashSlotNum: number, indexNum: number, header: IndexHeader) {
     this.path = path;
@@ -329,9 +331,12 @@ export class IndexFile {
     this.writePending();
     this.writeDirtySlots();
     const header = encodeIndexHeader(this.header);
+    const snapshot = ++this.headerSnapshots;
     this.changed = false;
     try {
       await datasync(this.fd);
+      // A seal (flushNow) during the wait already wrote a newer header; ours would undercount it.
+      if (snapshot !== this.headerSnapshots) return;
       writeFully(this.fd, header, header.length, 0);
       await datasync(this.fd);
     } catch (err) {
@@ -347,6 +352,7 @@ export class IndexFile {
     if (!this.needsFlush) return;
     this.writePending();
     this.writeDirtySlots();
+    this.headerSnapshots++;
     fs.fdatasyncSync(this.fd);
     writeFully(this.fd, encodeIndexHeader(this.header), INDEX_HEADER_SIZE, 0);
     fs.fdatasyncSync(this.fd);

@@ -7,6 +7,7 @@ import { javaStringHash } from '../../src/message/java-string-hash.ts';
 import { decodeStoredMessage, decodeStoredMessages } from '../../src/message/stored-message.ts';
 import { MessageSysFlag } from '../../src/message/sys-flag.ts';
 import { INDEX_HEADER_SIZE, indexFileSize, indexKeyHash } from '../../src/store/index-file.ts';
+import { IndexService } from '../../src/store/index-service.ts';
 import type { MessageStore } from '../../src/store/message-store.ts';
 import { message, openStore, removeTempDirs, tempDir, useStores } from './store-fixtures.ts';
 
@@ -162,6 +163,39 @@ describe('IndexFile and key queries', () => {
       expect(s.queryMessageByUniqueKey('C', `U${i}`)).toHaveLength(1);
     }
     expect(new Set(bodiesOf(s.queryMessage('C', 'all', 64, ...ALL_TIME).messages)).size).toBe(64);
+  });
+
+  it('keeps a sealed file’s header when a flush that started before the seal ends after it', async () => {
+    const dir = join(tempDir(), 'index');
+    const open = () => new IndexService({ dir, hashSlotNum: 50, indexNum: 200, maxMsgsNumBatch: 64, warn: () => undefined });
+    const index = open();
+    index.load();
+    // Message i sits at offset 1000 + i, two keys each: file 1 holds 199 entries (messages 0..98 and one key of 99).
+    const add = (i: number) => index.add('F', 1000 + i, 1_700_000_000_000 + i, 0, `U${i}`, `k${i}`);
+    for (let i = 0; i < 50; i++) add(i);
+    index.writePending();
+    // The timer's flush snapshots file 1's header (101 entries) and waits for its fdatasync...
+    const inFlight = index.flush();
+    // ...while dispatch fills file 1, which is sealed with its full header, and opens file 2.
+    for (let i = 50; i < 120; i++) add(i);
+    index.writePending();
+    await inFlight;
+    await index.flush();
+    index.closeAll();
+    const [first] = fs.readdirSync(dir).sort();
+    const head = Buffer.alloc(INDEX_HEADER_SIZE);
+    const fd = fs.openSync(join(dir, first!), 'r');
+    fs.readSync(fd, head, 0, INDEX_HEADER_SIZE, 0);
+    fs.closeSync(fd);
+    expect(head.readInt32BE(36)).toBe(200);
+    expect(readInt64BE(head, 24)).toBe(1099);
+    const reopened = open();
+    reopened.load();
+    reopened.recover(1120, () => -1);
+    for (const i of [0, 49, 98, 119]) {
+      expect(reopened.queryOffsets('F', `k${i}`, 32, ...ALL_TIME, () => true).phyOffsets).toEqual([1000 + i]);
+    }
+    reopened.closeAll();
   });
 
   it('repairs slots a crash left pointing past the counted entries', async () => {
