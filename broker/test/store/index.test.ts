@@ -145,12 +145,19 @@ describe('IndexFile and key queries', () => {
   it('rebuilds entries after a crash, without duplicates', async () => {
     const root = tempDir();
     const fixtures = new URL('./store-fixtures.ts', import.meta.url).href;
-    // Puts, lets one ConsumeQueue/index flush run (checkpoint), puts more, dies without shutdown.
+    const checkpointModule = new URL('../../src/store/store-checkpoint.ts', import.meta.url).href;
+    // Puts, waits until a ConsumeQueue/index flush has moved the checkpoint (a fixed sleep can be too
+    // short on a loaded machine), puts more, dies without shutdown.
     const script = `
       import { message, openStore } from ${JSON.stringify(fixtures)};
+      import { StoreCheckpoint } from ${JSON.stringify(checkpointModule)};
       const s = await openStore(${JSON.stringify(root)}, { maxHashSlotNum: 50, maxIndexNum: 200, flushIntervalConsumeQueue: 50 });
       for (let i = 0; i < 120; i++) await s.putMessage(message('C', 0, 'c' + i, { KEYS: 'k' + i + ' all', UNIQ_KEY: 'U' + i }));
-      await new Promise((r) => setTimeout(r, 300));
+      const cp = new StoreCheckpoint(${JSON.stringify(join(root, 'checkpoint'))});
+      for (const until = Date.now() + 20_000; (cp.load(), cp.dispatchedOffset === 0); ) {
+        if (Date.now() > until) throw new Error('no ConsumeQueue flush reached the checkpoint in 20 s');
+        await new Promise((r) => setTimeout(r, 20));
+      }
       for (let i = 120; i < 160; i++) await s.putMessage(message('C', 0, 'c' + i, { KEYS: 'k' + i + ' all', UNIQ_KEY: 'U' + i }));
       process.exit(0);
     `;
