@@ -202,6 +202,31 @@ export class IndexFile {
     return true;
   }
 
+  /**
+   * A file with a successor was sealed full (a new file is only created after the last one was
+   * sealed and fdatasynced), so a smaller count on disk is a header an overtaken flush wrote after
+   * the seal (before flush() checked for that); the seal's entries and slots are there. Restores
+   * the full header; false when the last entry is not on disk.
+   */
+  restoreSealedHeader(storeTimeOf: (phyOffset: number) => number): boolean {
+    if (this.isWriteFull) return false;
+    const last = Buffer.allocUnsafe(INDEX_ENTRY_SIZE);
+    readFully(this.fd, last, this.entriesStart + (this.indexNum - 1) * INDEX_ENTRY_SIZE);
+    const phyOffset = readInt64BE(last, 4);
+    const prev = last.readInt32BE(16);
+    if (phyOffset < this.header.endPhyOffset || prev < 0 || prev >= this.indexNum - 1) return false;
+    const h = this.header;
+    h.indexCount = this.indexNum;
+    h.hashSlotCount = this.indexNum - 1;
+    h.endPhyOffset = phyOffset;
+    const t = storeTimeOf(phyOffset);
+    h.endTimestamp = t > 0 ? t : h.beginTimestamp + last.readInt32BE(12) * 1000;
+    this.writtenCount = this.indexNum;
+    this.changed = true;
+    this.flushNow();
+    return true;
+  }
+
   private rebuildSlots(): void {
     const slots = this.slots!;
     slots.fill(0);

@@ -205,6 +205,61 @@ describe('IndexFile and key queries', () => {
     reopened.closeAll();
   });
 
+  /**
+   * A store whose first (sealed, full) index file has the header builds before the fix could leave:
+   * the seal's entries and slots, then the header of a flush that snapshotted it at 120 entries.
+   * Returns the file's path and its sealed header.
+   */
+  async function storeWithStaleSealedHeader(root: string, lastEntryLost: boolean): Promise<{ path: string; sealed: Buffer }> {
+    const s = await openStore(root, SMALL_INDEX);
+    for (let i = 0; i < 150; i++) await s.putMessage(message('H', 0, `h${i}`, { KEYS: `k${i}`, UNIQ_KEY: `U${i}` }));
+    await s.shutdown();
+    const path = join(root, 'index', indexFiles(root)[0]!);
+    const entryAt = (n: number) => INDEX_HEADER_SIZE + 50 * 4 + n * 20;
+    const fd = fs.openSync(path, 'r+');
+    const sealed = Buffer.alloc(INDEX_HEADER_SIZE);
+    fs.readSync(fd, sealed, 0, INDEX_HEADER_SIZE, 0);
+    expect(sealed.readInt32BE(36)).toBe(200);
+    const entry120 = Buffer.alloc(20);
+    fs.readSync(fd, entry120, 0, 20, entryAt(120));
+    const stale = Buffer.from(sealed);
+    stale.set(entry120.subarray(4, 12), 24);
+    stale.writeInt32BE(120, 32);
+    stale.writeInt32BE(121, 36);
+    fs.writeSync(fd, stale, 0, INDEX_HEADER_SIZE, 0);
+    if (lastEntryLost) fs.writeSync(fd, Buffer.alloc(20), 0, 20, entryAt(199));
+    fs.closeSync(fd);
+    return { path, sealed };
+  }
+
+  function headerOf(path: string): Buffer {
+    const head = Buffer.alloc(INDEX_HEADER_SIZE);
+    const fd = fs.openSync(path, 'r');
+    fs.readSync(fd, head, 0, INDEX_HEADER_SIZE, 0);
+    fs.closeSync(fd);
+    return head;
+  }
+
+  it('restores the header of a sealed file that an overtaken flush rewrote with an older count', async () => {
+    const root = tempDir();
+    const { path, sealed } = await storeWithStaleSealedHeader(root, false);
+    const s = await store(root, SMALL_INDEX);
+    expect(s.recovery.notes.join()).toMatch(/restored the header of \d+, sealed full but counting 120 entries/);
+    for (const i of [0, 60, 98, 149]) expect(bodiesOf(s.queryMessage('H', `k${i}`, 32, ...ALL_TIME).messages)).toEqual([`h${i}`]);
+    expect(s.queryMessageByUniqueKey('H', 'U99').map((m) => m.body.toString())).toEqual(['h99']);
+    expect(headerOf(path)).toEqual(sealed);
+  });
+
+  it('keeps the counted entries of a sealed file answering when its uncounted ones are not on disk', async () => {
+    const root = tempDir();
+    const { path } = await storeWithStaleSealedHeader(root, true);
+    const s = await store(root, SMALL_INDEX);
+    expect(s.recovery.notes.join()).toMatch(/counts 120 of 199 entries and the rest are not on disk/);
+    // Entries 1..120 are messages 0..59 (UNIQ_KEY, then KEYS).
+    for (const i of [0, 30, 59]) expect(bodiesOf(s.queryMessage('H', `k${i}`, 32, ...ALL_TIME).messages)).toEqual([`h${i}`]);
+    expect(headerOf(path).readInt32BE(36)).toBe(121);
+  });
+
   it('repairs slots a crash left pointing past the counted entries', async () => {
     const root = tempDir();
     let s = await openStore(root, { maxHashSlotNum: 1000, maxIndexNum: 4000 });
