@@ -214,7 +214,8 @@ export class IndexFile {
     readFully(this.fd, last, this.entriesStart + (this.indexNum - 1) * INDEX_ENTRY_SIZE);
     const phyOffset = readInt64BE(last, 4);
     const prev = last.readInt32BE(16);
-    if (phyOffset < this.header.endPhyOffset || prev < 0 || prev >= this.indexNum - 1) return false;
+    const written = !last.every((b) => b === 0);
+    if (!written || phyOffset < this.header.endPhyOffset || prev < 0 || prev >= this.indexNum - 1) return false;
     const h = this.header;
     h.indexCount = this.indexNum;
     h.hashSlotCount = this.indexNum - 1;
