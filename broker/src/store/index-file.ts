@@ -98,6 +98,8 @@ export class IndexFile {
   private writtenCount: number;
   /** Header fields changed since the last flush. */
   private changed = false;
+  /** Bumped by every flush that snapshots the header; lets an older async flush see it was overtaken. */
+  private headerSnapshots = 0;
 
   private constructor(path: string, name: string, fd: number, hashSlotNum: number, indexNum: number, header: IndexHeader) {
     this.path = path;
@@ -203,6 +205,32 @@ export class IndexFile {
     }
     if (!broken) return false;
     this.rebuildSlots();
+    return true;
+  }
+
+  /**
+   * A file with a successor was sealed full (a new file is only created after the last one was
+   * sealed and fdatasynced), so a smaller count on disk is a header an overtaken flush wrote after
+   * the seal (before flush() checked for that); the seal's entries and slots are there. Restores
+   * the full header; false when the last entry is not on disk.
+   */
+  restoreSealedHeader(storeTimeOf: (phyOffset: number) => number): boolean {
+    if (this.isWriteFull) return false;
+    const last = Buffer.allocUnsafe(INDEX_ENTRY_SIZE);
+    readFully(this.fd, last, this.entriesStart + (this.indexNum - 1) * INDEX_ENTRY_SIZE);
+    const phyOffset = readInt64BE(last, 4);
+    const prev = last.readInt32BE(16);
+    const written = !last.every((b) => b === 0);
+    if (!written || phyOffset < this.header.endPhyOffset || prev < 0 || prev >= this.indexNum - 1) return false;
+    const h = this.header;
+    h.indexCount = this.indexNum;
+    h.hashSlotCount = this.indexNum - 1;
+    h.endPhyOffset = phyOffset;
+    const t = storeTimeOf(phyOffset);
+    h.endTimestamp = t > 0 ? t : h.beginTimestamp + last.readInt32BE(12) * 1000;
+    this.writtenCount = this.indexNum;
+    this.changed = true;
+    this.flushNow();
     return true;
   }
 
@@ -335,9 +363,12 @@ export class IndexFile {
     this.writePending();
     this.writeDirtySlots();
     const header = encodeIndexHeader(this.header);
+    const snapshot = ++this.headerSnapshots;
     this.changed = false;
     try {
       await datasync(this.fd);
+      // A seal (flushNow) during the wait already wrote a newer header; ours would undercount it.
+      if (snapshot !== this.headerSnapshots) return;
       writeFully(this.fd, header, header.length, 0);
       await datasync(this.fd);
     } catch (err) {
@@ -353,6 +384,7 @@ export class IndexFile {
     if (!this.needsFlush) return;
     this.writePending();
     this.writeDirtySlots();
+    this.headerSnapshots++;
     fs.fdatasyncSync(this.fd);
     writeFully(this.fd, encodeIndexHeader(this.header), INDEX_HEADER_SIZE, 0);
     fs.fdatasyncSync(this.fd);

@@ -66,12 +66,24 @@ export class IndexService {
   }
 
   /**
-   * Recovery: drops entries for messages at or after the recovered CommitLog end (newest files
-   * first; a file that only holds such entries goes), then makes the newest file writable,
-   * repairing its slots if a crash interrupted a flush. Returns a line for the log, or ''.
+   * Recovery: restores the header of any older file that counts fewer entries than its seal wrote,
+   * drops entries for messages at or after the recovered CommitLog end (newest files first; a
+   * file that only holds such entries goes), then makes the newest file writable, repairing its
+   * slots if a crash interrupted a flush. Returns a line for the log, or ''.
    */
   recover(commitLogEnd: number, storeTimeOf: (phyOffset: number) => number): string {
     const notes: string[] = [];
+    for (const f of this.files.slice(0, -1)) {
+      if (f.isWriteFull) continue;
+      const counted = f.header.indexCount - 1;
+      if (f.restoreSealedHeader(storeTimeOf)) notes.push(`restored the header of ${f.name}, sealed full but counting ${counted} entries`);
+      else {
+        // The uncounted entries are not on disk: keep the counted ones answering.
+        f.repairSlots();
+        f.seal();
+        notes.push(`${f.name} counts ${counted} of ${f.indexNum - 1} entries and the rest are not on disk: keys of those messages are not indexed`);
+      }
+    }
     while (this.files.length > 0) {
       const f = this.files.at(-1)!;
       if (this.files.length > 1 && (!f.hasEntries || f.header.beginPhyOffset >= commitLogEnd)) {

@@ -7,6 +7,7 @@ import { javaStringHash } from '../../src/message/java-string-hash.ts';
 import { decodeStoredMessage, decodeStoredMessages } from '../../src/message/stored-message.ts';
 import { MessageSysFlag } from '../../src/message/sys-flag.ts';
 import { INDEX_HEADER_SIZE, indexFileSize, indexKeyHash } from '../../src/store/index-file.ts';
+import { IndexService } from '../../src/store/index-service.ts';
 import type { MessageStore } from '../../src/store/message-store.ts';
 import { message, openStore, useStores } from './store-fixtures.ts';
 import { removeTempDirs, tempDir } from '../../src/harness/temp-dir.ts';
@@ -145,12 +146,19 @@ describe('IndexFile and key queries', () => {
   it('rebuilds entries after a crash, without duplicates', async () => {
     const root = tempDir();
     const fixtures = new URL('./store-fixtures.ts', import.meta.url).href;
-    // Puts, lets one ConsumeQueue/index flush run (checkpoint), puts more, dies without shutdown.
+    const checkpointModule = new URL('../../src/store/store-checkpoint.ts', import.meta.url).href;
+    // Puts, waits until a ConsumeQueue/index flush has moved the checkpoint (a fixed sleep can be too
+    // short on a loaded machine), puts more, dies without shutdown.
     const script = `
       import { message, openStore } from ${JSON.stringify(fixtures)};
+      import { StoreCheckpoint } from ${JSON.stringify(checkpointModule)};
       const s = await openStore(${JSON.stringify(root)}, { maxHashSlotNum: 50, maxIndexNum: 200, flushIntervalConsumeQueue: 50 });
       for (let i = 0; i < 120; i++) await s.putMessage(message('C', 0, 'c' + i, { KEYS: 'k' + i + ' all', UNIQ_KEY: 'U' + i }));
-      await new Promise((r) => setTimeout(r, 300));
+      const cp = new StoreCheckpoint(${JSON.stringify(join(root, 'checkpoint'))});
+      for (const until = Date.now() + 20_000; (cp.load(), cp.dispatchedOffset === 0); ) {
+        if (Date.now() > until) throw new Error('no ConsumeQueue flush reached the checkpoint in 20 s');
+        await new Promise((r) => setTimeout(r, 20));
+      }
       for (let i = 120; i < 160; i++) await s.putMessage(message('C', 0, 'c' + i, { KEYS: 'k' + i + ' all', UNIQ_KEY: 'U' + i }));
       process.exit(0);
     `;
@@ -163,6 +171,94 @@ describe('IndexFile and key queries', () => {
       expect(s.queryMessageByUniqueKey('C', `U${i}`)).toHaveLength(1);
     }
     expect(new Set(bodiesOf(s.queryMessage('C', 'all', 64, ...ALL_TIME).messages)).size).toBe(64);
+  });
+
+  it('keeps a sealed file’s header when a flush that started before the seal ends after it', async () => {
+    const dir = join(tempDir(), 'index');
+    const open = () => new IndexService({ dir, hashSlotNum: 50, indexNum: 200, maxMsgsNumBatch: 64, warn: () => undefined });
+    const index = open();
+    index.load();
+    // Message i sits at offset 1000 + i, two keys each: file 1 holds 199 entries (messages 0..98 and one key of 99).
+    const add = (i: number) => index.add('F', 1000 + i, 1_700_000_000_000 + i, 0, `U${i}`, `k${i}`);
+    for (let i = 0; i < 50; i++) add(i);
+    index.writePending();
+    // The timer's flush snapshots file 1's header (101 entries) and waits for its fdatasync...
+    const inFlight = index.flush();
+    // ...while dispatch fills file 1, which is sealed with its full header, and opens file 2.
+    for (let i = 50; i < 120; i++) add(i);
+    index.writePending();
+    await inFlight;
+    await index.flush();
+    index.closeAll();
+    const [first] = fs.readdirSync(dir).sort();
+    const head = Buffer.alloc(INDEX_HEADER_SIZE);
+    const fd = fs.openSync(join(dir, first!), 'r');
+    fs.readSync(fd, head, 0, INDEX_HEADER_SIZE, 0);
+    fs.closeSync(fd);
+    expect(head.readInt32BE(36)).toBe(200);
+    expect(readInt64BE(head, 24)).toBe(1099);
+    const reopened = open();
+    reopened.load();
+    reopened.recover(1120, () => -1);
+    for (const i of [0, 49, 98, 119]) {
+      expect(reopened.queryOffsets('F', `k${i}`, 32, ...ALL_TIME, () => true).phyOffsets).toEqual([1000 + i]);
+    }
+    reopened.closeAll();
+  });
+
+  /**
+   * A store whose first (sealed, full) index file has the header builds before the fix could leave:
+   * the seal's entries and slots, then the header of a flush that snapshotted it at 120 entries.
+   * Returns the file's path and its sealed header.
+   */
+  async function storeWithStaleSealedHeader(root: string, lastEntryLost: boolean): Promise<{ path: string; sealed: Buffer }> {
+    const s = await openStore(root, SMALL_INDEX);
+    for (let i = 0; i < 150; i++) await s.putMessage(message('H', 0, `h${i}`, { KEYS: `k${i}`, UNIQ_KEY: `U${i}` }));
+    await s.shutdown();
+    const path = join(root, 'index', indexFiles(root)[0]!);
+    const entryAt = (n: number) => INDEX_HEADER_SIZE + 50 * 4 + n * 20;
+    const fd = fs.openSync(path, 'r+');
+    const sealed = Buffer.alloc(INDEX_HEADER_SIZE);
+    fs.readSync(fd, sealed, 0, INDEX_HEADER_SIZE, 0);
+    expect(sealed.readInt32BE(36)).toBe(200);
+    const entry120 = Buffer.alloc(20);
+    fs.readSync(fd, entry120, 0, 20, entryAt(120));
+    const stale = Buffer.from(sealed);
+    stale.set(entry120.subarray(4, 12), 24);
+    stale.writeInt32BE(120, 32);
+    stale.writeInt32BE(121, 36);
+    fs.writeSync(fd, stale, 0, INDEX_HEADER_SIZE, 0);
+    if (lastEntryLost) fs.writeSync(fd, Buffer.alloc(20), 0, 20, entryAt(199));
+    fs.closeSync(fd);
+    return { path, sealed };
+  }
+
+  function headerOf(path: string): Buffer {
+    const head = Buffer.alloc(INDEX_HEADER_SIZE);
+    const fd = fs.openSync(path, 'r');
+    fs.readSync(fd, head, 0, INDEX_HEADER_SIZE, 0);
+    fs.closeSync(fd);
+    return head;
+  }
+
+  it('restores the header of a sealed file that an overtaken flush rewrote with an older count', async () => {
+    const root = tempDir();
+    const { path, sealed } = await storeWithStaleSealedHeader(root, false);
+    const s = await store(root, SMALL_INDEX);
+    expect(s.recovery.notes.join()).toMatch(/restored the header of \d+, sealed full but counting 120 entries/);
+    for (const i of [0, 60, 98, 149]) expect(bodiesOf(s.queryMessage('H', `k${i}`, 32, ...ALL_TIME).messages)).toEqual([`h${i}`]);
+    expect(s.queryMessageByUniqueKey('H', 'U99').map((m) => m.body.toString())).toEqual(['h99']);
+    expect(headerOf(path)).toEqual(sealed);
+  });
+
+  it('keeps the counted entries of a sealed file answering when its uncounted ones are not on disk', async () => {
+    const root = tempDir();
+    const { path } = await storeWithStaleSealedHeader(root, true);
+    const s = await store(root, SMALL_INDEX);
+    expect(s.recovery.notes.join()).toMatch(/counts 120 of 199 entries and the rest are not on disk/);
+    // Entries 1..120 are messages 0..59 (UNIQ_KEY, then KEYS).
+    for (const i of [0, 30, 59]) expect(bodiesOf(s.queryMessage('H', `k${i}`, 32, ...ALL_TIME).messages)).toEqual([`h${i}`]);
+    expect(headerOf(path).readInt32BE(36)).toBe(121);
   });
 
   it('repairs slots a crash left pointing past the counted entries', async () => {
