@@ -64,6 +64,8 @@ export class Traffic {
   restarts = 0;
   /** Stored but not SEND_OK (SLAVE_NOT_AVAILABLE while a SYNC_MASTER's slave restarts): not acknowledged. */
   notAcknowledged = 0;
+  /** notAcknowledged by the status the broker answered. */
+  readonly notAcknowledgedBy = new Map<string, number>();
   private stopping = false;
   /** The round whose producer runs now (its pid file is what stop() signals). */
   private current = 0;
@@ -94,7 +96,10 @@ export class Traffic {
       });
       this.acked.push(...r.acked);
       this.failed += r.failed;
-      for (const m of r.run.stderr.matchAll(/tern: (\d+) message\(s\) stored but answered/g)) this.notAcknowledged += Number(m[1]);
+      for (const m of r.run.stderr.matchAll(/tern: (\d+) message\(s\) stored but answered (\w+)/g)) {
+        this.notAcknowledged += Number(m[1]);
+        this.notAcknowledgedBy.set(m[2]!, (this.notAcknowledgedBy.get(m[2]!) ?? 0) + Number(m[1]));
+      }
       const interrupted = r.run.code === 130 || (r.run.code === 3 && /interrupted/.test(r.run.stderr));
       if (!interrupted || !this.stopping) {
         this.restarts++;
@@ -102,6 +107,13 @@ export class Traffic {
         if (!this.stopping) await new Promise((res) => setTimeout(res, 1000));
       }
     }
+  }
+
+  /** One line for the progress output: acknowledged, not acknowledged by status, failed, producer restarts. */
+  describe(): string {
+    const by = [...this.notAcknowledgedBy].map(([status, n]) => `${status} ${n}`).join(', ');
+    return `${this.acked.length} acknowledged, ${this.notAcknowledged} stored but not SEND_OK${by ? ` (${by})` : ''}, `
+      + `${this.failed} sends failed, ${this.restarts} producer restarts`;
   }
 
   /** SIGINT to the running producer; waits for it to finish and returns the totals. */
