@@ -60,27 +60,53 @@ async function run(role: 'SYNC_MASTER' | 'ASYNC_MASTER') {
     procs.push(tern(['broker', '-c', conf]));
     await waitPort(port);
   }
-  await new Promise((r) => setTimeout(r, 2000));
   const raw = new RemotingClient({ logger: createLogger('bench') });
+  const master = `127.0.0.1:${ports[0]}`;
+  const runtimeInfo = async (): Promise<Record<string, string>> =>
+    JSON.parse((await raw.invoke(master, createRequest(RequestCode.GET_BROKER_RUNTIME_INFO))).body!.toString()).table;
   let maxLag = 0;
-  const sampler = setInterval(async () => {
+  let sampler: NodeJS.Timeout | undefined;
+  try {
+    await waitForSlave(runtimeInfo, role);
+    sampler = setInterval(async () => {
+      try {
+        maxLag = Math.max(maxLag, Number((await runtimeInfo()).haSlaveLagBytes ?? 0));
+      } catch { /* a sample lost under load is fine */ }
+    }, 200);
+    const t0 = Date.now();
+    const producer = tern(['produce', '-n', ns, '-t', 'replication-bench', '--count', values.count!, '--size', values.size!, '--async', '--concurrency', values.concurrency!]);
+    const code = await producer.exited;
+    const seconds = (Date.now() - t0) / 1000;
+    // A SYNC_MASTER without a connected slave answers SLAVE_NOT_AVAILABLE at once: such a run measures nothing.
+    const slaveNotAvailable = Number(/tern: (\d+) message\(s\) stored but answered SLAVE_NOT_AVAILABLE/.exec(producer.output())?.[1] ?? 0);
+    const onlyThat = code === 3 && slaveNotAvailable > 0 && !/message\(s\) not sent:|stored but answered (?!SLAVE_NOT_AVAILABLE)/.test(producer.output());
+    if (code !== 0 && !onlyThat) throw new Error(`tern produce failed against ${role} (exit ${code}):\n${producer.output()}`);
+    const rate = summaryColumn(producer.output(), 'MSG/s');
+    return { role, tps: rate ?? Number(values.count) / seconds, maxLag, slaveNotAvailable, output: producer.output() };
+  } finally {
+    clearInterval(sampler);
+    await raw.close();
+    for (const p of procs.reverse()) p.child.kill('SIGTERM');
+    await Promise.all(procs.map((p) => p.exited));
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Until the master reports its slave connected (haConnectedSlaves >= 1), instead of guessing with a sleep. */
+async function waitForSlave(runtimeInfo: () => Promise<Record<string, string>>, role: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  let last = 'no answer yet';
+  while (Date.now() < deadline) {
     try {
-      const r = await raw.invoke(`127.0.0.1:${ports[0]}`, createRequest(RequestCode.GET_BROKER_RUNTIME_INFO));
-      maxLag = Math.max(maxLag, Number(JSON.parse(r.body!.toString()).table.haSlaveLagBytes ?? 0));
-    } catch { /* a sample lost under load is fine */ }
-  }, 200);
-  const t0 = Date.now();
-  const producer = tern(['produce', '-n', ns, '-t', 'replication-bench', '--count', values.count!, '--size', values.size!, '--async', '--concurrency', values.concurrency!]);
-  const code = await producer.exited;
-  if (code !== 0) throw new Error(`tern produce failed against ${role} (exit ${code}):\n${producer.output()}`);
-  const seconds = (Date.now() - t0) / 1000;
-  clearInterval(sampler);
-  await raw.close();
-  const rate = summaryColumn(producer.output(), 'MSG/s');
-  for (const p of procs.reverse()) p.child.kill('SIGTERM');
-  await Promise.all(procs.map((p) => p.exited));
-  fs.rmSync(dir, { recursive: true, force: true });
-  return { role, tps: rate ?? Number(values.count) / seconds, maxLag, output: producer.output() };
+      const connected = Number((await runtimeInfo()).haConnectedSlaves ?? 0);
+      if (connected >= 1) return;
+      last = `haConnectedSlaves=${connected}`;
+    } catch (err) {
+      last = (err as Error).message;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${role}: the slave did not connect within 30 s (${last})`);
 }
 
 /** A column of the summary table `tern produce` prints (header row, then one value row). */
@@ -96,8 +122,16 @@ function summaryColumn(output: string, column: string): number | undefined {
 
 const sync = await run('SYNC_MASTER');
 const async_ = await run('ASYNC_MASTER');
-const rows = [['mode', 'send TPS', 'max slave lag (bytes)'], ...[sync, async_].map((r) => [r.role, r.tps.toFixed(0), String(r.maxLag)])];
+const rows = [['mode', 'send TPS', 'max slave lag (bytes)', 'SLAVE_NOT_AVAILABLE'],
+  ...[sync, async_].map((r) => [r.role, r.tps.toFixed(0), String(r.maxLag), String(r.slaveNotAvailable)])];
 const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
 for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i]!)).join('  '));
 console.log(`\n${values.count} messages of ${values.size} B, async window ${values.concurrency}, one slave each`);
-console.log(`SYNC_MASTER / ASYNC_MASTER send TPS ratio: ${(sync.tps / async_.tps).toFixed(3)} (goal >= 0.95)`);
+const invalid = [sync, async_].filter((r) => r.slaveNotAvailable > 0);
+if (invalid.length) {
+  // Those sends were answered without waiting for a slave, so the rate is not a replication rate.
+  console.log(`INVALID run, not scored: ${invalid.map((r) => `${r.role} got ${r.slaveNotAvailable} SLAVE_NOT_AVAILABLE answers`).join('; ')}`);
+  process.exitCode = 1;
+} else {
+  console.log(`SYNC_MASTER / ASYNC_MASTER send TPS ratio: ${(sync.tps / async_.tps).toFixed(3)} (goal >= 0.95)`);
+}

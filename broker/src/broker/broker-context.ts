@@ -12,6 +12,7 @@ import type { ScheduleMessageService } from './schedule-message-service.ts';
 import type { SubscriptionGroupManager } from './subscription-group-manager.ts';
 import type { TransactionalMessageService } from './transactional-message-service.ts';
 import type { TopicConfigManager } from './topic-config-manager.ts';
+import type { DailyTotals } from './daily-totals.ts';
 
 /** What the processors share: one broker's services. Processors stay thin: decode, call these, encode. */
 export interface BrokerContext {
@@ -37,6 +38,8 @@ export interface BrokerContext {
   /** Registers with the namesrvs now (topics changed); settles when they answered, or after at most a second. */
   registerNow(): Promise<void>;
   stats: BrokerStats;
+  /** Put/get totals at the last two local midnights (mqadmin's today and yesterday figures). */
+  daily: DailyTotals;
 }
 
 /** Counters behind GET_BROKER_RUNTIME_INFO and the metrics. */

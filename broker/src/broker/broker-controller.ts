@@ -16,6 +16,7 @@ import { RebalanceLockManager } from './rebalance-lock-manager.ts';
 import { ScheduleMessageService } from './schedule-message-service.ts';
 import { registerSendBackProcessor } from './send-back-processor.ts';
 import { registerStatsProcessor } from './stats-processor.ts';
+import { DailyTotals } from './daily-totals.ts';
 import { SubscriptionGroupManager } from './subscription-group-manager.ts';
 import { registerEndTransactionProcessor } from './end-transaction-processor.ts';
 import { TransactionalMessageService } from './transactional-message-service.ts';
@@ -105,6 +106,7 @@ export class BrokerController {
       brokerAddr: `${c.brokerIP1}:${server.port}`,
       startedAt: Date.now(),
       stats: { pulledMessages: 0 },
+      daily: new DailyTotals(() => ({ put: store.runtimeStats().putMessageTimesTotal, get: ctx.stats.pulledMessages })),
       registerNow: () => Promise.race([this.registrar?.scheduleRegister() ?? Promise.resolve(), new Promise<void>((r) => setTimeout(r, 1000).unref())]),
     };
     this.ctx = ctx;
@@ -129,6 +131,7 @@ export class BrokerController {
     const getTps = new TpsSampler(() => ctx.stats.pulledMessages);
     this.samplers = [putTps, getTps];
     for (const s of this.samplers) s.start();
+    ctx.daily.start();
 
     registerSendProcessor(server, ctx);
     registerPullProcessor(server, ctx);
@@ -211,6 +214,7 @@ export class BrokerController {
     await this.registrar?.unregisterAll();
     for (const t of this.timers) clearInterval(t);
     for (const s of this.samplers) s.stop();
+    ctx?.daily.stop();
     ctx?.pullHold.releaseAll();
     ctx?.haSlave?.shutdown();
     await ctx?.haMaster?.shutdown();

@@ -3,6 +3,8 @@ import { encodeProperties } from '../../src/message/properties.ts';
 import { encodeJson, parseFastJson } from '../../src/protocol/index.ts';
 import { createLogger } from '../../src/logging/logger.ts';
 import { createRequest, RemotingClient, RequestCode, ResponseCode } from '../../src/remoting/index.ts';
+import { Admin } from '../../src/client/admin.ts';
+import { DailyTotals, msUntilNextLocalMidnight } from '../../src/broker/daily-totals.ts';
 import { startLocalCluster, type LocalCluster } from '../support/local-cluster.ts';
 import { waitFor } from '../../src/harness/wait-for.ts';
 
@@ -60,5 +62,76 @@ describe('admin stats and offset reset', () => {
     const q1 = await client.invoke(cluster.brokerAddr, createRequest(RequestCode.QUERY_CONSUMER_OFFSET, { consumerGroup: 'sg', topic: 'stats-topic', queueId: 1 }));
     expect(q1.extFields?.offset).toBe('1');
     await member.close();
+  });
+});
+
+describe("mqadmin's today figures (GET_BROKER_RUNTIME_INFO)", () => {
+  const runtime = async () => JSON.parse((await client.invoke(cluster.brokerAddr, createRequest(RequestCode.GET_BROKER_RUNTIME_INFO))).body!.toString())
+    .table as Record<string, string>;
+
+  const sendToday = async () => {
+    const sent = await client.invoke(cluster.brokerAddr, createRequest(RequestCode.SEND_MESSAGE_V2, {
+      a: 'pg', b: 'today-topic', c: 'TBW102', d: 1, e: 0, f: 0, g: Date.now(), h: 0, i: encodeProperties({}), m: false,
+    }, Buffer.from('t')));
+    expect(sent.code).toBe(ResponseCode.SUCCESS);
+  };
+
+  it('counts puts and gets since the broker started; the midnight snapshots are 0 before the first midnight', async () => {
+    const before = await runtime();
+    for (let i = 0; i < 3; i++) await sendToday();
+    const pulled = await client.invoke(cluster.brokerAddr, createRequest(RequestCode.PULL_MESSAGE, {
+      consumerGroup: 'today-cg', topic: 'today-topic', queueId: 0, queueOffset: 0, maxMsgNums: 32, sysFlag: 0x4 | 0x2, commitOffset: 0,
+      suspendTimeoutMillis: 1000, subscription: '*', subVersion: 0, expressionType: 'TAG',
+    }), 10_000);
+    expect(pulled.code).toBe(ResponseCode.SUCCESS);
+    const after = await runtime();
+    expect(Number(after.msgPutTotalTodayNow) - Number(before.msgPutTotalTodayNow)).toBe(3);
+    expect(Number(after.msgGetTotalTodayNow) - Number(before.msgGetTotalTodayNow)).toBe(3);
+    expect(Number(after.msgPutTotalTodayNow)).toBeGreaterThanOrEqual(3);
+    // the broker started today (local time): no midnight has passed, so "today" is everything since the start
+    expect([after.msgPutTotalTodayMorning, after.msgGetTotalTodayMorning, after.msgPutTotalYesterdayMorning, after.msgGetTotalYesterdayMorning])
+      .toEqual(['0', '0', '0', '0']);
+
+    // midnight, as the broker's timer runs it: the totals so far become this morning's, so "today" starts at 0
+    cluster.broker.context.daily.rollover();
+    const morning = await runtime();
+    expect(morning.msgPutTotalTodayMorning).toBe(after.msgPutTotalTodayNow);
+    expect(morning.msgGetTotalTodayMorning).toBe(after.msgGetTotalTodayNow);
+    expect(morning.msgPutTotalYesterdayMorning).toBe('0');
+    await sendToday();
+    // what mqadmin clusterList shows as InTotalToday: TodayNow - TodayMorning
+    const admin = new Admin({ namesrvAddr: cluster.namesrvAddr });
+    try {
+      expect((await admin.clusterList())[0]!.putToday).toBe(1);
+    } finally {
+      await admin.shutdown();
+    }
+    cluster.broker.context.daily.rollover(); // the next midnight: yesterday is the day just ended
+    const next = await runtime();
+    expect(next.msgPutTotalYesterdayMorning).toBe(after.msgPutTotalTodayNow);
+    expect(Number(next.msgPutTotalTodayMorning) - Number(next.msgPutTotalYesterdayMorning)).toBe(1);
+  });
+});
+
+describe('DailyTotals: the snapshots taken at local midnight', () => {
+  it('shifts this morning to yesterday morning and takes the current totals as this morning', () => {
+    const totals = { put: 0, get: 0 };
+    const daily = new DailyTotals(() => totals);
+    totals.put = 10; totals.get = 4;
+    daily.rollover(); // first midnight
+    expect(daily.todayMorning).toEqual({ put: 10, get: 4 });
+    expect(daily.yesterdayMorning).toEqual({ put: 0, get: 0 });
+    totals.put = 25; totals.get = 9;
+    daily.rollover(); // second midnight: yesterday saw 15 puts and 5 gets
+    expect(daily.todayMorning).toEqual({ put: 25, get: 9 });
+    expect(daily.yesterdayMorning).toEqual({ put: 10, get: 4 });
+    totals.put = 30;
+    expect(daily.todayMorning.put).toBe(25); // a snapshot, not a view of the live counter
+  });
+
+  it('waits until the next local midnight', () => {
+    expect(msUntilNextLocalMidnight(new Date(2026, 0, 15, 23, 0, 0, 0))).toBe(3_600_000);
+    expect(msUntilNextLocalMidnight(new Date(2026, 0, 15, 0, 0, 0, 0))).toBe(86_400_000);
+    expect(msUntilNextLocalMidnight(new Date(2026, 0, 15, 12, 30, 0, 500))).toBe(11.5 * 3_600_000 - 500);
   });
 });

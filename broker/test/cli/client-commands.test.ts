@@ -100,17 +100,44 @@ describe('tern produce / consume / admin', () => {
     expect(bad.stderr.trim()).toBe('tern: --rate wants an integer >= 1, got "0" (see tern help)');
   });
 
-  it('says which sends were stored but not SEND_OK, and keeps them out of the ack log', async () => {
+  it('exits 3 when sends were stored but not SEND_OK, keeps them out of the ack log, and --allow-unacked relaxes it', async () => {
     const sync = await startLocalCluster({ brokerRole: 'SYNC_MASTER' }); // no slave: SLAVE_NOT_AVAILABLE
     try {
       const ackLog = path.join(dir, 'no-slave-acks.log');
       const r = await tern(['produce', '-n', sync.namesrvAddr, '-t', 'cli-no-slave', '--count', '5', '--ack-log', ackLog]);
-      expect(r.code).toBe(0);
+      expect(r.code, r.stderr).toBe(3);
       expect(r.stderr).toContain('tern: 5 message(s) stored but answered SLAVE_NOT_AVAILABLE, so not in the ack log');
+      expect(r.stderr).toContain('tern: 5 of 5 message(s) not acknowledged (0 not sent, 5 stored but not SEND_OK)\n');
       expect(fs.readFileSync(ackLog, 'utf8')).toBe('');
+
+      const allowed = await tern(['produce', '-n', sync.namesrvAddr, '-t', 'cli-no-slave', '--count', '3', '--allow-unacked']);
+      expect(allowed.code, allowed.stderr).toBe(0);
+      expect(allowed.stderr).toContain('tern: 3 of 3 message(s) not acknowledged (0 not sent, 3 stored but not SEND_OK); allowed by --allow-unacked');
     } finally {
       await sync.stop();
     }
+  });
+
+  it('exits 3 when sends fail, and says how many and why', async () => {
+    // one byte over the producer's 4 MiB limit: every send is refused before it leaves
+    const r = await tern(['produce', '-n', cluster.namesrvAddr, '-t', 'cli-too-big', '--count', '2', '--size', String(4 * 1024 * 1024 + 1)]);
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toMatch(/tern: 2 message\(s\) not sent: the message body is \d+ bytes, more than the 4194304 allowed/);
+    expect(r.stderr).toContain('tern: 2 of 2 message(s) not acknowledged (2 not sent, 0 stored but not SEND_OK)\n');
+    expect(r.stdout).toMatch(/^\s*sync\s+0\s+2\s/m);
+  });
+
+  it('exits 130 when interrupted with every sent message acknowledged', async () => {
+    const child = spawn(NODE, [TERN_BIN, 'produce', '-n', cluster.namesrvAddr, '-t', 'cli-interrupt', '--count', '100000', '--rate', '50'],
+      { cwd: BROKER_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => { stderr += d; });
+    const code = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    await new Promise((r) => setTimeout(r, 2000));
+    child.kill('SIGINT');
+    expect(await code, stderr).toBe(130);
+    expect(stderr).toMatch(/tern: interrupted after \d+ of 100000 messages/);
+    expect(stderr).not.toContain('not acknowledged');
   });
 
   it('shows the cluster and topics as tables', async () => {

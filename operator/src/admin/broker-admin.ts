@@ -42,11 +42,6 @@ export interface SubscriptionGroupWanted {
   consumeFromMinEnable: boolean;
 }
 
-/** Thrown when the broker does not implement a request the operator needs; the condition says which. */
-export class UnsupportedByBroker extends Error {
-  override name = 'UnsupportedByBroker';
-}
-
 /** Admin operations on one cluster (reached through its name servers). */
 export interface ClusterAdmin {
   /** brokerName -> master address of every broker group registered with the name servers. */
@@ -67,17 +62,6 @@ export interface ClusterAdmin {
 
 export interface AdminConnector {
   connect(cluster: ClusterRef, spec: BrokerClusterSpec): ClusterAdmin;
-}
-
-/** Methods a later Tern client may add; used when present (feature detection, no version coupling). */
-interface SubscriptionGroupAdmin {
-  createSubscriptionGroup(brokerAddr: string, config: SubscriptionGroupWanted): Promise<void>;
-  deleteSubscriptionGroup(brokerAddr: string, groupName: string): Promise<void>;
-}
-
-function hasGroupAdmin(a: unknown): a is SubscriptionGroupAdmin {
-  return typeof (a as Partial<SubscriptionGroupAdmin>).createSubscriptionGroup === 'function'
-    && typeof (a as Partial<SubscriptionGroupAdmin>).deleteSubscriptionGroup === 'function';
 }
 
 export class TernClusterAdmin implements ClusterAdmin {
@@ -123,14 +107,10 @@ export class TernClusterAdmin implements ClusterAdmin {
   }
 
   async upsertSubscriptionGroup(masterAddr: string, group: SubscriptionGroupWanted): Promise<void> {
-    if (!hasGroupAdmin(this.admin)) {
-      throw new UnsupportedByBroker('the Tern client has no UPDATE_AND_CREATE_SUBSCRIPTIONGROUP (code 200) yet; brokers create groups on first use (autoCreateSubscriptionGroup)');
-    }
     await this.admin.createSubscriptionGroup(masterAddr, group);
   }
 
   async deleteSubscriptionGroup(masterAddr: string, groupName: string): Promise<void> {
-    if (!hasGroupAdmin(this.admin)) throw new UnsupportedByBroker('the Tern client has no DELETE_SUBSCRIPTIONGROUP (code 207) yet');
     await this.admin.deleteSubscriptionGroup(masterAddr, groupName);
   }
 

@@ -11,7 +11,7 @@ import type { ReplicaProgressProbe } from '../admin/replica-progress.ts';
 import {
   defaultBrokerClusterSpec, type BrokerCluster, type BrokerClusterSpec, type BrokerClusterStatus, type BrokerGroupStatus,
 } from '../api/broker-cluster.ts';
-import { setCondition, type Condition } from '../api/conditions.ts';
+import { setCondition } from '../api/conditions.ts';
 import type { ConsumerGroup } from '../api/consumer-group.ts';
 import { groupNameOf } from '../api/consumer-group.ts';
 import { API_VERSION, isPaused } from '../api/group.ts';
@@ -21,6 +21,7 @@ import { describeApiError, isNotFound, type KubeClient, type ObjectRef } from '.
 import type { ReconcileResult } from '../kube/work-queue.ts';
 import { renderCluster, type Manifest, type RenderedCluster } from '../render/cluster.ts';
 import { brokerName, brokerPodName, LABEL_CLUSTER, LABEL_COMPONENT, LABEL_GROUP } from '../render/names.ts';
+import { clusterStatus, invalidSpecStatus, pausedStatus, type StatusDecision } from './cluster-status.ts';
 import { planRollout, type ObservedBroker, type RolloutStep } from './rollout.ts';
 
 export interface BrokerClusterReconcilerDeps {
@@ -67,15 +68,10 @@ export class BrokerClusterReconciler {
     if (!bc || bc.metadata.deletionTimestamp) return {};
     const ref: ObjectRef = { apiVersion: API_VERSION, kind: 'BrokerCluster', name, namespace, uid: bc.metadata.uid! };
     const generation = bc.metadata.generation ?? 0;
-    let status: BrokerClusterStatus = { ...(bc.status ?? {}) };
-    const cond = (c: Omit<Condition, 'lastTransitionTime' | 'observedGeneration'>) => {
-      status.conditions = setCondition(status.conditions, { ...c, observedGeneration: generation });
-    };
+    const previous: BrokerClusterStatus = { ...(bc.status ?? {}) };
 
     if (isPaused(bc.metadata)) {
-      cond({ type: 'Progressing', status: 'False', reason: 'Paused', message: 'reconciling is paused by the tern.io/paused annotation' });
-      status.phase = 'Paused';
-      await this.writeStatus(namespace, name, status);
+      await this.writeStatus(namespace, name, withDecision(previous, pausedStatus(generation)));
       await recorder.record(ref, 'Normal', 'Paused', 'Reconciling paused (annotation tern.io/paused=true); nothing is changed until it is removed');
       return {};
     }
@@ -93,16 +89,48 @@ export class BrokerClusterReconciler {
       rendered = renderCluster({ name, namespace, uid: ref.uid!, spec }, { drainingGroups: draining });
     } catch (err) {
       const message = `cannot render the cluster: ${(err as Error).message}`;
-      cond({ type: 'Degraded', status: 'True', reason: 'InvalidSpec', message });
-      cond({ type: 'Ready', status: 'False', reason: 'InvalidSpec', message });
-      status.observedGeneration = generation;
-      status.phase = 'Degraded';
-      await this.writeStatus(namespace, name, status);
+      await this.writeStatus(namespace, name, withDecision(previous, invalidSpecStatus(generation, message)));
       await recorder.record(ref, 'Warning', 'InvalidSpec', message);
       return { requeueAfterMs: resyncMs };
     }
 
-    // --- apply ---
+    const problems = await this.applyAndPrune(ref, rendered, observed);
+
+    // --- observe again: StatefulSets just applied may have new generations ---
+    const after = problems.length ? observed : await this.observe(namespace, name, ref.uid!);
+    const brokers = this.observeBrokers(c, spec, rendered, after);
+    const settling = after.statefulSets
+      .filter((s) => s.metadata?.labels?.[LABEL_COMPONENT] === 'broker')
+      .filter((s) => (s.status?.observedGeneration ?? 0) < (s.metadata?.generation ?? 0))
+      .map((s) => s.metadata!.name!);
+    const step = planRollout({ brokers, statefulSetsSettling: settling, raft: spec.brokerGroups.mode === 'Raft' });
+
+    let admin: ClusterAdmin | undefined;
+    const adminFor = () => (admin ??= this.d.admin.connect(c, spec));
+    let progress = { reason: '', message: '' };
+    try {
+      progress = await this.rollStep(ref, c, spec, step, after, adminFor);
+      // the roll step's word comes first; else the first draining group's
+      await this.drainStep(ref, c, rendered, brokers, draining, adminFor, (p) => { if (!progress.reason) progress = p; });
+    } catch (err) {
+      problems.push(`talking to the brokers: ${(err as Error).message}`);
+    } finally {
+      if (admin) await admin.close().catch(() => {});
+    }
+
+    // --- status ---
+    if (problems.length) await recorder.record(ref, 'Warning', 'ReconcileFailed', problems.join('; '));
+    const decision = clusterStatus({
+      generation, groupCount: spec.brokerGroups.count, nameServerReplicas: spec.nameServer.replicas, brokers,
+      nameServersReady: this.namesrvReady(after, spec), step, draining, problems, progress,
+    });
+    await this.writeStatus(namespace, name, withDecision(this.statusOf(previous, rendered, brokers, draining), decision));
+    return { requeueAfterMs: decision.progressing || problems.length ? pollMs : resyncMs };
+  }
+
+  /** Server-side apply of every rendered object, then deletion of ours that are no longer desired; returns what failed. */
+  private async applyAndPrune(ref: ObjectRef, rendered: RenderedCluster, observed: Observed): Promise<string[]> {
+    const { client, recorder } = this.d;
     const problems: string[] = [];
     const created: string[] = [];
     const updated: string[] = [];
@@ -125,94 +153,40 @@ export class BrokerClusterReconciler {
     if (created.length) await recorder.record(ref, 'Normal', 'Created', `Created ${created.join(', ')}`);
     if (updated.length) await recorder.record(ref, 'Normal', 'Updated', `Updated ${updated.join(', ')}`);
 
-    // --- prune: ours (controller owner is this cluster), not desired, and not a group still draining ---
+    // ours (controller owner is this cluster), not desired, and not a group still draining (drain groups are rendered)
     for (const [k, o] of observed.objects) {
       if (desired.has(k) || !o.ownedBy.includes(ref.uid!)) continue;
-      if (await client.delete({ apiVersion: o.apiVersion, kind: o.kind, name: o.name, namespace }, { uid: o.uid })) {
+      if (await client.delete({ apiVersion: o.apiVersion, kind: o.kind, name: o.name, namespace: ref.namespace! }, { uid: o.uid })) {
         await recorder.record(ref, 'Normal', 'Deleted', `Deleted ${o.kind} ${o.name}: no longer in the spec`);
       }
     }
+    return problems;
+  }
 
-    // --- observe again: StatefulSets just applied may have new generations ---
-    const after = problems.length ? observed : await this.observe(namespace, name, ref.uid!);
-    const brokers = this.observeBrokers(c, spec, rendered, after);
-    const settling = after.statefulSets
-      .filter((s) => s.metadata?.labels?.[LABEL_COMPONENT] === 'broker')
-      .filter((s) => (s.status?.observedGeneration ?? 0) < (s.metadata?.generation ?? 0))
-      .map((s) => s.metadata!.name!);
-    const step = planRollout({ brokers, statefulSetsSettling: settling, raft: spec.brokerGroups.mode === 'Raft' });
-
-    let admin: ClusterAdmin | undefined;
-    const adminFor = () => (admin ??= this.d.admin.connect(c, spec));
-    let progressReason = '';
-    let progressMessage = '';
-    try {
-      const outcome = await this.rollStep(ref, c, spec, step, after, adminFor);
-      progressReason = outcome.reason;
-      progressMessage = outcome.message;
-
-      // --- drain: a group being scaled in is removed once read-only and fully consumed ---
-      for (const g of draining) {
-        const groupBrokers = brokers.filter((b) => b.group === g);
-        const settled = groupBrokers.every((b) => b.exists && b.ready && b.updated && !b.terminating);
-        if (!settled) {
-          progressReason ||= 'Draining';
-          progressMessage ||= `group ${brokerName(c, g)}: switching to read-only`;
-          continue;
-        }
-        const verdict = await this.drainVerdict(namespace, name, brokerName(c, g), adminFor);
-        if (!verdict.drained) {
-          progressReason ||= 'Draining';
-          progressMessage ||= `group ${brokerName(c, g)} is read-only; waiting for consumers: ${verdict.detail}`;
-          continue;
-        }
-        for (const sts of rendered.groups.find((x) => x.index === g)?.statefulSets ?? []) {
-          await client.delete({ apiVersion: 'apps/v1', kind: 'StatefulSet', name: sts, namespace });
-        }
-        await recorder.record(ref, 'Normal', 'GroupDrained',
-          `Group ${brokerName(c, g)} drained (${verdict.detail}); its StatefulSets are deleted, its volumes kept`);
-        progressReason ||= 'Draining';
-        progressMessage ||= `group ${brokerName(c, g)} drained; removing it`;
+  /** A group being scaled in is removed once read-only and fully consumed; `say` hears what each group waits for or had done. */
+  private async drainStep(
+    ref: ObjectRef, c: { name: string; namespace: string }, rendered: RenderedCluster, brokers: ObservedBroker[], draining: number[],
+    adminFor: () => ClusterAdmin, say: (progress: { reason: string; message: string }) => void,
+  ): Promise<void> {
+    for (const g of draining) {
+      const groupBrokers = brokers.filter((b) => b.group === g);
+      const settled = groupBrokers.every((b) => b.exists && b.ready && b.updated && !b.terminating);
+      if (!settled) {
+        say({ reason: 'Draining', message: `group ${brokerName(c, g)}: switching to read-only` });
+        continue;
       }
-    } catch (err) {
-      problems.push(`talking to the brokers: ${(err as Error).message}`);
-    } finally {
-      if (admin) await admin.close().catch(() => {});
-    }
-
-    // --- status ---
-    status = this.statusOf(status, rendered, brokers, draining);
-    status.observedGeneration = generation;
-    const nsReady = this.namesrvReady(after, spec);
-    const activeBrokers = brokers.filter((b) => b.group < spec.brokerGroups.count);
-    const allReady = activeBrokers.length > 0 && activeBrokers.every((b) => b.exists && b.ready && b.updated && !b.terminating);
-    if (problems.length) {
-      cond({ type: 'Degraded', status: 'True', reason: 'ReconcileFailed', message: problems.join('; ').slice(0, 2000) });
-      await recorder.record(ref, 'Warning', 'ReconcileFailed', problems.join('; '));
-    } else {
-      cond({ type: 'Degraded', status: 'False', reason: 'AsExpected', message: 'every object applied' });
-    }
-    if (nsReady && allReady) {
-      cond({ type: 'Ready', status: 'True', reason: 'AllBrokersReady', message: `${activeBrokers.length} brokers in ${spec.brokerGroups.count} groups and ${spec.nameServer.replicas} name servers are ready` });
-    } else {
-      const notReady = activeBrokers.filter((b) => !(b.exists && b.ready && !b.terminating)).map((b) => b.podName);
-      const message = !nsReady ? 'name servers are not all ready'
-        : notReady.length ? `not ready: ${notReady.slice(0, 5).join(', ')}${notReady.length > 5 ? ', ...' : ''}` : 'brokers run an older revision';
-      cond({ type: 'Ready', status: 'False', reason: !nsReady ? 'NameServersNotReady' : notReady.length ? 'BrokersNotReady' : 'Updating', message });
-    }
-    const progressing = step.kind !== 'done' || draining.length > 0 || !nsReady;
-    if (progressing) {
-      if (!progressReason) {
-        progressReason = step.kind === 'wait' ? 'Waiting' : !nsReady ? 'NameServersStarting' : 'RollingUpdate';
-        progressMessage = step.kind === 'wait' ? step.reason : !nsReady ? 'waiting for name servers' : 'rolling brokers';
+      const verdict = await this.drainVerdict(c.namespace, c.name, brokerName(c, g), adminFor);
+      if (!verdict.drained) {
+        say({ reason: 'Draining', message: `group ${brokerName(c, g)} is read-only; waiting for consumers: ${verdict.detail}` });
+        continue;
       }
-      cond({ type: 'Progressing', status: 'True', reason: progressReason, message: progressMessage });
-    } else {
-      cond({ type: 'Progressing', status: 'False', reason: 'UpToDate', message: 'every broker runs the current spec' });
+      for (const sts of rendered.groups.find((x) => x.index === g)?.statefulSets ?? []) {
+        await this.d.client.delete({ apiVersion: 'apps/v1', kind: 'StatefulSet', name: sts, namespace: c.namespace });
+      }
+      await this.d.recorder.record(ref, 'Normal', 'GroupDrained',
+        `Group ${brokerName(c, g)} drained (${verdict.detail}); its StatefulSets are deleted, its volumes kept`);
+      say({ reason: 'Draining', message: `group ${brokerName(c, g)} drained; removing it` });
     }
-    status.phase = problems.length ? 'Degraded' : draining.length ? 'Draining' : progressing ? (allReady || brokers.some((b) => b.ready) ? 'Updating' : 'Pending') : 'Running';
-    await this.writeStatus(namespace, name, status);
-    return { requeueAfterMs: progressing || problems.length ? pollMs : resyncMs };
   }
 
   private async rollStep(
@@ -345,4 +319,13 @@ export class BrokerClusterReconciler {
   private async writeStatus(namespace: string, name: string, status: BrokerClusterStatus): Promise<void> {
     await this.d.client.applyStatus('BrokerCluster', 'brokerclusters', namespace, name, status);
   }
+}
+
+/** The previous status with the decision's conditions, phase and observedGeneration laid over it. */
+function withDecision(status: BrokerClusterStatus, d: StatusDecision): BrokerClusterStatus {
+  let conditions = status.conditions;
+  for (const c of d.conditions) conditions = setCondition(conditions, c);
+  return {
+    ...status, conditions, phase: d.phase, ...(d.observedGeneration !== undefined ? { observedGeneration: d.observedGeneration } : {}),
+  };
 }

@@ -4,7 +4,6 @@
  * mqadmin) is repaired; a finalizer removes the topic/group from the brokers before the resource goes.
  */
 import type { AdminConnector, ClusterAdmin } from '../admin/broker-admin.ts';
-import { UnsupportedByBroker } from '../admin/broker-admin.ts';
 import { defaultBrokerClusterSpec, type BrokerCluster } from '../api/broker-cluster.ts';
 import { setCondition, type Condition } from '../api/conditions.ts';
 import { defaultConsumerGroupSpec, groupNameOf, type ConsumerGroup } from '../api/consumer-group.ts';
@@ -120,11 +119,8 @@ export class BrokerResourceReconciler<R extends Synced> {
           await this.k.remove(admin, r, await admin.masters());
           await recorder.record(ref, 'Normal', 'Deleted', `Deleted ${this.k.kind.toLowerCase()} ${onBrokers} from cluster ${clusterName}`);
         } catch (err) {
-          if (!(err instanceof UnsupportedByBroker)) {
-            await recorder.record(ref, 'Warning', 'DeleteFailed', `Cannot delete ${onBrokers} from the brokers yet: ${(err as Error).message}`);
-            return { requeueAfterMs: retryMs };
-          }
-          await recorder.record(ref, 'Warning', 'NotSupportedByBroker', (err as Error).message);
+          await recorder.record(ref, 'Warning', 'DeleteFailed', `Cannot delete ${onBrokers} from the brokers yet: ${(err as Error).message}`);
+          return { requeueAfterMs: retryMs };
         } finally {
           await admin.close().catch(() => {});
         }
@@ -182,10 +178,6 @@ export class BrokerResourceReconciler<R extends Synced> {
       await ready({ status: 'True', reason: 'Synced', message: `${onBrokers} is on ${synced.length} broker groups of ${clusterName}` }, extra);
       return { requeueAfterMs: resyncMs };
     } catch (err) {
-      if (err instanceof UnsupportedByBroker) {
-        await ready({ status: 'False', reason: 'NotSupportedByBroker', message: err.message });
-        return { requeueAfterMs: resyncMs };
-      }
       const message = `cannot reach the brokers of ${clusterName}: ${describeApiError(err)}`;
       await ready({ status: 'False', reason: 'BrokersUnreachable', message });
       await recorder.record(ref, 'Warning', 'SyncFailed', message);
