@@ -5,10 +5,11 @@
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { freePort } from '../src/harness/free-port.ts';
+import { tempDir } from '../src/harness/temp-dir.ts';
+import { waitFor, waitForPort } from '../src/harness/wait-for.ts';
 import { createLogger } from '../src/logging/logger.ts';
 import { createRequest, RemotingClient, RequestCode } from '../src/remoting/index.ts';
 
@@ -27,28 +28,11 @@ function tern(args: string[]) {
   const exited = new Promise<number | null>((r) => child.on('exit', r));
   return { child, exited, output: () => out };
 }
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-async function waitPort(port: number): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    const ok = await new Promise<boolean>((r) => { const s = net.connect(port, '127.0.0.1', () => { s.destroy(); r(true); }); s.on('error', () => r(false)); });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`port ${port} never opened`);
-}
-
 async function run(role: 'SYNC_MASTER' | 'ASYNC_MASTER') {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `tern-bench-${role}-`));
+  const dir = tempDir(`tern-bench-${role}-`);
   const nsPort = await freePort();
   const procs = [tern(['namesrv', '-p', String(nsPort)])];
-  await waitPort(nsPort);
+  await waitForPort(nsPort);
   const ns = `127.0.0.1:${nsPort}`;
   const ports: number[] = [];
   for (const [id, brokerRole] of [[0, role], [1, 'SLAVE']] as const) {
@@ -58,7 +42,7 @@ async function run(role: 'SYNC_MASTER' | 'ASYNC_MASTER') {
     fs.writeFileSync(conf, [`brokerName=bench`, `brokerId=${id}`, `brokerRole=${brokerRole}`, `listenPort=${port}`, `haListenPort=${await freePort()}`,
       `namesrvAddr=${ns}`, `storePathRootDir=${dir}/s${id}`, 'brokerIP1=127.0.0.1', 'registerNameServerPeriod=2000'].join('\n'));
     procs.push(tern(['broker', '-c', conf]));
-    await waitPort(port);
+    await waitForPort(port);
   }
   const raw = new RemotingClient({ logger: createLogger('bench') });
   const master = `127.0.0.1:${ports[0]}`;
@@ -94,19 +78,11 @@ async function run(role: 'SYNC_MASTER' | 'ASYNC_MASTER') {
 
 /** Until the master reports its slave connected (haConnectedSlaves >= 1), instead of guessing with a sleep. */
 async function waitForSlave(runtimeInfo: () => Promise<Record<string, string>>, role: string): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  let last = 'no answer yet';
-  while (Date.now() < deadline) {
-    try {
-      const connected = Number((await runtimeInfo()).haConnectedSlaves ?? 0);
-      if (connected >= 1) return;
-      last = `haConnectedSlaves=${connected}`;
-    } catch (err) {
-      last = (err as Error).message;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${role}: the slave did not connect within 30 s (${last})`);
+  await waitFor(`${role}: the slave to connect (haConnectedSlaves >= 1)`, async (note) => {
+    const connected = Number((await runtimeInfo()).haConnectedSlaves ?? 0);
+    note(`haConnectedSlaves=${connected}`);
+    return connected >= 1;
+  }, 30_000);
 }
 
 /** A column of the summary table `tern produce` prints (header row, then one value row). */

@@ -7,6 +7,7 @@ import { execFile, execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { waitFor as sharedWaitFor, type Note } from '../../broker/src/harness/wait-for.ts';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -81,28 +82,9 @@ export async function getOptional(namespace: string, kind: string, name: string)
   return r.stdout.trim() ? JSON.parse(r.stdout) : undefined;
 }
 
-/**
- * Polls `check` every intervalMs until it returns a value other than undefined/false, or fails after timeoutMs
- * with `what` and the last thing `check` reported through `note` (so a timeout says where it stood).
- */
-export async function waitFor<T>(what: string, timeoutMs: number, check: (note: (s: string) => void) => Promise<T | undefined | false>, intervalMs = 1000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const v = await check((s) => { last = s; });
-      if (v !== undefined && v !== false) return v;
-      lastError = undefined;
-    } catch (err) {
-      lastError = err;
-    }
-    if (Date.now() > deadline) {
-      const why = lastError ? ` (last error: ${(lastError as Error).message})` : last ? ` (last seen: ${last})` : '';
-      throw new Error(`timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${what}${why}`);
-    }
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
+/** The shared waitFor (broker/src/harness) in the suite's argument order, polling once a second by default. */
+export function waitFor<T>(what: string, timeoutMs: number, check: (note: Note) => Promise<T | undefined | false>, intervalMs = 1000): Promise<T> {
+  return sharedWaitFor(what, check, timeoutMs, intervalMs);
 }
 
 export function condition(obj: Json, type: string): { status: string; reason?: string; message?: string; observedGeneration?: number } | undefined {
