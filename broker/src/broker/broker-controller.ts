@@ -113,7 +113,8 @@ export class BrokerController {
     if (c.brokerRole === 'SLAVE') {
       ctx.haSlave = new HaSlave(store, {
         masterHaAddress: () => c.haMasterAddress || this.learnedMaster.haServerAddr,
-        reportIntervalMs: c.haSendHeartbeatInterval, reconnectDelayMs: 1000, maxFrameBody: 16 * 1024 * 1024,
+        reportIntervalMs: c.haSendHeartbeatInterval, reconnectDelayMs: 1000, connectTimeoutMs: 3000,
+        housekeepingMs: c.haHousekeepingInterval, maxFrameBody: 16 * 1024 * 1024,
         segmentSize: c.mappedFileSizeCommitLog,
       }, this.log);
     } else {

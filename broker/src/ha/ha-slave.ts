@@ -9,6 +9,10 @@ export interface HaSlaveOptions {
   masterHaAddress: () => string | undefined;
   reportIntervalMs: number;
   reconnectDelayMs: number;
+  /** A connection attempt that has not succeeded by then is given up (a dead pod's address drops SYNs: no error for minutes). */
+  connectTimeoutMs: number;
+  /** Silence from the master (it heartbeats every haSendHeartbeatInterval) after which the connection is dropped. */
+  housekeepingMs: number;
   maxFrameBody: number;
   /** Must equal the master's mappedFileSizeCommitLog: segments are copied as they are. */
   segmentSize: number;
@@ -24,6 +28,8 @@ export class HaSlave {
   private readonly log: Logger;
   private socket: net.Socket | undefined;
   private connectedTo: string | undefined;
+  private connectingTo: string | undefined;
+  private lastHeard = 0;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private lastConnectAttempt = 0;
@@ -54,30 +60,55 @@ export class HaSlave {
   private tick(): void {
     if (this.stopped) return;
     const now = Date.now();
+    const address = this.options.masterHaAddress();
     if (!this.socket) {
-      const address = this.options.masterHaAddress();
       if (address && now - this.lastConnectAttempt >= this.options.reconnectDelayMs) {
         this.lastConnectAttempt = now;
         this.connect(address);
       }
+      return;
+    }
+    if (!this.connectedTo) {
+      if (address && address !== this.connectingTo) this.drop(`the master is now at ${address}`);
+      else if (now - this.lastConnectAttempt >= this.options.connectTimeoutMs) this.drop(`no connection within ${this.options.connectTimeoutMs} ms`);
+    } else if (address && address !== this.connectedTo) {
+      this.drop(`the name server names a new master at ${address}`);
+    } else if (now - this.lastHeard >= this.options.housekeepingMs) {
+      this.drop(`nothing from the master for ${now - this.lastHeard} ms`);
     } else if (now - this.lastReport >= this.options.reportIntervalMs) {
       this.report();
     }
+  }
+
+  /** Gives up the current connection (or attempt); the next tick connects to whatever address is current. */
+  private drop(why: string): void {
+    const socket = this.socket;
+    if (!socket) return;
+    this.socket = undefined;
+    this.log.warn(`replication connection to ${this.connectedTo ?? this.connectingTo} ${this.connectedTo ? 'dropped' : 'abandoned'}: ${why}`);
+    this.connectedTo = undefined;
+    this.connectingTo = undefined;
+    // Reconnect on the next tick rather than after reconnectDelayMs: the reason was ours, not a refusal.
+    this.lastConnectAttempt = 0;
+    socket.destroy();
   }
 
   private connect(address: string): void {
     const split = address.lastIndexOf(':');
     const socket = net.connect({ host: address.slice(0, split), port: Number(address.slice(split + 1)) });
     this.socket = socket;
+    this.connectingTo = address;
     const reader = new HaStreamReader();
     const splitter = new ReplicaRecordSplitter(this.options.segmentSize);
     socket.setNoDelay(true);
     socket.on('connect', () => {
       this.connectedTo = address;
+      this.lastHeard = Date.now();
       this.log.info(`replicating from master ${address}, our log ends at ${this.store.getCommitLogMaxOffset()}`);
       this.report();
     });
     socket.on('data', (chunk) => {
+      this.lastHeard = Date.now();
       reader.push(chunk);
       let applied = false;
       try {
@@ -106,6 +137,7 @@ export class HaSlave {
       this.socket = undefined;
       if (this.connectedTo) this.log.warn(`replication connection to ${address} lost: ${why}`);
       this.connectedTo = undefined;
+      this.connectingTo = undefined;
       socket.destroy();
     };
     socket.on('error', (err) => drop(err.message));
