@@ -5,6 +5,7 @@ import { SystemTopic } from '../protocol/index.ts';
 import { JsonConfigFile } from '../store/json-config-file.ts';
 import type { MessageStore, MessageToStore } from '../store/message-store.ts';
 import { encodeProperties } from '../message/properties.ts';
+import { TIMER_PROPERTIES_A_DELAY_LEVEL_OVERRIDES } from './timer-message-refusal.ts';
 
 /** "1s 5s 10s 30s 1m ..." -> milliseconds per level (level 1 first). */
 export function parseDelayLevels(text: string): number[] {
@@ -19,6 +20,7 @@ export function parseDelayLevels(text: string): number[] {
 /**
  * Rewrites a message that asks for a delay level into SCHEDULE_TOPIC_XXXX (queue = level - 1), keeping where it
  * must go in REAL_TOPIC / REAL_QID. Transactional half messages are never delayed. Returns whether it did.
+ * As in RocketMQ, the level wins over timer properties, which are dropped so nothing later reads them as a timer.
  */
 export function applyDelayLevel(msg: MessageToStore, props: Map<string, string>, maxLevel: number): boolean {
   const level = Number(props.get(MessageConst.DELAY) ?? 0);
@@ -26,6 +28,7 @@ export function applyDelayLevel(msg: MessageToStore, props: Map<string, string>,
   const tx = transactionType(msg.sysFlag);
   if (tx !== MessageSysFlag.TRANSACTION_NOT_TYPE && tx !== MessageSysFlag.TRANSACTION_COMMIT_TYPE) return false;
   const capped = Math.min(level, maxLevel);
+  for (const key of TIMER_PROPERTIES_A_DELAY_LEVEL_OVERRIDES) props.delete(key);
   props.set(MessageConst.DELAY, String(capped));
   props.set(MessageConst.REAL_TOPIC, msg.topic);
   props.set(MessageConst.REAL_QID, String(msg.queueId));

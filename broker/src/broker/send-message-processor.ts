@@ -12,6 +12,7 @@ import {
 import type { MessageToStore, PutMessageResult, PutMessagesResult } from '../store/message-store.ts';
 import type { BrokerContext } from './broker-context.ts';
 import { applyDelayLevel } from './schedule-message-service.ts';
+import { refuseTimerDelivery } from './timer-message-refusal.ts';
 
 /** Topics producers may not write to directly. */
 const NOT_SENDABLE = new Set<string>([
@@ -87,8 +88,9 @@ async function processSend(ctx: BrokerContext, req: RemotingCommand, conn: Remot
     bornHost: peerHost(conn), storeHost: ctx.storeHost, reconsumeTimes, preparedTransactionOffset: 0,
     body: req.body ?? Buffer.alloc(0), properties: encodeProperties(props),
   };
+  // A half message is checked too: its commit would deliver it at once.
+  if (prepared || !applyDelayLevel(msg, props, ctx.schedule.maxLevel)) refuseTimerDelivery(props, ctx.schedule.maxLevel, Date.now());
   if (prepared) ctx.transactions.prepare(msg, props);
-  else applyDelayLevel(msg, props, ctx.schedule.maxLevel);
   const result = await replicated(ctx, await ctx.store.putMessage(msg));
   return sendResponse(req, ctx, result, h.queueId < 0 ? queueId : h.queueId, props.get(MessageConst.UNIQ_KEY));
 }
@@ -110,9 +112,12 @@ async function sendBatch(
   batchProps.delete(MessageConst.UNIQ_KEY);
   stampBrokerProperties(ctx, batchProps);
   const bornHost = peerHost(conn);
-  const msgs: MessageToStore[] = items.map((item) => {
+  const now = Date.now();
+  const msgs: MessageToStore[] = items.map((item, i) => {
     const props = decodeProperties(item.properties);
     for (const [k, v] of batchProps) if (!props.has(k)) props.set(k, v);
+    // Nothing applies a delay level inside a batch, so no DELAY excuses a timer property here.
+    refuseTimerDelivery(props, ctx.schedule.maxLevel, now, `message ${i} of the batch: `);
     return {
       topic: tc.topicName, queueId, flag: item.flag, sysFlag: h.sysFlag, bornTimestamp: h.bornTimestamp, bornHost,
       storeHost: ctx.storeHost, reconsumeTimes: 0, preparedTransactionOffset: 0, body: item.body, properties: encodeProperties(props),
