@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Producer, PushConsumer } from '../../src/client/index.ts';
+import { Admin, Producer, PushConsumer } from '../../src/client/index.ts';
 import { startLocalCluster, type LocalCluster } from '../support/local-cluster.ts';
 import { consumedKeys, runJava } from '../support/java-interop.ts';
 import { tempDir } from '../../src/harness/temp-dir.ts';
@@ -45,6 +45,22 @@ describe('official Java client against Tern', { timeout: 120_000 }, () => {
     const consumed = await runJava(['consume', '-n', cluster.namesrvAddr, '-t', 'java-binary', '-g', 'java-binary-group', '-c', '200'], { javaOpts });
     expect(consumed.code, consumed.stderr).toBe(0);
     expect(new Set(consumedKeys(consumed.stdout)).size).toBe(200);
+  });
+
+  it('a timer message (Message.setDeliverTimeMs) fails to send with the refusal and is not stored', async () => {
+    const admin = new Admin({ namesrvAddr: cluster.namesrvAddr });
+    try {
+      await admin.createTopic('java-timer');
+      const produced = await runJava(['produce', '-n', cluster.namesrvAddr, '-t', 'java-timer', '-c', '1', '--deliver-in-ms', '60000', '--key-prefix', 'timer-']);
+      expect(produced.code).toBe(1);
+      expect(produced.stdout).toMatch(/SENT ok=0 failed=1/);
+      expect(produced.stderr).toMatch(/CODE: 1 .*TIMER_DELIVER_MS=\d+ asks for delivery at .*not supported by this Tern version yet/);
+      const queues = await admin.topicStatus('java-timer');
+      expect(queues.length).toBeGreaterThan(0);
+      expect(queues.filter((q) => q.maxOffset !== 0)).toEqual([]);
+    } finally {
+      await admin.shutdown();
+    }
   });
 
   it('Java reads what the TS producer wrote', async () => {

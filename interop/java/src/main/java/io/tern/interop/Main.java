@@ -37,6 +37,7 @@ public final class Main {
         "usage:",
         "  produce -n NAMESRV -t TOPIC -c COUNT [--mode sync|async|oneway] [--size BYTES] [--group G]",
         "          [--tag TAG] [--key-prefix P] [--ack-log FILE] [--batch N] [--window N] [--timeout-ms T]",
+        "          [--deliver-in-ms MS]   (timer message: Message.setDeliverTimeMs(now + MS))",
         "  consume -n NAMESRV -t TOPIC -g GROUP -c COUNT [--timeout-ms T] [--from first|last]",
         "          [--print keys|bodies] [--tag EXPR] [--linger-ms MS]");
 
@@ -81,6 +82,7 @@ public final class Main {
         int batch = o.integer("--batch", 1);
         String tag = o.get("--tag", "TagA");
         String keyPrefix = o.get("--key-prefix", "key-");
+        int deliverInMs = o.integer("--deliver-in-ms", -1);
         if (count < 0) {
             fail("produce: -c COUNT is required");
         }
@@ -97,7 +99,11 @@ public final class Main {
         try {
             List<Message> messages = new ArrayList<>(count);
             for (int i = 0; i < count; i++) {
-                messages.add(new Message(topic, tag, keyPrefix + i, body(i, size)));
+                Message message = new Message(topic, tag, keyPrefix + i, body(i, size));
+                if (deliverInMs >= 0) {
+                    message.setDeliverTimeMs(System.currentTimeMillis() + deliverInMs);
+                }
+                messages.add(message);
             }
             switch (mode) {
                 case "sync" -> {
@@ -179,7 +185,12 @@ public final class Main {
     private static void reportFailure(String key, Object why) {
         int n = FAILURES_REPORTED.incrementAndGet();
         if (n <= 10) {
-            System.err.println("send of " + key + " failed: " + why);
+            StringBuilder text = new StringBuilder("send of " + key + " failed: " + why);
+            // After its retries the client wraps the broker's answer (code and remark) as the cause: show it.
+            for (Throwable cause = why instanceof Throwable t ? t.getCause() : null; cause != null; cause = cause.getCause()) {
+                text.append("\n  caused by: ").append(cause);
+            }
+            System.err.println(text);
         } else if (n == 11) {
             System.err.println("(further send failures not shown)");
         }
