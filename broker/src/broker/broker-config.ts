@@ -54,6 +54,20 @@ const brokerOnlyConfigTable = {
   transactionTimeOut: intKey({ default: 6000, min: 0, doc: 'Ms a half message waits before its producer is asked.' }),
   transactionCheckMax: intKey({ default: 15, min: 0, doc: 'Checks after which an undecided transaction is dropped.' }),
   shutdownGraceMs: intKey({ default: 10_000, min: 0, doc: 'Ms to wait for in-flight requests on SIGTERM (Tern only).' }),
+  // DLedger (Raft) keys under RocketMQ 4.x names: declared so they are checked, and refused while raft/ is not built,
+  // because a broker ignoring them would start as an independent master beside its group.
+  enableDLegerCommitLog: boolKey({
+    default: false,
+    check: (on) => (on ? 'is true, but Raft (DLedger) mode is not available yet in Tern; run master/slave (brokerId and brokerRole) instead' : undefined),
+    doc: 'Raft (DLedger) CommitLog (not available yet: true is refused).',
+  }),
+  dLegerGroup: stringKey({ default: '', doc: 'Raft group name, usually the brokerName.' }),
+  dLegerPeers: stringKey({
+    default: '',
+    check: (v) => (v === '' ? undefined : parseDLedgerPeers(v).problem),
+    doc: 'Raft group members, n0-host:port;n1-host:port;...',
+  }),
+  dLegerSelfId: stringKey({ default: '', doc: 'This broker\'s id among dLegerPeers, e.g. n0.' }),
 } satisfies ConfigTable;
 
 /** broker.conf: the broker's keys and the store's, under RocketMQ's names. */
@@ -70,5 +84,42 @@ export function validateBrokerConfig(c: BrokerConfig): string[] {
   const problems = checkConfig(brokerConfigTable, c);
   if (c.brokerRole === 'SLAVE' && c.brokerId === 0) problems.push('brokerRole=SLAVE needs brokerId > 0 (0 is the master)');
   if (c.brokerRole !== 'SLAVE' && c.brokerId !== 0) problems.push(`brokerRole=${c.brokerRole} needs brokerId=0`);
+  problems.push(...dLedgerMembershipProblems(c));
+  return problems;
+}
+
+export interface DLedgerPeer {
+  id: string;
+  host: string;
+  port: number;
+}
+
+/**
+ * dLegerPeers as `id-host:port` entries split on `;` (one trailing `;` allowed, as Java's split drops it);
+ * the id ends at the first '-' since host names hold dashes.
+ */
+export function parseDLedgerPeers(text: string): { peers: DLedgerPeer[]; problem?: string } {
+  const peers: DLedgerPeer[] = [];
+  for (const entry of text.replace(/;$/, '').split(';')) {
+    const m = /^([A-Za-z0-9_]+)-([^\s:;]+):(\d{1,5})$/.exec(entry);
+    const port = m ? Number(m[3]) : 0;
+    if (!m || port < 1 || port > 65535) return { peers, problem: `has "${entry}", expected id-host:port with a port in 1..65535 (e.g. n0-broker-a-0:40911)` };
+    if (peers.some((p) => p.id === m[1])) return { peers, problem: `names the id "${m[1]}" twice` };
+    peers.push({ id: m[1]!, host: m[2]!, port });
+  }
+  return { peers };
+}
+
+/** What dLegerSelfId and the DLedger switch need from the other DLedger keys (per-key checks cover the peers' syntax). */
+function dLedgerMembershipProblems(c: BrokerConfig): string[] {
+  const problems: string[] = [];
+  if (c.enableDLegerCommitLog && c.dLegerPeers === '') problems.push('dLegerPeers must list the group\'s members when enableDLegerCommitLog=true');
+  if (c.enableDLegerCommitLog && c.dLegerSelfId === '') problems.push('dLegerSelfId must be set when enableDLegerCommitLog=true');
+  if (c.dLegerSelfId !== '' && c.dLegerPeers !== '') {
+    const { peers, problem } = parseDLedgerPeers(c.dLegerPeers);
+    if (problem === undefined && !peers.some((p) => p.id === c.dLegerSelfId)) {
+      problems.push(`dLegerSelfId "${c.dLegerSelfId}" is not among the ids of dLegerPeers (${peers.map((p) => p.id).join(', ')})`);
+    }
+  }
   return problems;
 }

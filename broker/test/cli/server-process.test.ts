@@ -32,6 +32,27 @@ describe('tern namesrv / broker processes', () => {
     expect(q.output()).toMatch(/brokerRole.*ASYNC_MASTER, SYNC_MASTER, SLAVE/);
   });
 
+  it('refuses Raft (DLedger) mode and a bad DLedger membership before opening a store, naming the key', async () => {
+    const dir = tempDir();
+    const store = path.join(dir, 'store');
+    const port = await freePort();
+    const p = spawnTern(['broker', '-c', writeConf(dir, [
+      'brokerName=broker-r', `listenPort=${port}`, `storePathRootDir=${store}`, 'enableDLegerCommitLog=true', 'dLegerGroup=broker-r',
+      'dLegerPeers=n0-127.0.0.1:40911;n1-127.0.0.1:40912;n2-127.0.0.1:40913', 'dLegerSelfId=n0',
+    ])]);
+    running.push(p);
+    expect(await p.exited, p.output()).not.toBe(0);
+    expect(p.output()).toMatch(/enableDLegerCommitLog is true, but Raft \(DLedger\) mode is not available yet in Tern; run master\/slave/);
+    expect(p.output()).not.toMatch(/\n\s+at /);
+    expect(fs.existsSync(store)).toBe(false);
+    const q = spawnTern(['broker', '-c', writeConf(dir, ['brokerName=broker-r', `storePathRootDir=${store}`,
+      'dLegerPeers=n0-127.0.0.1:40911;n1-127.0.0.1:40912', 'dLegerSelfId=n5'])]);
+    running.push(q);
+    expect(await q.exited, q.output()).not.toBe(0);
+    expect(q.output()).toMatch(/dLegerSelfId "n5" is not among the ids of dLegerPeers \(n0, n1\)/);
+    expect(fs.existsSync(store)).toBe(false);
+  });
+
   it('runs a broker from broker.conf, survives hostile clients, and stops gracefully on SIGTERM', async () => {
     const dir = tempDir();
     const nsPort = await freePort();

@@ -13,6 +13,7 @@ import * as s from './schema.ts';
 export const RESERVED_BROKER_KEYS = [
   'brokerClusterName', 'brokerName', 'brokerId', 'brokerRole', 'flushDiskType', 'namesrvAddr',
   'listenPort', 'haListenPort', 'storePathRootDir', 'storePathCommitLog', 'brokerIP1', 'bindAddress', 'brokerPermission',
+  'enableDLegerCommitLog', 'dLegerGroup', 'dLegerPeers', 'dLegerSelfId',
 ] as const;
 
 const resources = s.withDefault(s.embedded<V1ResourceRequirements>({
@@ -33,9 +34,12 @@ export const brokerClusterSpecField = s.object({
       description: 'Number of broker groups (brokerName <cluster>-<index>). Raising it adds groups; lowering it drains the highest groups first.',
     }), 1),
     replicasPerGroup: s.withDefault(s.integer({
-      minimum: 1, maximum: 9, description: 'Brokers per group: one master (brokerId 0) plus slaves (brokerId 1..), or the Raft group size.',
+      minimum: 1, maximum: 9, description: 'Brokers per group: one master (brokerId 0) plus slaves (brokerId 1..).',
     }), 2),
-    mode: s.withDefault(s.enumOf(['MasterSlave', 'Raft']), 'MasterSlave'),
+    mode: s.withDefault(s.enumOf(['MasterSlave', 'Raft'], {
+      description: 'MasterSlave: a master (brokerId 0) and its slaves. Raft is not available yet: such a cluster gets no objects '
+        + 'and reports Ready=False with reason RaftNotSupported.',
+    }), 'MasterSlave'),
     replication: s.withDefault(s.enumOf(['Sync', 'Async'], { description: 'Sync: the master is a SYNC_MASTER; Async: ASYNC_MASTER.' }), 'Sync'),
     flushDiskType: s.withDefault(s.enumOf(['Async', 'Sync']), 'Async'),
     storage: s.withEmptyDefault(s.object({

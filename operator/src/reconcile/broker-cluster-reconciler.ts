@@ -21,7 +21,7 @@ import { describeApiError, isNotFound, type KubeClient, type ObjectRef } from '.
 import type { ReconcileResult } from '../kube/work-queue.ts';
 import { renderCluster, type Manifest, type RenderedCluster } from '../render/cluster.ts';
 import { brokerName, brokerPodName, LABEL_CLUSTER, LABEL_COMPONENT, LABEL_GROUP } from '../render/names.ts';
-import { clusterStatus, invalidSpecStatus, pausedStatus, type StatusDecision } from './cluster-status.ts';
+import { clusterStatus, invalidSpecStatus, pausedStatus, unsupportedSpec, type StatusDecision } from './cluster-status.ts';
 import { planRollout, type ObservedBroker, type RolloutStep } from './rollout.ts';
 
 export interface BrokerClusterReconcilerDeps {
@@ -77,6 +77,12 @@ export class BrokerClusterReconciler {
     }
 
     const spec = defaultBrokerClusterSpec(bc.spec);
+    const unsupported = unsupportedSpec(spec);
+    if (unsupported) {
+      await this.writeStatus(namespace, name, withDecision(previous, invalidSpecStatus(generation, unsupported.message, unsupported.reason)));
+      await recorder.record(ref, 'Warning', unsupported.reason, unsupported.message);
+      return { requeueAfterMs: resyncMs };
+    }
     const c = { name, namespace };
     const observed = await this.observe(namespace, name, ref.uid!);
     const existingGroups = new Set(observed.statefulSets

@@ -3,7 +3,7 @@
  * observedGeneration. A pure decision from what the reconcile observed and did, beside the roll planner, so
  * every reason can be tested without a cluster; the reconciler only writes the result.
  */
-import type { BrokerClusterStatus } from '../api/broker-cluster.ts';
+import type { BrokerClusterSpec, BrokerClusterStatus } from '../api/broker-cluster.ts';
 import type { Condition } from '../api/conditions.ts';
 import type { ObservedBroker, RolloutStep } from './rollout.ts';
 
@@ -27,16 +27,31 @@ export function pausedStatus(generation: number): StatusDecision {
   };
 }
 
-export function invalidSpecStatus(generation: number, message: string): StatusDecision {
+export function invalidSpecStatus(generation: number, message: string, reason = 'InvalidSpec'): StatusDecision {
   return {
     conditions: [
-      { type: 'Degraded', status: 'True', reason: 'InvalidSpec', message, observedGeneration: generation },
-      { type: 'Ready', status: 'False', reason: 'InvalidSpec', message, observedGeneration: generation },
+      { type: 'Degraded', status: 'True', reason, message, observedGeneration: generation },
+      { type: 'Ready', status: 'False', reason, message, observedGeneration: generation },
     ],
     phase: 'Degraded',
     observedGeneration: generation,
     progressing: false,
   };
+}
+
+/**
+ * What the CRD accepts but Tern cannot run yet: the reconcile reports it and renders nothing. Raft is here
+ * because its brokers, lacking raft/, would each start as an independent master under one brokerName.
+ */
+export function unsupportedSpec(spec: BrokerClusterSpec): { reason: string; message: string } | undefined {
+  if (spec.brokerGroups.mode === 'Raft') {
+    return {
+      reason: 'RaftNotSupported',
+      message: 'brokerGroups.mode Raft is not available yet in Tern, so nothing was created; '
+        + 'set brokerGroups.mode to MasterSlave (one master and its slaves per group) until Raft groups land',
+    };
+  }
+  return undefined;
 }
 
 export interface ObservedCluster {

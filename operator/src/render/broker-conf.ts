@@ -11,9 +11,6 @@ import {
 /** Read-only: PermName READ (4). Written into a draining group so it takes no new messages. */
 export const READ_ONLY_PERMISSION = 4;
 
-/** DLedger keys a Raft group needs; Tern's broker does not read them until its raft/ module lands (issue tracker). */
-export const RAFT_KEYS = ['enableDLegerCommitLog', 'dLegerGroup', 'dLegerPeers', 'dLegerSelfId', 'storePathDLedger'] as const;
-
 export interface BrokerConfInput {
   cluster: ClusterRef;
   spec: BrokerClusterSpec;
@@ -47,6 +44,8 @@ export function brokerConfEntries(input: BrokerConfInput): Array<[string, string
   const external = spec.externalAccess.brokers.find((b) => b.group === group && b.brokerId === brokerId);
   if (spec.externalAccess.type !== 'None' && external) entries.push(['brokerIP1', external.advertisedAddress]);
   if (input.draining) entries.push(['brokerPermission', String(READ_ONLY_PERMISSION)]);
+  // The layout a Raft group will have. The reconciler refuses mode Raft before rendering (RaftNotSupported),
+  // and the broker refuses enableDLegerCommitLog=true, until Tern's raft/ lands.
   if (raft) {
     const peers = Array.from({ length: g.replicasPerGroup }, (_, i) =>
       `n${i}-${brokerPodName(cluster, group, i, true)}.${groupServiceName(cluster, group)}.${cluster.namespace}.svc:${RAFT_PORT}`);
@@ -55,7 +54,6 @@ export function brokerConfEntries(input: BrokerConfInput): Array<[string, string
       ['dLegerGroup', brokerName(cluster, group)],
       ['dLegerPeers', peers.join(';')],
       ['dLegerSelfId', `n${brokerId}`],
-      ['storePathDLedger', `${STORE_MOUNT}/store/dledger`],
     );
   }
   for (const key of Object.keys(g.config).sort()) entries.push([key, g.config[key]!]);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { clusterStatus, invalidSpecStatus, pausedStatus, type ObservedCluster } from '../../src/reconcile/cluster-status.ts';
+import { defaultBrokerClusterSpec } from '../../src/api/broker-cluster.ts';
+import { clusterStatus, invalidSpecStatus, pausedStatus, unsupportedSpec, type ObservedCluster } from '../../src/reconcile/cluster-status.ts';
 import type { ObservedBroker } from '../../src/reconcile/rollout.ts';
 
 const b = (group: number, brokerId: number, o: Partial<ObservedBroker> = {}): ObservedBroker => ({
@@ -87,5 +88,17 @@ describe('pausedStatus / invalidSpecStatus', () => {
       ['Degraded', 'True', 'InvalidSpec', 'cannot render the cluster: bad'], ['Ready', 'False', 'InvalidSpec', 'cannot render the cluster: bad'],
     ]);
     expect(d).toMatchObject({ phase: 'Degraded', observedGeneration: 4, progressing: false });
+  });
+});
+
+describe('unsupportedSpec', () => {
+  it('refuses mode Raft with a reason and a message saying what to set instead; MasterSlave passes', () => {
+    const raft = unsupportedSpec(defaultBrokerClusterSpec({ image: 'x', brokerGroups: { mode: 'Raft', replicasPerGroup: 3 } }));
+    expect(raft?.reason).toBe('RaftNotSupported');
+    expect(raft?.message).toMatch(/Raft is not available yet in Tern, so nothing was created; set brokerGroups.mode to MasterSlave/);
+    expect(unsupportedSpec(defaultBrokerClusterSpec({ image: 'x' }))).toBeUndefined();
+    expect(unsupportedSpec(defaultBrokerClusterSpec({ image: 'x', brokerGroups: { mode: 'MasterSlave', replicasPerGroup: 3 } }))).toBeUndefined();
+    const d = invalidSpecStatus(2, raft!.message, raft!.reason);
+    expect(d.conditions.map((c) => [c.type, c.status, c.reason])).toEqual([['Degraded', 'True', 'RaftNotSupported'], ['Ready', 'False', 'RaftNotSupported']]);
   });
 });
