@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { decodeFrame, encodeFrame, isOneway, isResponse, SerializeType } from '../../src/remoting/index.ts';
+import { decodeFrame, encodeFrame, isOneway, isResponse, MQVersion, RequestCode, SerializeType } from '../../src/remoting/index.ts';
 
 // Frames captured between the official Java client 5.3.3 and Apache RocketMQ 5.3.3 (see the folder's README).
 const dir = path.join(import.meta.dirname, '../fixtures/java-client');
@@ -52,6 +52,32 @@ describe('request frames of the official Java client API calls', () => {
       expect(cmd.serializeType).toBe(name.endsWith('.binary.bin') ? SerializeType.ROCKETMQ : SerializeType.JSON);
       expect(isResponse(cmd)).toBe(false);
       expect(isOneway(cmd)).toBe(name.includes('-oneway'));
+      expect(encodeFrame(cmd).equals(bytes)).toBe(true);
+    });
+  }
+});
+
+// Requests only a broker sends, captured from Apache RocketMQ's own broker (see that folder's README).
+const brokerDir = path.join(import.meta.dirname, '../fixtures/apache-broker');
+const brokerFixtures = fs.readdirSync(brokerDir).filter((f) => f.endsWith('.bin')).sort();
+
+describe('request frames of the Apache broker to its name server', () => {
+  it('has both requests in both header types', () => {
+    expect(brokerFixtures).toEqual([
+      'query-data-version-request.binary.bin', 'query-data-version-request.json.bin',
+      'unregister-broker-request.binary.bin', 'unregister-broker-request.json.bin',
+    ]);
+  });
+
+  for (const name of brokerFixtures) {
+    it(`${name} decodes and re-encodes byte for byte`, () => {
+      const bytes = fs.readFileSync(path.join(brokerDir, name));
+      const cmd = decodeFrame(bytes);
+      expect(cmd.serializeType).toBe(name.endsWith('.binary.bin') ? SerializeType.ROCKETMQ : SerializeType.JSON);
+      expect(isResponse(cmd) || isOneway(cmd)).toBe(false);
+      expect(cmd.code).toBe(name.startsWith('query-data-version') ? RequestCode.QUERY_DATA_VERSION : RequestCode.UNREGISTER_BROKER);
+      expect(cmd.language).toBe('JAVA');
+      expect(cmd.version).toBe(MQVersion.V5_3_3);
       expect(encodeFrame(cmd).equals(bytes)).toBe(true);
     });
   }
