@@ -96,6 +96,7 @@ export class BrokerController {
     const producers = new ProducerManager();
     const transactions = new TransactionalMessageService({
       store, producers, config: c, storeHost: { address: c.brokerIP1, port: server.port }, brokerName: c.brokerName, log: this.log,
+      maxDelayLevel: schedule.maxLevel,
     });
     const ctx: BrokerContext = {
       config: c, log: this.log, store, topics, offsets, groups, schedule, locks: new RebalanceLockManager(),

@@ -37,6 +37,8 @@ export function registerConsumerManageProcessor(server: RemotingServer, ctx: Bro
     return createResponse(req, ResponseCode.QUERY_NOT_FOUND, 'Not found, V3_0_6_SNAPSHOT maybe this group consumer boot first');
   });
 
+  // The 5.x `committed` flag is not read, as Apache RocketMQ 5.3's broker does not read it either: its answer is always
+  // the dispatched (consumable) max offset, which is the only max offset this store has.
   server.registerProcessor(RequestCode.GET_MAX_OFFSET, (req) => {
     const h = decodeQueueOffsetHeader(req.extFields);
     return createResponse(req, ResponseCode.SUCCESS, undefined, encodeOffsetResponseHeader({ offset: ctx.store.getMaxOffsetInQueue(h.topic, h.queueId) }));
@@ -49,7 +51,7 @@ export function registerConsumerManageProcessor(server: RemotingServer, ctx: Bro
 
   server.registerProcessor(RequestCode.SEARCH_OFFSET_BY_TIMESTAMP, (req) => {
     const h = decodeSearchOffsetHeader(req.extFields);
-    const offset = ctx.store.getOffsetInQueueByTime(h.topic, h.queueId, h.timestamp);
+    const offset = ctx.store.getOffsetInQueueByTime(h.topic, h.queueId, h.timestamp, h.boundary);
     return createResponse(req, ResponseCode.SUCCESS, undefined, encodeOffsetResponseHeader({ offset }));
   });
 

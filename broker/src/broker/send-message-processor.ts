@@ -66,6 +66,10 @@ async function processSend(ctx: BrokerContext, req: RemotingCommand, conn: Remot
       throw new RequestRefusedError(ResponseCode.MESSAGE_ILLEGAL, 'batch request does not support retry group ' + topic);
     }
     if (prepared) throw new RequestRefusedError(ResponseCode.MESSAGE_ILLEGAL, 'batch messages cannot be transactional');
+    // RocketMQ's store refuses a batch carrying a delay level (MESSAGE_ILLEGAL); storing it would deliver at once.
+    if (Number(props.get(MessageConst.DELAY) ?? 0) > 0) {
+      throw new RequestRefusedError(ResponseCode.MESSAGE_ILLEGAL, 'a batch cannot carry a delay level (DELAY): send delayed messages one by one');
+    }
     return sendBatch(ctx, req, conn, h, topicConfig, queueId, props);
   }
 

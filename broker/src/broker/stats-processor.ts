@@ -60,14 +60,29 @@ export function registerStatsProcessor(server: RemotingServer, ctx: BrokerContex
     const tc = ctx.topics.select(topic);
     if (!tc) throw new RequestRefusedError(ResponseCode.TOPIC_NOT_EXIST, `[reset-offset] topic does not exist, ${topic}`);
     const offsetTable = new ObjectKeyMap<MessageQueueData, number>();
-    for (let q = 0; q < tc.readQueueNums; q++) {
-      if (onlyQueue >= 0 && q !== onlyQueue) continue;
-      // -1 means "now": the end of the queue.
-      const target = timestamp < 0 ? ctx.store.getMaxOffsetInQueue(topic, q) : ctx.store.getOffsetInQueueByTime(topic, q, timestamp);
-      const current = ctx.offsets.query(group, topic, q);
-      if (force || current < 0 || target < current) {
-        ctx.offsets.commit(group, topic, q, target);
-        offsetTable.set(mq(topic, q), target);
+    // The Java admin's reset of one queue to a queue offset (resetOffsetByQueueId) names the offset; -1 means by time.
+    const target = h.offset;
+    const byOffset = onlyQueue >= 0 && target !== undefined && target !== -1;
+    if (byOffset) {
+      const min = ctx.store.getMinOffsetInQueue(topic, onlyQueue);
+      const max = ctx.store.getMaxOffsetInQueue(topic, onlyQueue);
+      // RocketMQ's range: the queue's min offset up to one past its max.
+      if (target < min || target > max + 1) {
+        throw new RequestRefusedError(ResponseCode.SYSTEM_ERROR, `Target offset ${target} not in consume queue range [${min}-${max}]`);
+      }
+      // As in RocketMQ, an explicit offset is set whatever isForce says (its Java client sends isForce=false here).
+      ctx.offsets.commit(group, topic, onlyQueue, target);
+      offsetTable.set(mq(topic, onlyQueue), target);
+    } else {
+      for (let q = 0; q < tc.readQueueNums; q++) {
+        if (onlyQueue >= 0 && q !== onlyQueue) continue;
+        // -1 means "now": the end of the queue.
+        const target = timestamp < 0 ? ctx.store.getMaxOffsetInQueue(topic, q) : ctx.store.getOffsetInQueueByTime(topic, q, timestamp);
+        const current = ctx.offsets.query(group, topic, q);
+        if (force || current < 0 || target < current) {
+          ctx.offsets.commit(group, topic, q, target);
+          offsetTable.set(mq(topic, q), target);
+        }
       }
     }
     ctx.offsets.persist();
@@ -76,7 +91,7 @@ export function registerStatsProcessor(server: RemotingServer, ctx: BrokerContex
     for (const ch of channels) {
       ch.connection.invokeOneway(createRequest(RequestCode.RESET_CONSUMER_CLIENT_OFFSET, encodeResetOffsetHeader({ topic, group, timestamp, force }), body));
     }
-    ctx.log.info(`reset offsets of group ${group} on ${topic} to time ${timestamp}: ${offsetTable.entries.length} queues, ${channels.length} consumers told`);
+    ctx.log.info(`reset offsets of group ${group} on ${topic} to ${byOffset ? `offset ${target}` : `time ${timestamp}`}: ${offsetTable.entries.length} queues, ${channels.length} consumers told`);
     return createResponse(req, ResponseCode.SUCCESS, undefined, undefined, body);
   });
 

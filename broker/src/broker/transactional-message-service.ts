@@ -1,12 +1,13 @@
 import type { Logger } from '../logging/logger.ts';
 import type { HostAddress } from '../message/host-address.ts';
 import { decodeStoredMessages, encodeStoredMessage, type MessageExt } from '../message/stored-message.ts';
-import { encodeProperties, MessageConst } from '../message/properties.ts';
+import { decodeProperties, encodeProperties, MessageConst } from '../message/properties.ts';
 import { MessageSysFlag, withTransactionType } from '../message/sys-flag.ts';
 import { SystemTopic, type EndTransactionHeader } from '../protocol/index.ts';
 import { createRequest, RequestCode } from '../remoting/index.ts';
 import type { MessageStore, MessageToStore, PutMessageResult } from '../store/message-store.ts';
 import type { ProducerManager } from './consumer-manager.ts';
+import { applyDelayLevel } from './schedule-message-service.ts';
 
 export interface TransactionConfig {
   /** How often unresolved half messages are looked at (RocketMQ 5.x: 30 s). */
@@ -45,8 +46,15 @@ export class TransactionalMessageService {
   private scanFrom = 0;
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(opts: { store: MessageStore; producers: ProducerManager; config: TransactionConfig; storeHost: HostAddress; brokerName: string; log: Logger }) {
+  /** The highest delay level (DELAY is capped to it when a commit applies it). */
+  private readonly maxDelayLevel: number;
+
+  constructor(opts: {
+    store: MessageStore; producers: ProducerManager; config: TransactionConfig; storeHost: HostAddress; brokerName: string; log: Logger;
+    maxDelayLevel: number;
+  }) {
     this.store = opts.store;
+    this.maxDelayLevel = opts.maxDelayLevel;
     this.producers = opts.producers;
     this.config = opts.config;
     this.storeHost = opts.storeHost;
@@ -111,7 +119,10 @@ export class TransactionalMessageService {
     if (half.queueOffset !== req.tranStateTableOffset) return `tranStateTableOffset ${req.tranStateTableOffset} is not the half message's ${half.queueOffset}`;
     if (this.resolved.has(half.queueOffset)) return undefined; // already decided (a late duplicate or check answer)
     if (req.commitOrRollback === TransactionOutcome.COMMIT) {
-      const result = await this.store.putMessage(this.committedCopy(half));
+      const committed = this.committedCopy(half);
+      // A DELAY the half message carried takes effect now, as in RocketMQ: the committed message waits its level.
+      applyDelayLevel(committed, decodeProperties(committed.properties), this.maxDelayLevel);
+      const result = await this.store.putMessage(committed);
       if (result.status !== 'PUT_OK' && result.status !== 'FLUSH_DISK_TIMEOUT') return `commit failed: ${result.status}`;
     }
     await this.writeOp(half.queueOffset);

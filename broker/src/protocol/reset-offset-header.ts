@@ -14,10 +14,12 @@ export interface ResetOffsetHeader {
   force: boolean;
   /** Only this queue; absent (or -1) means every queue. */
   queueId?: number | undefined;
+  /** With a queueId: reset that queue to this queue offset instead of by time. Absent or -1 means by time. */
+  offset?: number | undefined;
 }
 
 export function encodeResetOffsetHeader(h: ResetOffsetHeader): HeaderInput {
-  return { topic: h.topic, group: h.group, timestamp: h.timestamp, isForce: h.force, queueId: h.queueId };
+  return { topic: h.topic, group: h.group, timestamp: h.timestamp, isForce: h.force, queueId: h.queueId, offset: h.offset };
 }
 
 export function decodeResetOffsetHeader(ext: ExtFields): ResetOffsetHeader {
@@ -27,5 +29,6 @@ export function decodeResetOffsetHeader(ext: ExtFields): ResetOffsetHeader {
     timestamp: requiredInt(ext, 'timestamp'),
     force: optionalBool(ext, 'isForce') ?? true,
     queueId: optionalInt(ext, 'queueId'),
+    offset: optionalInt(ext, 'offset'),
   };
 }

@@ -274,9 +274,9 @@ export class MessageStore {
     return this.reader.getCommitLogOffsetInQueue(topic, queueId, consumeQueueOffset);
   }
 
-  /** First queue offset whose message was stored at or after `timestamp`; the max offset when every message is older. */
-  getOffsetInQueueByTime(topic: string, queueId: number, timestamp: number): number {
-    return this.reader.getOffsetInQueueByTime(topic, queueId, timestamp);
+  /** Queue offset by store time: `lower` the first at or after `timestamp`, `upper` the last at or before it. */
+  getOffsetInQueueByTime(topic: string, queueId: number, timestamp: number, boundary: 'lower' | 'upper' = 'lower'): number {
+    return this.reader.getOffsetInQueueByTime(topic, queueId, timestamp, boundary);
   }
 
   /** Store time of the message at a queue offset; -1 if there is none. */

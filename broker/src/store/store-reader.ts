@@ -250,20 +250,24 @@ export class StoreReader {
   }
 
   /**
-   * First queue offset whose message was stored at or after `timestamp` (binary search on the
-   * store times read from the CommitLog); the max offset when every message is older.
+   * Binary search on the store times read from the CommitLog. `lower`: the first queue offset stored at or after
+   * `timestamp`, the max offset when every message is older. `upper`: the last one stored at or before it, the last
+   * message when every one is older, and 0 when every one is newer (RocketMQ's answers at both edges).
    */
-  getOffsetInQueueByTime(topic: string, queueId: number, timestamp: number): number {
+  getOffsetInQueueByTime(topic: string, queueId: number, timestamp: number, boundary: 'lower' | 'upper' = 'lower'): number {
     const cq = this.queues.find(topic, queueId);
     if (cq === undefined) return 0;
+    // Upper is one before the first message stored after the timestamp.
+    const after = (t: number) => boundary === 'upper' ? t > timestamp : t >= timestamp;
     let lo = cq.minOffset;
     let hi = cq.maxOffset;
     while (lo < hi) {
       const mid = Math.floor((lo + hi) / 2);
-      if (this.storeTimeAt(cq, mid) >= timestamp) hi = mid;
+      if (after(this.storeTimeAt(cq, mid))) hi = mid;
       else lo = mid + 1;
     }
-    return lo;
+    if (boundary === 'lower') return lo;
+    return lo > cq.minOffset ? lo - 1 : 0;
   }
 
   /** Store time of the message at a queue offset; -1 if unreadable. */

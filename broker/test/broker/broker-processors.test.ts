@@ -179,6 +179,24 @@ describe('broker processors', () => {
     expect(Number((await h(RequestCode.GET_EARLIEST_MSG_STORETIME)).extFields?.timestamp)).toBeGreaterThanOrEqual(before);
   });
 
+  it('answers SEARCH_OFFSET_BY_TIMESTAMP with boundaryType UPPER: the last offset stored at or before the time', async () => {
+    await sendV2('upper-topic', 'a', {}, 0);
+    await new Promise((r) => setTimeout(r, 20));
+    const middle = Date.now();
+    await new Promise((r) => setTimeout(r, 20));
+    await sendV2('upper-topic', 'b', {}, 0);
+    await sendV2('upper-topic', 'c', {}, 0);
+    const search = async (timestamp: number, boundaryType?: string) => (await client.invoke(broker(), createRequest(
+      RequestCode.SEARCH_OFFSET_BY_TIMESTAMP, { topic: 'upper-topic', queueId: 0, timestamp, boundaryType }))).extFields?.offset;
+    expect(await search(middle, 'UPPER')).toBe('0');
+    expect(await search(middle, 'LOWER')).toBe('1');
+    expect(await search(middle)).toBe('1');
+    // Past the last message: upper is the last message, lower one past it; before the first: upper is 0.
+    expect(await search(Date.now() + 60_000, 'UPPER')).toBe('2');
+    expect(await search(Date.now() + 60_000, 'LOWER')).toBe('3');
+    expect(await search(1, 'UPPER')).toBe('0');
+  });
+
   it('creates, lists and deletes topics for admin tools', async () => {
     const create = await client.invoke(broker(), createRequest(RequestCode.UPDATE_AND_CREATE_TOPIC, {
       topic: 'admin-topic', defaultTopic: 'TBW102', readQueueNums: 8, writeQueueNums: 8, perm: 6, topicFilterType: 'SINGLE_TAG', topicSysFlag: 0, order: false,

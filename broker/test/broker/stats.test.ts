@@ -63,6 +63,26 @@ describe('admin stats and offset reset', () => {
     expect(q1.extFields?.offset).toBe('1');
     await member.close();
   });
+
+  it("resets one queue to a queue offset (the Java admin's resetOffsetByQueueId), not by time, and refuses one out of range", async () => {
+    // Queue 0 of stats-topic holds offsets 0-2 (earlier test); timestamp 0 alone would reset to 0.
+    const byOffset = (offset: number) => client.invoke(cluster.brokerAddr, createRequest(RequestCode.INVOKE_BROKER_TO_RESET_OFFSET, {
+      topic: 'stats-topic', group: 'sg', queueId: 0, offset, timestamp: 0, isForce: false,
+    }));
+    const reset = await byOffset(2);
+    expect(reset.code, reset.remark).toBe(ResponseCode.SUCCESS);
+    expect(byQueue(parseFastJson<{ offsetTable: Table<number> }>(reset.body!).offsetTable)).toEqual({ 0: 2 });
+    const q0 = await client.invoke(cluster.brokerAddr, createRequest(RequestCode.QUERY_CONSUMER_OFFSET, { consumerGroup: 'sg', topic: 'stats-topic', queueId: 0 }));
+    expect(q0.extFields?.offset).toBe('2');
+    // isForce=false does not stop a forward move to a named offset (the Java client sends false here).
+    expect((await byOffset(3)).code).toBe(ResponseCode.SUCCESS);
+    const beyond = await byOffset(5);
+    expect(beyond.code).toBe(ResponseCode.SYSTEM_ERROR);
+    expect(beyond.remark).toBe('Target offset 5 not in consume queue range [0-3]');
+    // offset -1 means by time, as before.
+    const byTime = await byOffset(-1);
+    expect(byQueue(parseFastJson<{ offsetTable: Table<number> }>(byTime.body!).offsetTable)).toEqual({ 0: 0 });
+  });
 });
 
 describe("mqadmin's today figures (GET_BROKER_RUNTIME_INFO)", () => {

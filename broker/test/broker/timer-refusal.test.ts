@@ -63,6 +63,13 @@ function expectNotSupported(r: RemotingCommand, key: string) {
 }
 
 describe('timer messages are refused until Tern has a timer wheel', () => {
+  it('refuses a batch carrying a delay level with MESSAGE_ILLEGAL, as RocketMQ does, and stores nothing', async () => {
+    const r = await sendBatch('batch-delay', [{ UNIQ_KEY: 'bd1' }], { DELAY: '2' });
+    expect(r.code, r.remark).toBe(ResponseCode.MESSAGE_ILLEGAL);
+    expect(r.remark).toMatch(/delay level/);
+    expect(await pullAll('batch-delay')).toEqual([]);
+  });
+
   const future = () => ({
     TIMER_DELIVER_MS: String(Date.now() + 60_000),
     TIMER_DELAY_SEC: '30',

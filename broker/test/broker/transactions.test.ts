@@ -61,6 +61,23 @@ async function visible(): Promise<string[]> {
 }
 
 describe('transactional messages', () => {
+  it('applies the half message\'s delay level when the transaction commits, not at once', async () => {
+    const store = cluster.broker.context.store;
+    const r = await producer.invoke(cluster.brokerAddr, createRequest(RequestCode.SEND_MESSAGE_V2, {
+      a: 'tx-group', b: 'tx-delay-topic', c: 'TBW102', d: 4, e: 0, f: 0x4, g: Date.now(), h: 0,
+      i: encodeProperties({ TRAN_MSG: 'true', PGROUP: 'tx-group', UNIQ_KEY: 'delayed', KEYS: 'delayed', DELAY: '1' }), m: false,
+    }, Buffer.from('body delayed')));
+    expect(r.code, r.remark).toBe(ResponseCode.SUCCESS);
+    const scheduledBefore = store.getMaxOffsetInQueue(SystemTopic.SCHEDULE, 0);
+    const committedAt = Date.now();
+    end({ commitLogOffset: decodeOffsetMsgId(r.extFields!.msgId!).offset, tranStateTableOffset: Number(r.extFields!.queueOffset) }, 8);
+    await waitFor('the committed copy in level 1 of SCHEDULE_TOPIC_XXXX', () => store.getMaxOffsetInQueue(SystemTopic.SCHEDULE, 0) === scheduledBefore + 1);
+    expect(store.getMaxOffsetInQueue('tx-delay-topic', 0)).toBe(0);
+    await waitFor('delivery after the level 1 delay', () => store.getMaxOffsetInQueue('tx-delay-topic', 0) === 1);
+    // Level 1 is 1 s: delivered no earlier than that after the commit.
+    expect(Date.now() - committedAt).toBeGreaterThanOrEqual(900);
+  });
+
   it('keeps a half message invisible until commit, and drops it on rollback', async () => {
     const halves = () => cluster.broker.context.store.getMaxOffsetInQueue(SystemTopic.TRANS_HALF, 0);
     const before = halves();
