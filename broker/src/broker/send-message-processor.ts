@@ -122,6 +122,11 @@ async function sendBatch(
     for (const [k, v] of batchProps) if (!props.has(k)) props.set(k, v);
     // Nothing applies a delay level inside a batch, so no DELAY excuses a timer property here.
     refuseTimerDelivery(props, ctx.schedule.maxLevel, now, `message ${i} of the batch: `);
+    // Apache stores such a message and delivers it at once (its check reads only the batch's own properties): refused
+    // here instead, rather than accepting a delay level and ignoring it.
+    if (Number(props.get(MessageConst.DELAY) ?? 0) > 0) {
+      throw new RequestRefusedError(ResponseCode.MESSAGE_ILLEGAL, `message ${i} of the batch carries a delay level (DELAY), which a batch cannot apply: send delayed messages one by one`);
+    }
     return {
       topic: tc.topicName, queueId, flag: item.flag, sysFlag: h.sysFlag, bornTimestamp: h.bornTimestamp, bornHost,
       storeHost: ctx.storeHost, reconsumeTimes: 0, preparedTransactionOffset: 0, body: item.body, properties: encodeProperties(props),

@@ -68,6 +68,11 @@ describe('timer messages are refused until Tern has a timer wheel', () => {
     expect(r.code, r.remark).toBe(ResponseCode.MESSAGE_ILLEGAL);
     expect(r.remark).toMatch(/delay level/);
     expect(await pullAll('batch-delay')).toEqual([]);
+    // Nor may one message inside the batch carry one: nothing would apply it.
+    const inner = await sendBatch('batch-delay', [{ UNIQ_KEY: 'bd2' }, { UNIQ_KEY: 'bd3', DELAY: '1' }]);
+    expect(inner.code).toBe(ResponseCode.MESSAGE_ILLEGAL);
+    expect(inner.remark).toMatch(/^message 1 of the batch carries a delay level/);
+    expect(await pullAll('batch-delay')).toEqual([]);
   });
 
   const future = () => ({
