@@ -1,9 +1,10 @@
 /**
  * The Raft core: a pure, deterministic state machine (no timers, sockets or disk). The application
  * feeds it tick(), step(message), propose(data) and transferLeadership(to); it collects ready(),
- * persists the hard state and entries, then sends the messages and applies the committed entries,
- * and reports back with advance(ready). Only one Ready is outstanding: nothing else may be called
- * between ready() and advance().
+ * sends its messages at once while it persists the hard state and entries, then sends
+ * messagesAfterPersist, applies the committed entries and reports back with advance(ready). One Ready
+ * is outstanding at a time; tick/step/propose may go on meanwhile (a leader keeps replicating while its
+ * own fsync runs, and counts its own entries only once advance() says they are durable).
  *
  * Not wired into the broker yet: this slice is the core and its simulation tests only.
  */
@@ -39,9 +40,11 @@ export interface Ready {
   hardState: HardState | null;
   /** Drop stored entries from this index before writing entries (a conflicting tail was replaced). */
   truncateFrom: number | null;
-  /** Write these durably before sending messages. */
   entries: Entry[];
+  /** Leader traffic that may go out before this Ready is durable (replication overlaps the leader's fsync). */
   messages: Message[];
+  /** Votes, vote requests and acknowledgements: only once hardState and entries are durable. */
+  messagesAfterPersist: Message[];
   /** Committed and durable: apply in order. */
   committedEntries: Entry[];
   /** Present when role, leader or term changed since the last Ready. */
@@ -76,6 +79,7 @@ export class RaftNode {
   private transferee: NodeId = NONE;
   private transferElapsed = 0;
   private outbox: Message[] = [];
+  private outboxAfterPersist: Message[] = [];
   private persistedHard: HardState;
   private reportedRole: { role: Role; leader: NodeId; term: number } | null = null;
   private outstanding = false;
@@ -108,11 +112,8 @@ export class RaftNode {
   }
 
   private send(m: Message): void {
-    this.outbox.push(m);
-  }
-
-  private guard(): void {
-    if (this.outstanding) throw new Error('raft: call advance(ready) before feeding the node again');
+    const early = m.type === 'append' || m.type === 'heartbeat' || m.type === 'timeoutNow';
+    (early ? this.outbox : this.outboxAfterPersist).push(m);
   }
 
   // ---- role changes ----
@@ -192,7 +193,6 @@ export class RaftNode {
   // ---- inputs ----
 
   tick(): void {
-    this.guard();
     if (this.role === 'leader') return this.tickLeader();
     this.electionElapsed++;
     if (this.electionElapsed >= this.randomizedTimeout) {
@@ -226,7 +226,6 @@ export class RaftNode {
   }
 
   propose(data: Uint8Array): ProposeResult {
-    this.guard();
     if (this.role !== 'leader') return { ok: false, leader: this.leader, reason: 'not the leader' };
     if (this.transferee !== NONE) return { ok: false, leader: this.leader, reason: `leadership is moving to ${this.transferee}` };
     const index = this.appendOwn(data);
@@ -236,7 +235,6 @@ export class RaftNode {
 
   /** Hands leadership to a member once it holds the whole log; false when this node cannot start it. */
   transferLeadership(to: NodeId): boolean {
-    this.guard();
     if (this.role !== 'leader' || to === this.id || !this.progress.has(to)) return false;
     this.transferee = to;
     this.transferElapsed = 0;
@@ -247,7 +245,6 @@ export class RaftNode {
   }
 
   step(m: Message): void {
-    this.guard();
     if (m.to !== this.id || !this.peers.includes(m.from)) return;
     if (m.term > this.term) {
       if ((m.type === 'preVote' || m.type === 'vote') && !m.transfer && this.inLease()) return;
@@ -404,8 +401,7 @@ export class RaftNode {
   // ---- output ----
 
   hasReady(): boolean {
-    const u = this.log.unstable();
-    return this.outbox.length > 0 || u.entries.length > 0 || u.truncateFrom !== null || this.hardChanged()
+    return this.outbox.length > 0 || this.outboxAfterPersist.length > 0 || this.log.hasUnstable() || this.hardChanged()
       || this.roleChanged() || this.log.toApply().length > 0;
   }
 
@@ -420,30 +416,30 @@ export class RaftNode {
   }
 
   ready(): Ready {
-    this.guard();
+    if (this.outstanding) throw new Error('raft: advance(ready) before asking for the next Ready');
     this.outstanding = true;
-    const u = this.log.unstable();
+    const u = this.log.takeUnstable();
     const rd: Ready = {
       hardState: this.hardChanged() ? { term: this.term, vote: this.vote, commit: this.log.committed } : null,
       truncateFrom: u.truncateFrom,
       entries: u.entries,
       messages: this.outbox,
+      messagesAfterPersist: this.outboxAfterPersist,
       committedEntries: this.log.toApply(),
       roleChange: this.roleChanged() ? { role: this.role, leader: this.leader, term: this.term } : null,
     };
     this.outbox = [];
+    this.outboxAfterPersist = [];
     return rd;
   }
 
-  /** The application persisted rd's hard state and entries, sent its messages and applied its committed entries. */
+  /** The application persisted rd's hard state and entries, sent all its messages and applied its committed entries. */
   advance(rd: Ready): void {
     if (!this.outstanding) throw new Error('raft: advance without an outstanding ready');
     this.outstanding = false;
     if (rd.hardState) this.persistedHard = rd.hardState;
     if (rd.roleChange) this.reportedRole = rd.roleChange;
-    const last = rd.entries.at(-1);
-    if (last) this.log.stableTo(last.index);
-    else if (rd.truncateFrom !== null) this.log.stableTo(rd.truncateFrom - 1);
+    this.log.stabilize();
     const applied = rd.committedEntries.at(-1);
     if (applied) this.log.applied = applied.index;
     if (this.role === 'leader') {

@@ -7,9 +7,11 @@ import type { Entry } from './raft-messages.ts';
  */
 export class RaftLog {
   private entries: Entry[];
-  /** Last index the application's storage holds (possibly a tail that must now be truncated). */
+  /** Last index the storage holds durably and that still belongs to this log. */
   private stableLast: number;
-  /** Lowest index the storage must drop before appending, when a conflicting tail was replaced. */
+  /** Last index the storage holds or is writing (the outstanding Ready), less what was truncated since. */
+  private handedLast: number;
+  /** Lowest index the storage must drop before its next write, when a conflicting tail was replaced. */
   private truncateFrom: number | null = null;
   committed: number;
   applied: number;
@@ -20,6 +22,7 @@ export class RaftLog {
     });
     this.entries = [...stored];
     this.stableLast = stored.length;
+    this.handedLast = stored.length;
     if (committed > stored.length) throw new Error(`commit ${committed} is beyond the stored log (last ${stored.length})`);
     this.committed = committed;
     this.applied = Math.min(applied, committed);
@@ -77,9 +80,10 @@ export class RaftLog {
 
   private truncate(from: number): void {
     this.entries.length = from - 1;
-    if (from <= this.stableLast) {
+    if (from <= this.handedLast) {
       this.truncateFrom = Math.min(this.truncateFrom ?? from, from);
-      this.stableLast = from - 1;
+      this.handedLast = from - 1;
+      this.stableLast = Math.min(this.stableLast, from - 1);
     }
   }
 
@@ -118,15 +122,21 @@ export class RaftLog {
     return this.stableLast;
   }
 
-  /** What the storage has to do now: drop from truncateFrom (if set), then write these entries. */
-  unstable(): { truncateFrom: number | null; entries: Entry[] } {
-    return { truncateFrom: this.truncateFrom, entries: this.entries.slice(this.stableLast) };
+  hasUnstable(): boolean {
+    return this.truncateFrom !== null || this.handedLast < this.lastIndex();
   }
 
-  /** The storage wrote what unstable() returned. */
-  stableTo(last: number): void {
+  /** Hands the storage what it has to do now: drop from truncateFrom (if set), then write these entries. */
+  takeUnstable(): { truncateFrom: number | null; entries: Entry[] } {
+    const out = { truncateFrom: this.truncateFrom, entries: this.entries.slice(this.handedLast) };
     this.truncateFrom = null;
-    this.stableLast = Math.max(this.stableLast, Math.min(last, this.lastIndex()));
+    this.handedLast = this.lastIndex();
+    return out;
+  }
+
+  /** The storage finished what takeUnstable() handed it; a tail truncated meanwhile does not count. */
+  stabilize(): void {
+    this.stableLast = this.handedLast;
   }
 
   /** Committed entries the storage holds and the application has not applied yet. */

@@ -9,7 +9,7 @@ import { SimulatedCluster } from './simulated-cluster.ts';
 function chaos(size: number, seed: number, rounds: number): SimulatedCluster {
   const c = new SimulatedCluster(size, seed, { maxEntriesPerAppend: 8, maxInflight: 4 });
   const rng = c.rng.fork('chaos');
-  c.faults = { loss: 0.1, maxDelay: 4, slowDisk: 0.2 };
+  c.faults = { loss: 0.1, maxDelay: 4, slowDisk: 0.4 };
   let proposals = 0;
   for (let i = 0; i < rounds; i++) {
     c.round();
@@ -56,17 +56,17 @@ function healAndCommit(c: SimulatedCluster): number {
 
 describe('raft simulation', () => {
   for (const size of [3, 5]) {
-    it(`${size} nodes: safety under faults, liveness after healing (40 seeds)`, () => {
+    it(`${size} nodes: safety under faults, liveness after healing (100 seeds)`, () => {
       let committed = 0;
       let worstTicks = 0;
-      for (let seed = 1; seed <= 40; seed++) {
-        const c = chaos(size, seed * 7919 + size, 600);
+      for (let seed = 1; seed <= 100; seed++) {
+        const c = chaos(size, seed * 7919 + size, 800);
         worstTicks = Math.max(worstTicks, healAndCommit(c));
         committed += c.committed.size;
       }
       // The faults must leave room for progress, or the safety checks above prove little.
-      expect(committed).toBeGreaterThan(40 * 20);
-      console.log(`raft simulation ${size} nodes: ${committed} entries committed over 40 seeds; worst healing ${worstTicks} ticks`);
+      expect(committed).toBeGreaterThan(100 * 20);
+      console.log(`raft simulation ${size} nodes: ${committed} entries committed over 100 seeds; worst healing ${worstTicks} ticks`);
     });
   }
 });

@@ -3,7 +3,7 @@
  * partitions, slow disks and crash + restart from what each node had persisted. Every step is
  * followed by the Raft safety checks; a violation throws with the seed, so the run replays.
  */
-import { RaftNode, type RaftConfig } from '../../src/raft/raft-core.ts';
+import { RaftNode, type RaftConfig, type Ready } from '../../src/raft/raft-core.ts';
 import type { Entry, HardState, Message, NodeId } from '../../src/raft/raft-messages.ts';
 import { SeededRandom } from '../../src/tools/faults/seeded-random.ts';
 
@@ -11,7 +11,7 @@ export interface NetworkFaults {
   loss: number;
   /** Delivery delay in rounds, uniform in [1, maxDelay]. */
   maxDelay: number;
-  /** Chance per round that a node's disk does not finish its Ready yet. */
+  /** Chance, at each chance to finish, that a node's disk write is still under way. */
   slowDisk: number;
 }
 
@@ -21,6 +21,8 @@ interface SimNode {
   raft: RaftNode | null;
   disk: { hard: HardState; entries: Entry[] };
   applied: string[];
+  /** A Ready whose messages went out but whose disk write has not finished (slow disk). */
+  pending: Ready | null;
 }
 
 interface InFlight {
@@ -54,7 +56,7 @@ export class SimulatedCluster {
     this.ids = Array.from({ length: size }, (_, i) => i + 1);
     this.config = { electionTicks: 10, heartbeatTicks: 2, ...config };
     for (const id of this.ids) {
-      this.nodes.set(id, { raft: null, disk: { hard: { term: 0, vote: 0, commit: 0 }, entries: [] }, applied: [] });
+      this.nodes.set(id, { raft: null, disk: { hard: { term: 0, vote: 0, commit: 0 }, entries: [] }, applied: [], pending: null });
       this.start(id);
     }
   }
@@ -91,8 +93,10 @@ export class SimulatedCluster {
     this.check(id);
   }
 
+  /** What the disk had not finished is lost. */
   crash(id: NodeId): void {
     this.nodes.get(id)!.raft = null;
+    this.nodes.get(id)!.pending = null;
   }
 
   restart(id: NodeId): void {
@@ -138,7 +142,7 @@ export class SimulatedCluster {
       this.raft(m.to).step(m);
       this.check(m.to);
     }
-    for (const id of this.ids) if (this.alive(id)) this.drain(id, true);
+    for (const id of this.ids) if (this.alive(id)) this.drain(id, false);
   }
 
   run(rounds: number): void {
@@ -173,34 +177,54 @@ export class SimulatedCluster {
     this.drain(id, false);
   }
 
-  private drain(id: NodeId, force: boolean): void {
+  /**
+   * Takes the node's Ready and sends what may go at once; a slow disk leaves the rest (write, the
+   * messages that wait for it, apply, advance) for a later round, while the node keeps stepping.
+   */
+  private drain(id: NodeId, finishSlow: boolean): void {
     const n = this.nodes.get(id)!;
     const r = n.raft!;
-    if (!force && this.rng.chance(this.faults.slowDisk)) return;
-    while (r.hasReady()) {
-      const rd = r.ready();
-      const disk = n.disk;
-      if (rd.truncateFrom !== null) disk.entries.length = Math.min(disk.entries.length, rd.truncateFrom - 1);
-      for (const e of rd.entries) {
-        if (e.index !== disk.entries.length + 1) this.fail(`node ${id} writes index ${e.index} after ${disk.entries.length}`);
-        this.checkLogMatching(id, e, disk.entries.at(-1)?.term ?? 0);
-        disk.entries.push(e);
+    for (;;) {
+      if (n.pending) {
+        if (!finishSlow && this.rng.chance(this.faults.slowDisk)) return;
+        const rd = n.pending;
+        n.pending = null;
+        this.persist(id, rd);
+        r.advance(rd);
       }
-      if (rd.hardState) disk.hard = { ...rd.hardState };
-      for (const m of rd.messages) {
-        this.sent.push(m);
-        if (this.rng.chance(this.faults.loss)) continue;
-        this.inflight.push({ at: this.now + this.rng.int(1, this.faults.maxDelay), seq: this.seq++, m });
-      }
-      for (const e of rd.committedEntries) {
-        if (e.index !== n.applied.length + 1) this.fail(`node ${id} applies ${e.index} after ${n.applied.length}`);
-        const key = keyOf(e);
-        const c = this.committed.get(e.index);
-        if (c === undefined) this.committed.set(e.index, { key, atTerm: r.term });
-        else if (c.key !== key) this.fail(`state machine safety: index ${e.index} is ${c.key} elsewhere, ${key} on node ${id}`);
-        n.applied.push(key);
-      }
-      r.advance(rd);
+      if (!r.hasReady()) return;
+      n.pending = r.ready();
+      this.transmit(n.pending.messages);
+      finishSlow = false;
+    }
+  }
+
+  private transmit(messages: readonly Message[]): void {
+    for (const m of messages) {
+      this.sent.push(m);
+      if (this.rng.chance(this.faults.loss)) continue;
+      this.inflight.push({ at: this.now + this.rng.int(1, this.faults.maxDelay), seq: this.seq++, m });
+    }
+  }
+
+  private persist(id: NodeId, rd: Ready): void {
+    const n = this.nodes.get(id)!;
+    const disk = n.disk;
+    if (rd.truncateFrom !== null) disk.entries.length = Math.min(disk.entries.length, rd.truncateFrom - 1);
+    for (const e of rd.entries) {
+      if (e.index !== disk.entries.length + 1) this.fail(`node ${id} writes index ${e.index} after ${disk.entries.length}`);
+      this.checkLogMatching(id, e, disk.entries.at(-1)?.term ?? 0);
+      disk.entries.push(e);
+    }
+    if (rd.hardState) disk.hard = { ...rd.hardState };
+    this.transmit(rd.messagesAfterPersist);
+    for (const e of rd.committedEntries) {
+      if (e.index !== n.applied.length + 1) this.fail(`node ${id} applies ${e.index} after ${n.applied.length}`);
+      const key = keyOf(e);
+      const c = this.committed.get(e.index);
+      if (c === undefined) this.committed.set(e.index, { key, atTerm: n.raft!.term });
+      else if (c.key !== key) this.fail(`state machine safety: index ${e.index} is ${c.key} elsewhere, ${key} on node ${id}`);
+      n.applied.push(key);
     }
   }
 
