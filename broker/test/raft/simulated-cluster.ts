@@ -44,6 +44,8 @@ export class SimulatedCluster {
   private inflight: InFlight[] = [];
   private seq = 0;
   private blocked = new Set<string>();
+  /** Nodes whose disk write does not finish until released. */
+  private heldDisks = new Set<NodeId>();
   private leadersByTerm = new Map<number, NodeId>();
   /** index -> key applied there, and the applier's term when first applied (for leader completeness). */
   readonly committed = new Map<number, { key: string; atTerm: number }>();
@@ -109,6 +111,14 @@ export class SimulatedCluster {
       this.blocked.add(`${a}>${b}`);
       this.blocked.add(`${b}>${a}`);
     }
+  }
+
+  holdDisk(id: NodeId): void {
+    this.heldDisks.add(id);
+  }
+
+  releaseDisk(id: NodeId): void {
+    this.heldDisks.delete(id);
   }
 
   heal(): void {
@@ -186,7 +196,7 @@ export class SimulatedCluster {
     const r = n.raft!;
     for (;;) {
       if (n.pending) {
-        if (!finishSlow && this.rng.chance(this.faults.slowDisk)) return;
+        if (this.heldDisks.has(id) || (!finishSlow && this.rng.chance(this.faults.slowDisk))) return;
         const rd = n.pending;
         n.pending = null;
         this.persist(id, rd);
