@@ -51,11 +51,16 @@ export interface Ready {
   roleChange: { role: Role; leader: NodeId; term: number } | null;
 }
 
+export type RaftLogView = Pick<RaftLog, 'lastIndex' | 'lastTerm' | 'term' | 'entry' | 'persistedIndex'> & {
+  readonly committed: number;
+  readonly applied: number;
+};
+
 export type ProposeResult = { ok: true; index: number } | { ok: false; leader: NodeId; reason: string };
 
 export class RaftNode {
   readonly id: NodeId;
-  readonly log: RaftLog;
+  private readonly raftLog: RaftLog;
   private readonly peers: readonly NodeId[];
   private readonly electionTicks: number;
   private readonly heartbeatTicks: number;
@@ -66,10 +71,10 @@ export class RaftNode {
   private readonly preVote: boolean;
   private readonly checkQuorum: boolean;
 
-  term = 0;
-  vote: NodeId = NONE;
-  role: Role = 'follower';
-  leader: NodeId = NONE;
+  #term = 0;
+  #vote: NodeId = NONE;
+  #role: Role = 'follower';
+  #leader: NodeId = NONE;
 
   private electionElapsed = 0;
   private heartbeatElapsed = 0;
@@ -100,11 +105,33 @@ export class RaftNode {
     this.preVote = c.preVote ?? true;
     this.checkQuorum = c.checkQuorum ?? true;
     const hs = c.hardState ?? { term: 0, vote: NONE, commit: 0 };
-    this.log = new RaftLog(c.entries ?? [], hs.commit, c.applied ?? 0);
-    this.term = hs.term;
-    this.vote = hs.vote;
+    this.raftLog = new RaftLog(c.entries ?? [], hs.commit, c.applied ?? 0);
+    this.#term = hs.term;
+    this.#vote = hs.vote;
     this.persistedHard = { ...hs };
     this.becomeFollower(hs.term, NONE);
+  }
+
+  /** The log, to read: only the core changes it. */
+  get log(): RaftLogView {
+    return this.raftLog;
+  }
+
+  get term(): number {
+    return this.#term;
+  }
+
+  get vote(): NodeId {
+    return this.#vote;
+  }
+
+  get role(): Role {
+    return this.#role;
+  }
+
+  /** The leader this node follows (itself when leading), NONE when it knows none. */
+  get leader(): NodeId {
+    return this.#leader;
   }
 
   private quorum(): number {
@@ -119,11 +146,11 @@ export class RaftNode {
   // ---- role changes ----
 
   private reset(term: number): void {
-    if (term !== this.term) {
-      this.term = term;
-      this.vote = NONE;
+    if (term !== this.#term) {
+      this.#term = term;
+      this.#vote = NONE;
     }
-    this.leader = NONE;
+    this.#leader = NONE;
     this.electionElapsed = 0;
     this.heartbeatElapsed = 0;
     this.randomizedTimeout = this.electionTicks + Math.floor(this.random() * this.electionTicks);
@@ -134,18 +161,18 @@ export class RaftNode {
 
   private becomeFollower(term: number, leader: NodeId): void {
     this.reset(term);
-    this.role = 'follower';
-    this.leader = leader;
+    this.#role = 'follower';
+    this.#leader = leader;
   }
 
   private becomeLeader(): void {
-    this.reset(this.term);
-    this.role = 'leader';
-    this.leader = this.id;
+    this.reset(this.#term);
+    this.#role = 'leader';
+    this.#leader = this.id;
     for (const p of this.peers) {
-      const pr = new Progress(p, this.log.lastIndex() + 1, this.maxInflight);
+      const pr = new Progress(p, this.raftLog.lastIndex() + 1, this.maxInflight);
       if (p === this.id) {
-        pr.match = this.log.persistedIndex();
+        pr.match = this.raftLog.persistedIndex();
         pr.recentActive = true;
       }
       this.progress.set(p, pr);
@@ -157,21 +184,21 @@ export class RaftNode {
 
   private campaign(kind: 'pre' | 'real', transfer: boolean): void {
     if (kind === 'pre') {
-      this.reset(this.term);
-      this.role = 'preCandidate';
+      this.reset(this.#term);
+      this.#role = 'preCandidate';
     } else {
-      this.reset(this.term + 1);
-      this.role = 'candidate';
-      this.vote = this.id;
+      this.reset(this.#term + 1);
+      this.#role = 'candidate';
+      this.#vote = this.id;
     }
-    const term = kind === 'pre' ? this.term + 1 : this.term;
+    const term = kind === 'pre' ? this.#term + 1 : this.#term;
     this.votes.set(this.id, true);
     if (this.tally() === 'won') return this.wonElection(kind);
     for (const p of this.peers) {
       if (p === this.id) continue;
       this.send({
         type: kind === 'pre' ? 'preVote' : 'vote', from: this.id, to: p, term,
-        lastIndex: this.log.lastIndex(), lastTerm: this.log.lastTerm(), transfer,
+        lastIndex: this.raftLog.lastIndex(), lastTerm: this.raftLog.lastTerm(), transfer,
       });
     }
   }
@@ -193,7 +220,7 @@ export class RaftNode {
   // ---- inputs ----
 
   tick(): void {
-    if (this.role === 'leader') return this.tickLeader();
+    if (this.#role === 'leader') return this.tickLeader();
     this.electionElapsed++;
     if (this.electionElapsed >= this.randomizedTimeout) {
       this.electionElapsed = 0;
@@ -213,21 +240,21 @@ export class RaftNode {
           if (pr.recentActive || pr.id === this.id) active++;
           if (pr.id !== this.id) pr.recentActive = false;
         }
-        if (active < this.quorum()) return this.becomeFollower(this.term, NONE);
+        if (active < this.quorum()) return this.becomeFollower(this.#term, NONE);
       }
     }
     if (this.heartbeatElapsed >= this.heartbeatTicks) {
       this.heartbeatElapsed = 0;
       for (const pr of this.progress.values()) {
         if (pr.id === this.id) continue;
-        this.send({ type: 'heartbeat', from: this.id, to: pr.id, term: this.term, commit: Math.min(pr.match, this.log.committed) });
+        this.send({ type: 'heartbeat', from: this.id, to: pr.id, term: this.#term, commit: Math.min(pr.match, this.raftLog.committed) });
       }
     }
   }
 
   propose(data: Uint8Array): ProposeResult {
-    if (this.role !== 'leader') return { ok: false, leader: this.leader, reason: 'not the leader' };
-    if (this.transferee !== NONE) return { ok: false, leader: this.leader, reason: `leadership is moving to ${this.transferee}` };
+    if (this.#role !== 'leader') return { ok: false, leader: this.#leader, reason: 'not the leader' };
+    if (this.transferee !== NONE) return { ok: false, leader: this.#leader, reason: `leadership is moving to ${this.transferee}` };
     const index = this.appendOwn(data);
     this.broadcastAppend();
     return { ok: true, index };
@@ -235,18 +262,18 @@ export class RaftNode {
 
   /** Hands leadership to a member once it holds the whole log; false when this node cannot start it. */
   transferLeadership(to: NodeId): boolean {
-    if (this.role !== 'leader' || to === this.id || !this.progress.has(to)) return false;
+    if (this.#role !== 'leader' || to === this.id || !this.progress.has(to)) return false;
     this.transferee = to;
     this.transferElapsed = 0;
     const pr = this.progress.get(to)!;
-    if (pr.match === this.log.lastIndex()) this.send({ type: 'timeoutNow', from: this.id, to, term: this.term });
+    if (pr.match === this.raftLog.lastIndex()) this.send({ type: 'timeoutNow', from: this.id, to, term: this.#term });
     else this.sendAppend(pr);
     return true;
   }
 
   step(m: Message): void {
     if (m.to !== this.id || !this.peers.includes(m.from)) return;
-    if (m.term > this.term) {
+    if (m.term > this.#term) {
       if ((m.type === 'preVote' || m.type === 'vote') && !m.transfer && this.inLease()) return;
       // A pre-vote (or a grant of ours) is about a term nobody has entered yet.
       const future = m.type === 'preVote' || (m.type === 'preVoteResp' && !m.reject);
@@ -254,10 +281,10 @@ export class RaftNode {
         const fromLeader = m.type === 'append' || m.type === 'heartbeat' || m.type === 'timeoutNow';
         this.becomeFollower(m.term, fromLeader ? m.from : NONE);
       }
-    } else if (m.term < this.term) {
+    } else if (m.term < this.#term) {
       // A stale leader learns our term and steps down; a stale pre-candidate learns it lost.
-      if (m.type === 'append' || m.type === 'heartbeat') this.send({ type: 'heartbeatResp', from: this.id, to: m.from, term: this.term });
-      else if (m.type === 'preVote') this.send({ type: 'preVoteResp', from: this.id, to: m.from, term: this.term, reject: true });
+      if (m.type === 'append' || m.type === 'heartbeat') this.send({ type: 'heartbeatResp', from: this.id, to: m.from, term: this.#term });
+      else if (m.type === 'preVote') this.send({ type: 'preVoteResp', from: this.id, to: m.from, term: this.#term, reject: true });
       return;
     }
     switch (m.type) {
@@ -266,14 +293,14 @@ export class RaftNode {
         return this.handleVoteRequest(m);
       case 'preVoteResp':
       case 'voteResp':
-        if ((m.type === 'preVoteResp') !== (this.role === 'preCandidate')) return;
-        if (this.role !== 'preCandidate' && this.role !== 'candidate') return;
+        if ((m.type === 'preVoteResp') !== (this.#role === 'preCandidate')) return;
+        if (this.#role !== 'preCandidate' && this.#role !== 'candidate') return;
         this.votes.set(m.from, !m.reject);
         switch (this.tally()) {
           case 'won':
-            return this.wonElection(this.role === 'preCandidate' ? 'pre' : 'real');
+            return this.wonElection(this.#role === 'preCandidate' ? 'pre' : 'real');
           case 'lost':
-            return this.becomeFollower(this.term, NONE);
+            return this.becomeFollower(this.#term, NONE);
           default:
             return;
         }
@@ -282,10 +309,10 @@ export class RaftNode {
         return this.handleAppend(m);
       case 'heartbeat':
         this.followLeader(m.from);
-        this.log.commitTo(Math.min(m.commit, this.log.lastIndex()));
-        return this.send({ type: 'heartbeatResp', from: this.id, to: m.from, term: this.term });
+        this.raftLog.commitTo(Math.min(m.commit, this.raftLog.lastIndex()));
+        return this.send({ type: 'heartbeatResp', from: this.id, to: m.from, term: this.#term });
       case 'timeoutNow':
-        if (this.role === 'leader') return;
+        if (this.#role === 'leader') return;
         return this.campaign('real', true);
       case 'appendResp':
         return this.handleAppendResponse(m);
@@ -296,47 +323,47 @@ export class RaftNode {
 
   /** A follower that heard from a live leader within the election timeout ignores (pre)votes. */
   private inLease(): boolean {
-    return this.checkQuorum && this.leader !== NONE && this.electionElapsed < this.electionTicks;
+    return this.checkQuorum && this.#leader !== NONE && this.electionElapsed < this.electionTicks;
   }
 
   private handleVoteRequest(m: VoteRequest): void {
     const pre = m.type === 'preVote';
-    const canVote = this.vote === m.from || (this.vote === NONE && this.leader === NONE) || (pre && m.term > this.term);
-    const grant = canVote && this.log.isUpToDate(m.lastIndex, m.lastTerm);
+    const canVote = this.#vote === m.from || (this.#vote === NONE && this.#leader === NONE) || (pre && m.term > this.#term);
+    const grant = canVote && this.raftLog.isUpToDate(m.lastIndex, m.lastTerm);
     const type = pre ? 'preVoteResp' : 'voteResp';
-    if (!grant) return this.send({ type, from: this.id, to: m.from, term: this.term, reject: true });
+    if (!grant) return this.send({ type, from: this.id, to: m.from, term: this.#term, reject: true });
     this.send({ type, from: this.id, to: m.from, term: m.term, reject: false });
     if (!pre) {
-      this.vote = m.from;
+      this.#vote = m.from;
       this.electionElapsed = 0;
     }
   }
 
   private followLeader(from: NodeId): void {
-    if (this.role !== 'follower') this.becomeFollower(this.term, from);
-    this.leader = from;
+    if (this.#role !== 'follower') this.becomeFollower(this.#term, from);
+    this.#leader = from;
     this.electionElapsed = 0;
   }
 
   private handleAppend(m: Extract<Message, { type: 'append' }>): void {
-    const reply = { type: 'appendResp' as const, from: this.id, to: m.from, term: this.term };
-    if (m.prevIndex < this.log.committed) {
-      return this.send({ ...reply, reject: false, index: this.log.committed, hintIndex: 0, hintTerm: 0 });
+    const reply = { type: 'appendResp' as const, from: this.id, to: m.from, term: this.#term };
+    if (m.prevIndex < this.raftLog.committed) {
+      return this.send({ ...reply, reject: false, index: this.raftLog.committed, hintIndex: 0, hintTerm: 0 });
     }
-    if (!this.log.matchTerm(m.prevIndex, m.prevTerm)) {
-      const hintIndex = this.log.lastIndexAtOrBeforeTerm(m.prevIndex, m.prevTerm);
-      return this.send({ ...reply, reject: true, index: m.prevIndex, hintIndex, hintTerm: this.log.term(hintIndex)! });
+    if (!this.raftLog.matchTerm(m.prevIndex, m.prevTerm)) {
+      const hintIndex = this.raftLog.lastIndexAtOrBeforeTerm(m.prevIndex, m.prevTerm);
+      return this.send({ ...reply, reject: true, index: m.prevIndex, hintIndex, hintTerm: this.raftLog.term(hintIndex)! });
     }
-    const lastNew = this.log.appendFromLeader(m.prevIndex, m.entries);
-    this.log.commitTo(Math.min(m.commit, lastNew));
+    const lastNew = this.raftLog.appendFromLeader(m.prevIndex, m.entries);
+    this.raftLog.commitTo(Math.min(m.commit, lastNew));
     this.send({ ...reply, reject: false, index: lastNew, hintIndex: 0, hintTerm: 0 });
   }
 
   // ---- leader side ----
 
   private appendOwn(data: Uint8Array | null): number {
-    const index = this.log.lastIndex() + 1;
-    this.log.append({ term: this.term, index, data });
+    const index = this.raftLog.lastIndex() + 1;
+    this.raftLog.append({ term: this.#term, index, data });
     return index;
   }
 
@@ -348,13 +375,13 @@ export class RaftNode {
   /** Sends what the window allows; an empty append only as a probe or to carry a new commit index. */
   private sendAppend(pr: Progress, carryCommit = false): void {
     while (pr.canSend()) {
-      const entries = this.log.slice(pr.next, this.maxEntries, this.maxBytes);
+      const entries = this.raftLog.slice(pr.next, this.maxEntries, this.maxBytes);
       if (entries.length === 0 && pr.state === 'replicate' && !carryCommit) return;
       carryCommit = false;
       const prevIndex = pr.next - 1;
       this.send({
-        type: 'append', from: this.id, to: pr.id, term: this.term,
-        prevIndex, prevTerm: this.log.term(prevIndex)!, entries, commit: this.log.committed,
+        type: 'append', from: this.id, to: pr.id, term: this.#term,
+        prevIndex, prevTerm: this.raftLog.term(prevIndex)!, entries, commit: this.raftLog.committed,
       });
       pr.sent(prevIndex + entries.length, entries.length);
       if (pr.state === 'probe') return;
@@ -362,11 +389,11 @@ export class RaftNode {
   }
 
   private handleAppendResponse(m: Extract<Message, { type: 'appendResp' }>): void {
-    if (this.role !== 'leader') return;
+    if (this.#role !== 'leader') return;
     const pr = this.progress.get(m.from)!;
     pr.recentActive = true;
     if (m.reject) {
-      const next = this.log.lastIndexAtOrBeforeTerm(m.hintIndex, m.hintTerm) + 1;
+      const next = this.raftLog.lastIndexAtOrBeforeTerm(m.hintIndex, m.hintTerm) + 1;
       if (pr.rejected(m.index, next)) this.sendAppend(pr);
       return;
     }
@@ -374,16 +401,16 @@ export class RaftNode {
     if (pr.state === 'probe' && (moved || m.index >= pr.match)) pr.becomeReplicate();
     if (moved && this.maybeCommit()) this.broadcastAppend(true);
     else this.sendAppend(pr);
-    if (m.from === this.transferee && pr.match === this.log.lastIndex()) {
-      this.send({ type: 'timeoutNow', from: this.id, to: m.from, term: this.term });
+    if (m.from === this.transferee && pr.match === this.raftLog.lastIndex()) {
+      this.send({ type: 'timeoutNow', from: this.id, to: m.from, term: this.#term });
     }
   }
 
   private handleHeartbeatResponse(from: NodeId): void {
-    if (this.role !== 'leader') return;
+    if (this.#role !== 'leader') return;
     const pr = this.progress.get(from)!;
     pr.recentActive = true;
-    if (pr.match >= this.log.lastIndex()) return;
+    if (pr.match >= this.raftLog.lastIndex()) return;
     // A lost append or answer would stall the follower: a heartbeat round trip reopens the probe.
     if (pr.state === 'probe') pr.probeSent = false;
     else if (pr.inflightFull()) pr.becomeProbe();
@@ -394,39 +421,39 @@ export class RaftNode {
   private maybeCommit(): boolean {
     const matches = [...this.progress.values()].map((pr) => pr.match).sort((a, b) => b - a);
     const index = matches[this.quorum() - 1]!;
-    if (index <= this.log.committed || this.log.term(index) !== this.term) return false;
-    return this.log.commitTo(index);
+    if (index <= this.raftLog.committed || this.raftLog.term(index) !== this.#term) return false;
+    return this.raftLog.commitTo(index);
   }
 
   // ---- output ----
 
   hasReady(): boolean {
-    return this.outbox.length > 0 || this.outboxAfterPersist.length > 0 || this.log.hasUnstable() || this.hardChanged()
-      || this.roleChanged() || this.log.toApply().length > 0;
+    return this.outbox.length > 0 || this.outboxAfterPersist.length > 0 || this.raftLog.hasUnstable() || this.hardChanged()
+      || this.roleChanged() || this.raftLog.toApply().length > 0;
   }
 
   private hardChanged(): boolean {
     const h = this.persistedHard;
-    return h.term !== this.term || h.vote !== this.vote || h.commit !== this.log.committed;
+    return h.term !== this.#term || h.vote !== this.#vote || h.commit !== this.raftLog.committed;
   }
 
   private roleChanged(): boolean {
     const r = this.reportedRole;
-    return r === null || r.role !== this.role || r.leader !== this.leader || r.term !== this.term;
+    return r === null || r.role !== this.#role || r.leader !== this.#leader || r.term !== this.#term;
   }
 
   ready(): Ready {
     if (this.outstanding) throw new Error('raft: advance(ready) before asking for the next Ready');
     this.outstanding = true;
-    const u = this.log.takeUnstable();
+    const u = this.raftLog.takeUnstable();
     const rd: Ready = {
-      hardState: this.hardChanged() ? { term: this.term, vote: this.vote, commit: this.log.committed } : null,
+      hardState: this.hardChanged() ? { term: this.#term, vote: this.#vote, commit: this.raftLog.committed } : null,
       truncateFrom: u.truncateFrom,
       entries: u.entries,
       messages: this.outbox,
       messagesAfterPersist: this.outboxAfterPersist,
-      committedEntries: this.log.toApply(),
-      roleChange: this.roleChanged() ? { role: this.role, leader: this.leader, term: this.term } : null,
+      committedEntries: this.raftLog.toApply(),
+      roleChange: this.roleChanged() ? { role: this.#role, leader: this.#leader, term: this.#term } : null,
     };
     this.outbox = [];
     this.outboxAfterPersist = [];
@@ -439,12 +466,12 @@ export class RaftNode {
     this.outstanding = false;
     if (rd.hardState) this.persistedHard = rd.hardState;
     if (rd.roleChange) this.reportedRole = rd.roleChange;
-    this.log.stabilize();
+    this.raftLog.stabilize();
     const applied = rd.committedEntries.at(-1);
-    if (applied) this.log.applied = applied.index;
-    if (this.role === 'leader') {
+    if (applied) this.raftLog.applied = applied.index;
+    if (this.#role === 'leader') {
       const self = this.progress.get(this.id)!;
-      if (self.acknowledge(this.log.persistedIndex()) && this.maybeCommit()) this.broadcastAppend(true);
+      if (self.acknowledge(this.raftLog.persistedIndex()) && this.maybeCommit()) this.broadcastAppend(true);
     }
   }
 }
