@@ -28,8 +28,14 @@ export class Progress {
     return this.state === 'probe' ? !this.probeSent : this.inflight.length < this.maxInflight;
   }
 
-  inflightFull(): boolean {
-    return this.state === 'replicate' && this.inflight.length >= this.maxInflight;
+  /** match when the previous heartbeat answer came in: no movement since means an append was lost. */
+  private matchAtHeartbeat = -1;
+
+  /** A heartbeat answered while the follower lags: true when nothing was acknowledged since the last one. */
+  stalledSinceLastHeartbeat(): boolean {
+    const stalled = this.match === this.matchAtHeartbeat;
+    this.matchAtHeartbeat = this.match;
+    return stalled;
   }
 
   /** An append ending at lastIndex went out (lastIndex = next - 1 for an empty probe). */

@@ -411,9 +411,10 @@ export class RaftNode {
     const pr = this.progress.get(from)!;
     pr.recentActive = true;
     if (pr.match >= this.raftLog.lastIndex()) return;
-    // A lost append or answer would stall the follower: a heartbeat round trip reopens the probe.
+    // A lost append or answer would stall the follower: a heartbeat round trip reopens the probe, and
+    // a replicating follower that acknowledged nothing over a whole heartbeat interval is probed again.
     if (pr.state === 'probe') pr.probeSent = false;
-    else if (pr.inflightFull()) pr.becomeProbe();
+    else if (pr.stalledSinceLastHeartbeat()) pr.becomeProbe();
     this.sendAppend(pr);
   }
 

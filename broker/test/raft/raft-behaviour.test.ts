@@ -168,3 +168,17 @@ describe('raft append batching', () => {
     expect(worst).toBe(2);
   });
 });
+
+describe('raft replication after a lost append', () => {
+  it('a follower whose last append was lost still gets it, with no further proposals', () => {
+    const c = new SimulatedCluster(3, 83);
+    const leader = stableLeader(c).id;
+    const f = c.ids.find((id) => id !== leader)!;
+    c.partition([f]);
+    const r = c.propose(leader, 'lost-once');
+    if (!r.ok) throw new Error(r.reason);
+    c.run(6); // long enough for the commit's empty append to be lost too
+    c.heal();
+    c.until(() => c.nodes.get(f)!.applied.at(r.index - 1) === 'lost-once', 3 * T, 'the lost append to be resent');
+  });
+});
