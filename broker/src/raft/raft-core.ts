@@ -36,7 +36,7 @@ export interface RaftConfig {
 }
 
 export interface Ready {
-  /** Present when term, vote or commit changed: persist before sending messages. */
+  /** Present when term, vote or commit changed; write it with or after entries (its commit may point into them). */
   hardState: HardState | null;
   /** Drop stored entries from this index before writing entries (a conflicting tail was replaced). */
   truncateFrom: number | null;
