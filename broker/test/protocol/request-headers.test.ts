@@ -217,7 +217,10 @@ describe('request headers: defaults, other values, missing fields', () => {
   });
 
   it('SEARCH_OFFSET_BY_TIMESTAMP', () => {
-    roundTrip(encodeSearchOffsetHeader, decodeSearchOffsetHeader, { topic: 't', queueId: 1, timestamp: 1_700_000_000_123, brokerName: undefined });
+    roundTrip(encodeSearchOffsetHeader, decodeSearchOffsetHeader, { topic: 't', queueId: 1, timestamp: 1_700_000_000_123, brokerName: undefined, boundary: 'upper' });
+    // Without boundaryType, or with anything but UPPER (any case), the search is LOWER, as in RocketMQ.
+    expect(decodeSearchOffsetHeader({ topic: 't', queueId: '1', timestamp: '5' }).boundary).toBe('lower');
+    expect(decodeSearchOffsetHeader({ topic: 't', queueId: '1', timestamp: '5', boundaryType: 'Upper' }).boundary).toBe('upper');
     expect(refusal(() => decodeSearchOffsetHeader({ topic: 't', queueId: '1' }))).toEqual(missing('timestamp'));
   });
 
