@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { RaftNode } from '../../src/raft/raft-core.ts';
 import type { Entry, Message } from '../../src/raft/raft-messages.ts';
-import { SeededRandom } from '../../src/tools/faults/seeded-random.ts';
+import { SeededRandom } from '../../src/harness/seeded-random.ts';
 
 /**
  * Raft section 5.4.2 (the paper's figure 8): a leader must not commit an entry of an earlier term by

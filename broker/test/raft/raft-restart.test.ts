@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RaftNode, type Ready } from '../../src/raft/raft-core.ts';
-import { SeededRandom } from '../../src/tools/faults/seeded-random.ts';
+import { SeededRandom } from '../../src/harness/seeded-random.ts';
 
 /** Term and vote survive a restart through the Ready's hard state: one vote per term, even across a crash. */
 describe('raft persistent term and vote', () => {

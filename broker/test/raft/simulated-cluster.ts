@@ -5,7 +5,7 @@
  */
 import { RaftNode, type RaftConfig, type Ready } from '../../src/raft/raft-core.ts';
 import type { Entry, HardState, Message, NodeId } from '../../src/raft/raft-messages.ts';
-import { SeededRandom } from '../../src/tools/faults/seeded-random.ts';
+import { SeededRandom } from '../../src/harness/seeded-random.ts';
 
 export interface NetworkFaults {
   loss: number;

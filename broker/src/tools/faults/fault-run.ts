@@ -39,7 +39,7 @@ import { RemotingClient, RequestCode, ResponseCode } from '../../remoting/index.
 import { encodeQueryMessageHeader } from '../../protocol/index.ts';
 import { verifyStore } from '../../store/store-verify.ts';
 import { renderVerifyReport } from '../../store/store-verify-report.ts';
-import { SeededRandom } from './seeded-random.ts';
+import { SeededRandom } from '../../harness/seeded-random.ts';
 import { FAULT_KINDS, StoreFiles, type FaultKind } from './torn-writes.ts';
 import { LazyFsMount, lazyFsBinary } from './lazy-fs.ts';
 import { BrokerProcess, CheckFailure, logSize, sleep, tail, waitForLog, waitForPort } from './fault-broker.ts';

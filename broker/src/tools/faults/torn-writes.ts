@@ -16,7 +16,7 @@ import { CQ_STORE_UNIT_SIZE } from '../../store/consume-queue.ts';
 import { HASH_SLOT_SIZE, INDEX_ENTRY_SIZE, INDEX_FILE_NAME_PATTERN, INDEX_HEADER_SIZE } from '../../store/index-file.ts';
 import { SEGMENT_NAME_PATTERN } from '../../store/segment-file.ts';
 import { StoreCheckpoint } from '../../store/store-checkpoint.ts';
-import type { SeededRandom } from './seeded-random.ts';
+import type { SeededRandom } from '../../harness/seeded-random.ts';
 
 export const FAULT_KINDS = ['none', 'zero-tail', 'truncate-file', 'flip-bytes', 'torn-sector', 'consumequeue-tail', 'index-tail'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
