@@ -10,6 +10,7 @@ export type Note = (seen: string) => void;
  * Polls `check` every intervalMs until it returns something other than undefined or false, and returns that.
  * An error thrown by the check counts as "not yet" (a server still starting), except WaitAbandoned.
  * On timeout the error names `what` and the last note or error the check left.
+ * Deadlines run on the monotonic clock: a wall-clock step (seen on these VMs: +30 s) must not end a wait early.
  */
 export async function waitFor<T>(
   what: string,
@@ -17,7 +18,7 @@ export async function waitFor<T>(
   timeoutMs = 30_000,
   intervalMs = 100,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = performance.now() + timeoutMs;
   let seen = '';
   const note: Note = (s) => { seen = s; };
   for (;;) {
@@ -29,7 +30,7 @@ export async function waitFor<T>(
       if (err instanceof WaitAbandoned) throw err;
       lastError = err;
     }
-    if (Date.now() >= deadline) {
+    if (performance.now() >= deadline) {
       const last = lastError !== undefined ? `; last error: ${lastError instanceof Error ? lastError.message : String(lastError)}`
         : seen ? `; last seen: ${seen}` : '';
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last}`);
