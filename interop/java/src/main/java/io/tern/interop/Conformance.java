@@ -638,6 +638,12 @@ public final class Conformance {
         clients.add(producer::shutdown);
         producer.start();
         producer.send(new Message(topic, "TagA", "warm-up", body(0, 10)));
+        // A check-back may also reach a transaction that was already ended: END_TRANSACTION is oneway, and Apache's
+        // broker re-checks when its op record is not seen in time (seen in 1 of 3 runs here). The contract is that a
+        // consistent answer keeps the outcome right, so every key gets its real answer; Tern's own stricter rule (no
+        // re-check once resolved) is tested in broker/test/broker/transactions.test.ts.
+        checkAnswers.put("commit", LocalTransactionState.COMMIT_MESSAGE);
+        checkAnswers.put("rollback", LocalTransactionState.ROLLBACK_MESSAGE);
         checkAnswers.put("unknown-then-commit", LocalTransactionState.COMMIT_MESSAGE);
         Map<String, LocalTransactionState> plan = new LinkedHashMap<>();
         plan.put("commit", LocalTransactionState.COMMIT_MESSAGE);
@@ -656,9 +662,8 @@ public final class Conformance {
         await(() -> keysOf(got, "a", "unknown-then-commit").size() >= 1, 90,
             () -> "UNKNOWN transaction not resolved by check-back (checked: " + checked + ")");
         check(checked.contains("unknown-then-commit"), "broker never sent CHECK_TRANSACTION_STATE");
-        check(!checked.contains("commit") && !checked.contains("rollback"), "broker checked a finished transaction: " + checked);
         Thread.sleep(1000);
-        check(keysOf(got, "a", "rollback").isEmpty(), "rolled back message was delivered");
+        check(keysOf(got, "a", "rollback").isEmpty(), "rolled back message was delivered (checked: " + checked + ")");
         for (MessageExt m : got.get("a")) {
             check(m.getTopic().equals(topic), "delivered from " + m.getTopic());
         }
