@@ -3,23 +3,11 @@
 // reference. Fails (exit 1) when any wanted frame is missing.
 //
 //   node interop/capture/select-client-api-fixtures.ts --capture DIR --format json|binary --out DIR
-import { copyFileSync, mkdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
-import { parseArgs } from "node:util";
 import type { FrameRecord } from "./recording-proxy.ts";
-
-const { values } = parseArgs({ options: { capture: { type: "string" }, format: { type: "string" }, out: { type: "string" } } });
-const { capture, format, out } = values;
-if (!capture || !format || !out) {
-  console.error("usage: select-client-api-fixtures.ts --capture DIR --format json|binary --out DIR");
-  process.exit(2);
-}
-
-const frames: FrameRecord[] = readFileSync(join(capture, "frames.jsonl"), "utf8")
-  .split("\n").filter((line) => line.length > 0).map((line) => JSON.parse(line) as FrameRecord);
+import { selectRequestFrames, type WantedFrame } from "./request-frame-selection.ts";
 
 const uniqueKeyQuery = (f: FrameRecord) => f.header.extFields?._UNIQUE_KEY_QUERY === "true";
-const wanted: [name: string, code: number, also?: (f: FrameRecord) => boolean][] = [
+const wanted: WantedFrame[] = [
   ["update-and-create-topic-request", 17],
   ["get-max-offset-request", 30],
   ["get-min-offset-request", 31],
@@ -48,18 +36,4 @@ const wanted: [name: string, code: number, also?: (f: FrameRecord) => boolean][]
   ["wipe-write-perm-of-broker-request", 205],
 ];
 
-mkdirSync(out, { recursive: true });
-const missing: string[] = [];
-for (const [name, code, also] of wanted) {
-  const frame = frames.find((f) => f.direction === "to-server" && f.kind !== "response" && f.code === code && (also?.(f) ?? true));
-  if (!frame) {
-    missing.push(name);
-    continue;
-  }
-  copyFileSync(join(capture, frame.file), join(out, `${name}.${format}.bin`));
-}
-if (missing.length > 0) {
-  console.error(`missing from the ${format} capture: ${missing.join(", ")}`);
-  process.exit(1);
-}
-console.log(`${wanted.length} ${format} request frames selected into ${out}`);
+selectRequestFrames("select-client-api-fixtures.ts", wanted);
