@@ -7,12 +7,19 @@
  */
 import http from 'node:http';
 import os from 'node:os';
-import { KubeClient } from './kube/kube-client.ts';
+import { KubeClient, NoKubeConfigError } from './kube/kube-client.ts';
 import { LeaderElector } from './kube/leader-election.ts';
 import { Operator } from './operator.ts';
 
 const env = process.env;
-const client = KubeClient.fromDefault();
+let client: KubeClient;
+try {
+  client = KubeClient.fromDefault();
+} catch (err) {
+  if (!(err instanceof NoKubeConfigError)) throw err;
+  process.stderr.write(`tern-operator: ${err.message}\n`);
+  process.exit(2);
+}
 const operator = new Operator({ client, ...(env.WATCH_NAMESPACE ? { namespace: env.WATCH_NAMESPACE } : {}) });
 let ready = false;
 

@@ -6,7 +6,16 @@ import {
   ApiException, CoordinationV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, KubernetesObjectApi, PatchStrategy,
   setHeaderOptions, type CoreV1Event, type KubernetesObject, type V1Lease,
 } from '@kubernetes/client-node';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { FIELD_MANAGER, GROUP, VERSION } from '../api/group.ts';
+
+/** Where an in-cluster pod finds its ServiceAccount token (and client-node's in-cluster config reads it). */
+export const SERVICE_ACCOUNT_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
+
+/** No kubeconfig and not in a pod: client-node would fall back to http://localhost:8080 and retry it forever. */
+export class NoKubeConfigError extends Error {}
 
 export interface ObjectRef {
   apiVersion: string;
@@ -65,7 +74,21 @@ export class KubeClient {
     this.fieldManager = fieldManager;
   }
 
-  static fromDefault(): KubeClient {
+  /**
+   * The configuration kubectl would use: $KUBECONFIG, else ~/.kube/config, else the pod's ServiceAccount.
+   * Throws NoKubeConfigError naming what it looked for when none is there.
+   */
+  static fromDefault(env: NodeJS.ProcessEnv = process.env): KubeClient {
+    const kubeconfigs = (env.KUBECONFIG ?? '').split(path.delimiter).filter(Boolean);
+    const home = env.HOME || os.homedir();
+    const homeConfig = home ? path.join(home, '.kube', 'config') : '';
+    const inCluster = !!env.KUBERNETES_SERVICE_HOST && fs.existsSync(SERVICE_ACCOUNT_TOKEN);
+    if (kubeconfigs.length === 0 && !(homeConfig && fs.existsSync(homeConfig)) && !inCluster) {
+      throw new NoKubeConfigError(
+        'no Kubernetes configuration found: KUBECONFIG is not set, '
+        + `${homeConfig || '~/.kube/config'} does not exist, and this is not a pod (no KUBERNETES_SERVICE_HOST with a `
+        + `ServiceAccount token at ${SERVICE_ACCOUNT_TOKEN}); set KUBECONFIG or run the operator in the cluster`);
+    }
     const kc = new KubeConfig();
     kc.loadFromDefault();
     return new KubeClient(kc);
