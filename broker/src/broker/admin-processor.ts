@@ -154,6 +154,8 @@ export function runtimeInfo(ctx: BrokerContext, hooks: AdminHooks): Record<strin
     const replicas = ctx.haMaster.replicaInfo();
     ha.haConnectedSlaves = String(replicas.length);
     ha.haSlaveLagBytes = String(replicas.length ? Math.max(...replicas.map((r) => r.lagBytes)) : 0);
+    // RocketMQ's name (HARuntimeInfo): slaves that count for a SYNC_MASTER's acks; 0 means sends get SLAVE_NOT_AVAILABLE.
+    ha.inSyncSlaveNums = String(replicas.filter((r) => r.inSync).length);
     for (const r of replicas) ha[`haSlave.${r.address}.lagBytes`] = String(r.lagBytes);
   }
   if (ctx.haSlave) {

@@ -21,6 +21,8 @@ export interface ReplicaInfo {
   address: string;
   ackOffset: number;
   lagBytes: number;
+  /** Counts for synchronous replication (see inSyncAck): a SYNC_MASTER with one such slave acknowledges sends. */
+  inSync: boolean;
 }
 
 interface Waiter {
@@ -169,9 +171,13 @@ export class HaMaster {
     const max = this.store.getCommitLogMaxOffset();
     let best = -1;
     for (const r of this.replicas) {
-      if (r.ackOffset >= 0 && max - r.ackOffset <= this.options.maxGapNotInSync) best = Math.max(best, r.ackOffset);
+      if (this.isInSync(r, max)) best = Math.max(best, r.ackOffset);
     }
     return best;
+  }
+
+  private isInSync(r: ReplicaConnection, max: number): boolean {
+    return r.ackOffset >= 0 && max - r.ackOffset <= this.options.maxGapNotInSync;
   }
 
   /** Resolves once a slave holds the log up to endOffset, or with why it will not. */
@@ -217,7 +223,9 @@ export class HaMaster {
 
   replicaInfo(): ReplicaInfo[] {
     const max = this.store.getCommitLogMaxOffset();
-    return [...this.replicas].map((r) => ({ address: r.address, ackOffset: r.ackOffset, lagBytes: r.ackOffset < 0 ? max : max - r.ackOffset }));
+    return [...this.replicas].map((r) => ({
+      address: r.address, ackOffset: r.ackOffset, lagBytes: r.ackOffset < 0 ? max : max - r.ackOffset, inSync: this.isInSync(r, max),
+    }));
   }
 
   async shutdown(): Promise<void> {

@@ -49,6 +49,8 @@ describe('master/slave replication', () => {
     const r = await sendRaw(cluster.brokerAddr, 'ha-topic', 0);
     expect(r.code).toBe(ResponseCode.SLAVE_NOT_AVAILABLE);
     expect(r.extFields?.msgId).toMatch(/^[0-9A-F]{32}$/);
+    const info = JSON.parse((await raw.invoke(cluster.brokerAddr, createRequest(RequestCode.GET_BROKER_RUNTIME_INFO))).body!.toString()).table;
+    expect(info).toMatchObject({ haConnectedSlaves: '0', inSyncSlaveNums: '0' });
   });
 
   it('streams the CommitLog to a slave byte for byte, across segment rollovers, and acknowledges sends after the slave holds them', async () => {
@@ -88,6 +90,7 @@ describe('master/slave replication', () => {
     expect(decodeStoredMessages(pulled.body!).length).toBeGreaterThan(0);
     const info = JSON.parse((await raw.invoke(cluster.brokerAddr, createRequest(RequestCode.GET_BROKER_RUNTIME_INFO))).body!.toString()).table;
     expect(info.haConnectedSlaves).toBe('1');
+    expect(info.inSyncSlaveNums).toBe('1');
     expect(Number(info.haSlaveLagBytes)).toBe(0);
     const admin = new Admin({ namesrvAddr: cluster.namesrvAddr });
     const rows = await admin.clusterList();
