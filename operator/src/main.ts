@@ -1,6 +1,6 @@
 /**
  * tern-operator entry point. Configuration from the environment (the chart sets it):
- *   WATCH_NAMESPACE   one namespace, or empty for all
+ *   WATCH_NAMESPACE   namespaces to watch, comma separated (as Operator SDK has it), or empty for all
  *   LEADER_ELECT      "true" to run only while holding the Lease (several replicas)
  *   POD_NAMESPACE, POD_NAME  where the Lease lives and who holds it
  *   HEALTH_PORT       /healthz and /readyz [8081]
@@ -20,7 +20,8 @@ try {
   process.stderr.write(`tern-operator: ${err.message}\n`);
   process.exit(2);
 }
-const operator = new Operator({ client, ...(env.WATCH_NAMESPACE ? { namespace: env.WATCH_NAMESPACE } : {}) });
+const namespaces = (env.WATCH_NAMESPACE ?? '').split(',').map((n) => n.trim()).filter(Boolean);
+const operator = new Operator({ client, namespaces });
 let ready = false;
 
 const health = http.createServer((req, res) => {

@@ -17,8 +17,8 @@ import { LABEL_CLUSTER } from './render/names.ts';
 
 export interface OperatorOptions {
   client: KubeClient;
-  /** Watch one namespace; undefined watches all. */
-  namespace?: string;
+  /** Watch these namespaces; undefined (or empty) watches all. */
+  namespaces?: string[];
   resolver?: AddressResolver;
   admin?: AdminConnector;
   catchUp?: ReplicaProgressProbe;
@@ -44,6 +44,10 @@ export class Operator {
     const clusterReconciler = new BrokerClusterReconciler({
       client: o.client, recorder, admin, resolver, catchUp: o.catchUp ?? new RuntimeInfoCatchUpProbe(), log: this.log,
       ...(o.pollMs !== undefined ? { pollMs: o.pollMs } : {}), ...(o.resyncMs !== undefined ? { resyncMs: o.resyncMs } : {}),
+      onGroupsReady: (namespace, cluster, brokerNames) => {
+        this.log(`${namespace}/${cluster}: ${brokerNames.join(', ')} writable; syncing its Topics and ConsumerGroups`);
+        void this.enqueueDependents(namespace, cluster);
+      },
     });
     const resourceDeps = {
       client: o.client, recorder, admin, log: this.log,
@@ -58,26 +62,29 @@ export class Operator {
   }
 
   async start(): Promise<void> {
-    const ns = this.o.namespace;
-    const on = (target: WatchTarget, handle: (o: { name: string; namespace: string; labels: Record<string, string> }) => void) =>
-      startWatch(target, ns, (obj) => {
-        const name = obj.metadata?.name;
-        const namespace = obj.metadata?.namespace;
-        if (name && namespace) handle({ name, namespace, labels: obj.metadata?.labels ?? {} });
-      }, (m) => this.log(m));
-    this.watches.push(await on('BrokerCluster', (o) => {
-      this.clusters.add(`${o.namespace}/${o.name}`);
-      void this.enqueueDependents(o.namespace, o.name);
-    }));
-    this.watches.push(await on('Topic', (o) => this.topics.add(`${o.namespace}/${o.name}`)));
-    this.watches.push(await on('ConsumerGroup', (o) => this.groups.add(`${o.namespace}/${o.name}`)));
-    const owner = (o: { namespace: string; labels: Record<string, string> }) => {
-      const cluster = o.labels[LABEL_CLUSTER];
-      if (cluster) this.clusters.add(`${o.namespace}/${cluster}`);
-    };
-    this.watches.push(await on('StatefulSet', owner));
-    this.watches.push(await on('Pod', owner));
-    this.log(`tern-operator watching ${ns ? `namespace ${ns}` : 'all namespaces'}`);
+    const namespaces = this.o.namespaces?.length ? this.o.namespaces : [undefined];
+    // One set of watches per namespace: with namespaced RBAC (a Role in each), a cluster-wide watch is forbidden.
+    for (const ns of namespaces) {
+      const on = (target: WatchTarget, handle: (o: { name: string; namespace: string; labels: Record<string, string> }) => void) =>
+        startWatch(target, ns, (obj) => {
+          const name = obj.metadata?.name;
+          const namespace = obj.metadata?.namespace;
+          if (name && namespace) handle({ name, namespace, labels: obj.metadata?.labels ?? {} });
+        }, (m) => this.log(m));
+      this.watches.push(await on('BrokerCluster', (o) => {
+        this.clusters.add(`${o.namespace}/${o.name}`);
+        void this.enqueueDependents(o.namespace, o.name);
+      }));
+      this.watches.push(await on('Topic', (o) => this.topics.add(`${o.namespace}/${o.name}`)));
+      this.watches.push(await on('ConsumerGroup', (o) => this.groups.add(`${o.namespace}/${o.name}`)));
+      const owner = (o: { namespace: string; labels: Record<string, string> }) => {
+        const cluster = o.labels[LABEL_CLUSTER];
+        if (cluster) this.clusters.add(`${o.namespace}/${cluster}`);
+      };
+      this.watches.push(await on('StatefulSet', owner));
+      this.watches.push(await on('Pod', owner));
+    }
+    this.log(`tern-operator watching ${this.o.namespaces?.length ? `namespaces ${this.o.namespaces.join(', ')}` : 'all namespaces'}`);
   }
 
   stop(): void {
@@ -87,7 +94,7 @@ export class Operator {
     this.groups.stop();
   }
 
-  /** A cluster change (new groups, brokers back) concerns every Topic and ConsumerGroup on it. */
+  /** A cluster change (new groups, a group turned writable) concerns every Topic and ConsumerGroup on it. */
   private async enqueueDependents(namespace: string, cluster: string): Promise<void> {
     try {
       for (const [kind, queue] of [['Topic', this.topics], ['ConsumerGroup', this.groups]] as const) {

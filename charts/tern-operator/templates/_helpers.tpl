@@ -50,3 +50,10 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
   resources: ["servicemonitors"]
   verbs: ["get", "list", "create", "patch", "delete"]
 {{- end -}}
+
+{{/* The watched namespaces as a list (empty: all): watchNamespaces plus the older single watchNamespace. */}}
+{{- define "tern-operator.watchedNamespaces" -}}
+{{- $names := .Values.watchNamespaces | default list -}}
+{{- if .Values.watchNamespace }}{{ $names = append $names .Values.watchNamespace }}{{ end -}}
+{{- $names | uniq | toJson -}}
+{{- end -}}

@@ -1,5 +1,6 @@
 /**
- * "Has the slave caught up?" — asked before the operator restarts a master. Behind an interface so that a
+ * "Has the slave caught up?" — asked before the operator restarts a master; "can the SYNC_MASTER take writes?" —
+ * asked before a group counts as Ready. Behind an interface so that a
  * Raft group or a richer HA status can answer differently. This one compares commitLogMaxOffset from
  * GET_BROKER_RUNTIME_INFO of the master and of each slave (a slave's CommitLog is the master's, replicated
  * byte for byte). A broker that cannot be asked counts as not caught up: the master then waits.
@@ -11,9 +12,16 @@ export interface CatchUpVerdict {
   detail: string;
 }
 
+export interface WritableVerdict {
+  writable: boolean;
+  detail: string;
+}
+
 export interface ReplicaProgressProbe {
   /** Whether every slave holds (nearly) everything the master holds. */
   slavesCaughtUp(admin: ClusterAdmin, masterAddr: string, slaveAddrs: string[]): Promise<CatchUpVerdict>;
+  /** Whether a SYNC_MASTER acknowledges sends: at least one slave connected and in sync (else SLAVE_NOT_AVAILABLE). */
+  syncMasterWritable(admin: ClusterAdmin, masterAddr: string): Promise<WritableVerdict>;
 }
 
 export class RuntimeInfoCatchUpProbe implements ReplicaProgressProbe {
@@ -44,5 +52,19 @@ export class RuntimeInfoCatchUpProbe implements ReplicaProgressProbe {
       }
     }
     return { caughtUp: true, detail: `slaves at the master's offset ${master}` };
+  }
+
+  /** From inSyncSlaveNums (the slaves within haMaxGapNotInSync that a SYNC_MASTER waits for) of the master's runtime info. */
+  async syncMasterWritable(admin: ClusterAdmin, masterAddr: string): Promise<WritableVerdict> {
+    let info: Record<string, string>;
+    try {
+      info = await admin.runtimeInfo(masterAddr);
+    } catch (err) {
+      return { writable: false, detail: `cannot ask the master ${masterAddr}: ${(err as Error).message}` };
+    }
+    if (info.inSyncSlaveNums === undefined) return { writable: false, detail: `the master ${masterAddr} reports no inSyncSlaveNums` };
+    const inSync = Number(info.inSyncSlaveNums);
+    const figures = `haConnectedSlaves ${info.haConnectedSlaves ?? 0}, inSyncSlaveNums ${inSync}, slave lag ${info.haSlaveLagBytes ?? 0} bytes`;
+    return inSync >= 1 ? { writable: true, detail: figures } : { writable: false, detail: figures };
   }
 }

@@ -21,7 +21,7 @@ import { describeApiError, isNotFound, type KubeClient, type ObjectRef } from '.
 import type { ReconcileResult } from '../kube/work-queue.ts';
 import { renderCluster, type Manifest, type RenderedCluster } from '../render/cluster.ts';
 import { brokerName, brokerPodName, LABEL_CLUSTER, LABEL_COMPONENT, LABEL_GROUP } from '../render/names.ts';
-import { clusterStatus, invalidSpecStatus, pausedStatus, unsupportedSpec, type StatusDecision } from './cluster-status.ts';
+import { clusterStatus, invalidSpecStatus, pausedStatus, unsupportedSpec, type GroupWait, type StatusDecision } from './cluster-status.ts';
 import { planRollout, type ObservedBroker, type RolloutStep } from './rollout.ts';
 
 export interface BrokerClusterReconcilerDeps {
@@ -35,6 +35,8 @@ export interface BrokerClusterReconcilerDeps {
   pollMs?: number;
   /** Requeue when settled, to find drift nobody told us about. */
   resyncMs?: number;
+  /** A group turned Running (writable): its Topics and ConsumerGroups are synced now rather than at their resync. */
+  onGroupsReady?: (namespace: string, cluster: string, brokerNames: string[]) => void;
 }
 
 /** Kinds the operator creates for a cluster and prunes when they are no longer desired. */
@@ -114,7 +116,9 @@ export class BrokerClusterReconciler {
     let admin: ClusterAdmin | undefined;
     const adminFor = () => (admin ??= this.d.admin.connect(c, spec));
     let progress = { reason: '', message: '' };
+    let syncWaits: GroupWait[] = [];
     try {
+      syncWaits = await this.syncMasterWaits(c, spec, brokers, adminFor);
       progress = await this.rollStep(ref, c, spec, step, after, adminFor);
       // the roll step's word comes first; else the first draining group's
       await this.drainStep(ref, c, rendered, brokers, draining, adminFor, (p) => { if (!progress.reason) progress = p; });
@@ -128,9 +132,13 @@ export class BrokerClusterReconciler {
     if (problems.length) await recorder.record(ref, 'Warning', 'ReconcileFailed', problems.join('; '));
     const decision = clusterStatus({
       generation, groupCount: spec.brokerGroups.count, nameServerReplicas: spec.nameServer.replicas, brokers,
-      nameServersReady: this.namesrvReady(after, spec), step, draining, problems, progress,
+      nameServersReady: this.namesrvReady(after, spec), step, draining, problems, progress, syncWaits,
     });
-    await this.writeStatus(namespace, name, withDecision(this.statusOf(previous, rendered, brokers, draining), decision));
+    const status = this.statusOf(previous, rendered, brokers, draining, syncWaits);
+    await this.writeStatus(namespace, name, withDecision(status, decision));
+    const wasRunning = new Set((previous.brokerGroups ?? []).filter((g) => g.phase === 'Running').map((g) => g.index));
+    const turnedReady = (status.brokerGroups ?? []).filter((g) => g.phase === 'Running' && !wasRunning.has(g.index)).map((g) => g.brokerName);
+    if (turnedReady.length) this.d.onGroupsReady?.(namespace, name, turnedReady);
     return { requeueAfterMs: decision.progressing || problems.length ? pollMs : resyncMs };
   }
 
@@ -167,6 +175,31 @@ export class BrokerClusterReconciler {
       }
     }
     return problems;
+  }
+
+  /**
+   * Active groups whose SYNC_MASTER cannot acknowledge a send: asked of the master once its group's pods are up
+   * (before that, pod readiness already says what the group waits for).
+   */
+  private async syncMasterWaits(
+    c: { name: string; namespace: string }, spec: BrokerClusterSpec, brokers: ObservedBroker[], adminFor: () => ClusterAdmin,
+  ): Promise<GroupWait[]> {
+    const g = spec.brokerGroups;
+    if (g.replication !== 'Sync' || g.mode !== 'MasterSlave') return [];
+    const waits: GroupWait[] = [];
+    for (let group = 0; group < g.count; group++) {
+      const name = brokerName(c, group);
+      if (g.replicasPerGroup < 2) {
+        waits.push({ group, message: `group ${name} is a SYNC_MASTER without a slave (replicasPerGroup 1) and answers every send `
+          + 'with SLAVE_NOT_AVAILABLE; set replication Async or replicasPerGroup >= 2' });
+        continue;
+      }
+      const up = brokers.filter((b) => b.group === group).every((b) => b.exists && b.ready && !b.terminating);
+      if (!up) continue;
+      const verdict = await this.d.catchUp.syncMasterWritable(adminFor(), this.d.resolver.broker(c, spec, group, 0));
+      if (!verdict.writable) waits.push({ group, message: `group ${name} waits for a slave in sync with its SYNC_MASTER (${verdict.detail})` });
+    }
+    return waits;
   }
 
   /** A group being scaled in is removed once read-only and fully consumed; `say` hears what each group waits for or had done. */
@@ -304,15 +337,19 @@ export class BrokerClusterReconciler {
   }
 
   private statusOf(
-    prev: BrokerClusterStatus, rendered: RenderedCluster, brokers: ObservedBroker[], draining: number[],
+    prev: BrokerClusterStatus, rendered: RenderedCluster, brokers: ObservedBroker[], draining: number[], syncWaits: GroupWait[],
   ): BrokerClusterStatus {
     const groups: BrokerGroupStatus[] = rendered.groups.map((g) => {
       const bs = brokers.filter((b) => b.group === g.index);
       const readyReplicas = bs.filter((b) => b.ready && !b.terminating).length;
       const updatedReplicas = bs.filter((b) => b.updated).length;
+      const wait = syncWaits.find((w) => w.group === g.index);
+      // Running means writable: a SYNC_MASTER without a slave in sync is not Running yet.
       const phase: BrokerGroupStatus['phase'] = draining.includes(g.index) ? 'Draining'
-        : readyReplicas === 0 ? 'Pending' : updatedReplicas < bs.length || readyReplicas < bs.length ? 'Updating' : 'Running';
-      return { index: g.index, brokerName: g.brokerName, phase, replicas: bs.length, readyReplicas, updatedReplicas };
+        : readyReplicas === 0 ? 'Pending' : updatedReplicas < bs.length || readyReplicas < bs.length || wait ? 'Updating' : 'Running';
+      return {
+        index: g.index, brokerName: g.brokerName, phase, replicas: bs.length, readyReplicas, updatedReplicas, ...(wait ? { message: wait.message } : {}),
+      };
     });
     return {
       ...prev,

@@ -70,6 +70,13 @@ export interface ObservedCluster {
   problems: string[];
   /** What the roll step or the drain did or waits for, when they said (empty reason: nothing said). */
   progress: { reason: string; message: string };
+  /** Active groups whose SYNC_MASTER cannot acknowledge a send yet (no slave in sync), each with what it waits for. */
+  syncWaits: GroupWait[];
+}
+
+export interface GroupWait {
+  group: number;
+  message: string;
 }
 
 export function clusterStatus(o: ObservedCluster): StatusDecision {
@@ -82,7 +89,11 @@ export function clusterStatus(o: ObservedCluster): StatusDecision {
     ? { type: 'Degraded', status: 'True', reason: 'ReconcileFailed', message: o.problems.join('; ').slice(0, 2000), observedGeneration: g }
     : { type: 'Degraded', status: 'False', reason: 'AsExpected', message: 'every object applied', observedGeneration: g });
 
-  if (o.nameServersReady && allReady) {
+  // Ready means writable: pods up is not enough while a SYNC_MASTER would answer SLAVE_NOT_AVAILABLE.
+  const waitsFor = o.syncWaits.map((w) => w.message).slice(0, 5).join('; ');
+  if (o.nameServersReady && allReady && o.syncWaits.length > 0) {
+    conditions.push({ type: 'Ready', status: 'False', reason: 'WaitingForSyncReplica', message: waitsFor, observedGeneration: g });
+  } else if (o.nameServersReady && allReady) {
     conditions.push({
       type: 'Ready', status: 'True', reason: 'AllBrokersReady', observedGeneration: g,
       message: `${active.length} brokers in ${o.groupCount} groups and ${o.nameServerReplicas} name servers are ready`,
@@ -95,12 +106,14 @@ export function clusterStatus(o: ObservedCluster): StatusDecision {
     conditions.push({ type: 'Ready', status: 'False', reason, message, observedGeneration: g });
   }
 
-  const progressing = o.step.kind !== 'done' || o.draining.length > 0 || !o.nameServersReady;
+  // Waiting for a slave to get in sync counts as progress: the reconcile polls, so Ready follows within pollMs.
+  const progressing = o.step.kind !== 'done' || o.draining.length > 0 || !o.nameServersReady || o.syncWaits.length > 0;
   if (progressing) {
     let { reason, message } = o.progress;
     if (!reason) {
-      reason = o.step.kind === 'wait' ? 'Waiting' : !o.nameServersReady ? 'NameServersStarting' : 'RollingUpdate';
-      message = o.step.kind === 'wait' ? o.step.reason : !o.nameServersReady ? 'waiting for name servers' : 'rolling brokers';
+      const replicating = o.step.kind === 'done' && o.nameServersReady && o.syncWaits.length > 0;
+      reason = replicating ? 'WaitingForSyncReplica' : o.step.kind === 'wait' ? 'Waiting' : !o.nameServersReady ? 'NameServersStarting' : 'RollingUpdate';
+      message = replicating ? waitsFor : o.step.kind === 'wait' ? o.step.reason : !o.nameServersReady ? 'waiting for name servers' : 'rolling brokers';
     }
     conditions.push({ type: 'Progressing', status: 'True', reason, message, observedGeneration: g });
   } else {

@@ -80,8 +80,23 @@ describe('chart without a cluster', () => {
     expect(docs.some((d) => d.metadata.name.endsWith('leader-election'))).toBe(false);
   });
 
+  it('watchNamespaces gives a Role and RoleBinding in each namespace and the list to the operator; with watchNamespace too', async () => {
+    const docs = await template(['watchNamespaces={team-a,team-b}', 'watchNamespace=team-c']);
+    const roles = docs.filter((d) => d.kind === 'Role' && !d.metadata.name.endsWith('leader-election')).map((d) => d.metadata.namespace).sort();
+    expect(roles).toEqual(['team-a', 'team-b', 'team-c']);
+    expect(docs.filter((d) => d.kind === 'RoleBinding' && !d.metadata.name.endsWith('leader-election')).map((d) => d.metadata.namespace).sort())
+      .toEqual(['team-a', 'team-b', 'team-c']);
+    expect(docs.some((d) => d.kind === 'ClusterRoleBinding')).toBe(false);
+    const env = (docs.find((d) => d.kind === 'Deployment') as unknown as { spec: { template: { spec: { containers: Array<{ env: Array<{ name: string; value?: string }> }> } } } })
+      .spec.template.spec.containers[0]!.env;
+    expect(env.find((e) => e.name === 'WATCH_NAMESPACE')!.value).toBe('team-a,team-b,team-c');
+    const all = (await template()).find((d) => d.kind === 'Deployment') as unknown as typeof docs[number] & { spec: { template: { spec: { containers: Array<{ env: Array<{ name: string; value?: string }> }> } } } };
+    expect(all.spec.template.spec.containers[0]!.env.find((e) => e.name === 'WATCH_NAMESPACE')!.value).toBe('');
+  });
+
   it('values.schema.json refuses a bad value', async () => {
     await expect(helm(['template', 'tern', CHART, '--set', 'image.pullPolicy=Sometimes'])).rejects.toMatchObject({ stderr: expect.stringMatching(/pullPolicy/) });
+    await expect(helm(['template', 'tern', CHART, '--set', 'watchNamespaces={Not_A_Name}'])).rejects.toMatchObject({ stderr: expect.stringMatching(/watchNamespaces/) });
   });
 });
 
@@ -158,7 +173,8 @@ describe('chart on a real kube-apiserver', () => {
 
     await cp.kubectl(['apply', '-f', '-'], JSON.stringify({
       apiVersion: API_VERSION, kind: 'BrokerCluster', metadata: { name: 'rbac', namespace: 'apps' },
-      spec: { image: 'docker.io/local/tern:test', nameServer: { replicas: 1 }, brokerGroups: { replicasPerGroup: 1 } },
+      // Async: a SYNC_MASTER without a slave never takes writes, so it would never be Ready.
+      spec: { image: 'docker.io/local/tern:test', nameServer: { replicas: 1 }, brokerGroups: { replicasPerGroup: 1, replication: 'Async' } },
     }));
     const bc = await waitFor('BrokerCluster Ready under the chart RBAC', async () => {
       const b = await cp.client.get<BrokerCluster>(API_VERSION, 'BrokerCluster', 'apps', 'rbac');
@@ -176,5 +192,68 @@ describe('chart on a real kube-apiserver', () => {
       findCondition((await cp.client.get<Topic>(API_VERSION, 'Topic', 'apps', 't1'))?.status?.conditions, 'Ready'), 60_000);
     expect(c).toMatchObject({ status: 'False', reason: 'BrokersUnreachable' });
     expect((await cp.client.get<Topic>(API_VERSION, 'Topic', 'apps', 't1'))!.metadata.finalizers).toEqual(['tern.io/broker-cleanup']);
+  });
+
+  it('one operator installed for two namespaces (watchNamespaces) runs a BrokerCluster in each and leaves a third alone', async () => {
+    operator?.stop(); // the cluster-wide one of the test before
+    operator = undefined;
+    for (const ns of ['team-a', 'team-b', 'team-c']) await cp.kubectl(['create', 'namespace', ns]);
+    const out = await helm(['install', 'scoped', CHART, '-n', 'tern-system', '--set', 'replicaCount=0', '--set', 'leaderElection.enabled=false',
+      '--set', 'watchNamespaces={team-a,team-b}'], cp.kubeconfigPath);
+    expect(out).toMatch(/STATUS: deployed/);
+    const sa = 'system:serviceaccount:tern-system:scoped-tern-operator';
+    const can = async (verb: string, what: string, ns: string) =>
+      (await cp.kubectl(['auth', 'can-i', verb, what, '-n', ns, '--as', sa]).catch((e) => String(e.stdout ?? 'no'))).trim();
+    expect(await can('patch', 'statefulsets.apps', 'team-a')).toBe('yes');
+    expect(await can('patch', 'statefulsets.apps', 'team-b')).toBe('yes');
+    expect(await can('list', 'statefulsets.apps', 'team-c')).toBe('no');
+
+    const token = await cp.client.core.createNamespacedServiceAccountToken({
+      name: 'scoped-tern-operator', namespace: 'tern-system', body: { spec: { expirationSeconds: 3600, audiences: [] } },
+    });
+    const server = (() => {
+      const kc = new KubeConfig();
+      kc.loadFromFile(cp.kubeconfigPath);
+      return kc.getCurrentCluster()!.server;
+    })();
+    const saConfigPath = path.join(cp.dir, 'operator-scoped.kubeconfig');
+    fs.writeFileSync(saConfigPath, JSON.stringify({
+      apiVersion: 'v1', kind: 'Config', 'current-context': 'sa',
+      clusters: [{ name: 'c', cluster: { server, 'certificate-authority-data': fs.readFileSync(path.join(cp.dir, 'ca.crt')).toString('base64') } }],
+      users: [{ name: 'sa', user: { token: token.status!.token } }],
+      contexts: [{ name: 'sa', context: { cluster: 'c', user: 'sa', namespace: 'team-a' } }],
+    }));
+    process.env.KUBECONFIG = saConfigPath; // the watches (kubernetes-fluent-client) read it on every request
+    const saKc = new KubeConfig();
+    saKc.loadFromFile(saConfigPath);
+    const kubelets = ['team-a', 'team-b', 'team-c'].map((ns) => new FakeKubelet(cp.client, ns));
+    for (const k of kubelets) await k.start();
+    const nowhere = { namesrv: () => '127.0.0.1:1', broker: () => '127.0.0.1:1' };
+    operator = new Operator({
+      client: new KubeClient(saKc), namespaces: ['team-a', 'team-b'], resolver: nowhere, pollMs: 300, resyncMs: 1000,
+      ...(process.env.TERN_OPERATOR_LOG ? {} : { log: () => {} }),
+    });
+    try {
+      await operator.start();
+      for (const ns of ['team-a', 'team-b', 'team-c']) {
+        await cp.kubectl(['apply', '-f', '-'], JSON.stringify({
+          apiVersion: API_VERSION, kind: 'BrokerCluster', metadata: { name: 'mq', namespace: ns },
+          spec: { image: 'docker.io/local/tern:test', nameServer: { replicas: 1 }, brokerGroups: { replicasPerGroup: 1, replication: 'Async' } },
+        }));
+      }
+      for (const ns of ['team-a', 'team-b']) {
+        const bc = await waitFor(`BrokerCluster ${ns}/mq Ready`, async () => {
+          const b = await cp.client.get<BrokerCluster>(API_VERSION, 'BrokerCluster', ns, 'mq');
+          return findCondition(b?.status?.conditions, 'Ready')?.status === 'True' ? b : undefined;
+        }, 60_000);
+        expect(bc.status!.nameServerAddress).toBe(`mq-namesrv-0.mq-namesrv.${ns}.svc:9876`);
+        expect(await cp.client.get('apps/v1', 'StatefulSet', ns, 'mq-broker-0-0')).toBeDefined();
+      }
+      // Both were reconciled many times over by now (resync 1 s); the third namespace was never touched.
+      expect((await cp.client.get<BrokerCluster>(API_VERSION, 'BrokerCluster', 'team-c', 'mq'))!.status).toBeUndefined();
+      expect(await cp.client.list('apps/v1', 'StatefulSet', 'team-c')).toEqual([]);
+    } finally {
+      for (const k of kubelets) k.stop();
+    }
   });
 });

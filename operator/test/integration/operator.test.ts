@@ -31,13 +31,14 @@ let local: LocalCluster;
 let slave: BrokerController;
 let slaveConfig: BrokerConfig;
 let group1: BrokerController;
+let group1Slave: BrokerController;
 
 beforeAll(async () => {
   cp = await startControlPlane();
   process.stdout.write(`kube-apiserver ${cp.version} (etcd + kube-apiserver + kube-controller-manager from ${cp.bin.KUBE_APISERVER})\n`);
   process.env.KUBECONFIG = cp.kubeconfigPath; // kubernetes-fluent-client's watches read it
-  // Real Tern: namesrv + master of group demo-0, and its slave (brokerId 1), registered as cluster "demo".
-  local = await startLocalCluster({ brokerClusterName: CLUSTER, brokerName: `${CLUSTER}-0` });
+  // Real Tern: namesrv + SYNC_MASTER of group demo-0 (the spec's default), and its slave (brokerId 1), as cluster "demo".
+  local = await startLocalCluster({ brokerClusterName: CLUSTER, brokerName: `${CLUSTER}-0`, brokerRole: 'SYNC_MASTER' });
   slaveConfig = {
     ...defaultBrokerConfig(), brokerClusterName: CLUSTER, brokerName: `${CLUSTER}-0`, brokerId: 1, brokerRole: 'SLAVE',
     brokerIP1: '127.0.0.1', bindAddress: '127.0.0.1', listenPort: 0, namesrvAddr: local.namesrvAddr,
@@ -48,19 +49,19 @@ beforeAll(async () => {
   // In a pod the operator dials DNS names; here the brokers are local processes.
   const resolver: AddressResolver = {
     namesrv: () => local.namesrvAddr,
-    // Group 1 (scale out/in) is one process: master and "slave" answer from it, so it is always caught up.
-    broker: (_c, _s, group, id) => (group === 1 ? group1.brokerAddr : id === 0 ? local.brokerAddr : slave.brokerAddr),
+    broker: (_c, _s, group, id) => (group === 1 ? (id === 0 ? group1 : group1Slave).brokerAddr : id === 0 ? local.brokerAddr : slave.brokerAddr),
   };
   await cp.kubectl(['create', 'namespace', NS]);
   kubelet = new FakeKubelet(cp.client, NS);
   await kubelet.start();
-  operator = new Operator({ client: cp.client, namespace: NS, resolver, pollMs: 300, resyncMs: 1000, ...(process.env.TERN_OPERATOR_LOG ? {} : { log: () => {} }) });
+  operator = new Operator({ client: cp.client, namespaces: [NS], resolver, pollMs: 300, resyncMs: 1000, ...(process.env.TERN_OPERATOR_LOG ? {} : { log: () => {} }) });
 }, 300_000);
 
 afterAll(async () => {
   operator?.stop();
   kubelet?.stop();
   await slave?.shutdown().catch(() => {});
+  await group1Slave?.shutdown().catch(() => {});
   await group1?.shutdown().catch(() => {});
   await local?.stop().catch(() => {});
   await cp?.stop();
@@ -164,6 +165,31 @@ describe('BrokerCluster', () => {
     });
     kubelet.release('demo-broker-0-1-0');
     await waitReady();
+  });
+
+  it('Ready means writable: a SYNC_MASTER whose slave is away is not Ready, and the condition names the group and what it waits for', async () => {
+    const slavePort = slave.port;
+    await slave.shutdown(); // the process stops; its pod still looks Ready to Kubernetes
+    const c = await waitFor('Ready=False WaitingForSyncReplica', async () => {
+      const x = findCondition((await bcGet())?.status?.conditions, 'Ready');
+      return x?.status === 'False' && x.reason === 'WaitingForSyncReplica' ? x : undefined;
+    });
+    expect(c.message).toMatch(/^group demo-0 waits for a slave in sync with its SYNC_MASTER \(haConnectedSlaves 0, inSyncSlaveNums 0/);
+    expect((await bcGet())!.status!.brokerGroups![0]).toMatchObject({ phase: 'Updating', message: c.message });
+
+    slave = new BrokerController({ ...slaveConfig, listenPort: slavePort }, createLogger('slave'));
+    await slave.start();
+    await waitReady();
+    // What Ready promises: the master acknowledges a send (SEND_OK, not SLAVE_NOT_AVAILABLE).
+    const admin = new Admin({ namesrvAddr: local.namesrvAddr });
+    await admin.createTopic('writable', { brokerAddr: local.brokerAddr, readQueueNums: 1, writeQueueNums: 1 });
+    await waitFor('writable route', async () => (await admin.topicRoute('writable').catch(() => undefined))?.queueDatas.length === 1);
+    const producer = new Producer({ namesrvAddr: local.namesrvAddr, group: 'it-writable' });
+    await producer.start();
+    expect((await producer.send({ topic: 'writable', body: Buffer.from('x') })).status).toBe('SEND_OK');
+    await producer.shutdown();
+    await admin.deleteTopic('writable', { clusterName: CLUSTER });
+    await admin.shutdown();
   });
 
   it('rolls a spec change slave first, then the master, each after the previous is Ready and caught up', async () => {
@@ -347,17 +373,26 @@ describe('ConsumerGroup', () => {
 
 describe('scale out and scale in', () => {
   it('adds a group; scaling in turns it read-only, waits until consumers have read it, then removes it; volumes stay', async () => {
-    // A real master for group demo-1, so that messages and consumer offsets live on it.
-    group1 = new BrokerController({ ...slaveConfig, brokerName: `${CLUSTER}-1`, brokerId: 0, brokerRole: 'ASYNC_MASTER', listenPort: 0, storePathRootDir: tempDir() }, createLogger('group1'));
-    await group1.start();
-    await cp.kubectl(['patch', 'brokercluster', CLUSTER, '-n', NS, '--type=merge', '-p', '{"spec":{"brokerGroups":{"count":2}}}']);
-    await waitFor('group 1 StatefulSets', async () => (await sts('demo-broker-1-0')) && (await sts('demo-broker-1-1')));
-    await waitReady(undefined, 60_000);
-
-    // A Topic on both groups, a ConsumerGroup that has read nothing yet, and messages on demo-1's queues.
+    // A Topic and a ConsumerGroup that has read nothing yet, on the one group there is.
     await cp.kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: API_VERSION, kind: 'Topic', metadata: { name: 'drain', namespace: NS }, spec: { clusterRef: { name: CLUSTER }, readQueueNums: 2, writeQueueNums: 2 } }));
     await cp.kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: API_VERSION, kind: 'ConsumerGroup', metadata: { name: 'drainer', namespace: NS }, spec: { clusterRef: { name: CLUSTER } } }));
-    await waitFor('Topic on both groups', async () => (await cp.client.get<Topic>(API_VERSION, 'Topic', NS, 'drain'))?.status?.brokers?.length === 2);
+    await waitFor('Topic on group 0', async () => (await cp.client.get<Topic>(API_VERSION, 'Topic', NS, 'drain'))?.status?.brokers?.length === 1);
+
+    // A real SYNC_MASTER and slave for group demo-1, so that messages and consumer offsets live on it.
+    group1 = new BrokerController({ ...slaveConfig, brokerName: `${CLUSTER}-1`, brokerId: 0, brokerRole: 'SYNC_MASTER', listenPort: 0, storePathRootDir: tempDir() }, createLogger('group1'));
+    await group1.start();
+    group1Slave = new BrokerController({ ...slaveConfig, brokerName: `${CLUSTER}-1`, listenPort: 0, storePathRootDir: tempDir() }, createLogger('group1-slave'));
+    await group1Slave.start();
+    await cp.kubectl(['patch', 'brokercluster', CLUSTER, '-n', NS, '--type=merge', '-p', '{"spec":{"brokerGroups":{"count":2}}}']);
+    await waitFor('group 1 StatefulSets', async () => (await sts('demo-broker-1-0')) && (await sts('demo-broker-1-1')));
+    const running = await waitFor('group 1 Running', async () => {
+      const g = (await bcGet())?.status?.brokerGroups?.find((x) => x.index === 1);
+      return g?.phase === 'Running' ? performance.now() : undefined;
+    }, 60_000);
+    // The Topic reaches the new group because it turned Running, not at a later resync.
+    await waitFor('Topic on both groups', async () => (await cp.client.get<Topic>(API_VERSION, 'Topic', NS, 'drain'))?.status?.brokers?.length === 2, 10_000);
+    process.stdout.write(`Topic on the new group ${Math.round(performance.now() - running)} ms after it turned Running\n`);
+    await waitReady(undefined, 60_000);
     await waitFor('drain route on both groups', async () => {
       const admin = new Admin({ namesrvAddr: local.namesrvAddr });
       try {

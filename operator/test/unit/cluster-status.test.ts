@@ -8,7 +8,7 @@ const b = (group: number, brokerId: number, o: Partial<ObservedBroker> = {}): Ob
 });
 const settled: ObservedCluster = {
   generation: 7, groupCount: 2, nameServerReplicas: 1, brokers: [b(0, 0), b(0, 1), b(1, 0), b(1, 1)],
-  nameServersReady: true, step: { kind: 'done' }, draining: [], problems: [], progress: { reason: '', message: '' },
+  nameServersReady: true, step: { kind: 'done' }, draining: [], problems: [], progress: { reason: '', message: '' }, syncWaits: [],
 };
 const status = (o: Partial<ObservedCluster>) => clusterStatus({ ...settled, ...o });
 const byType = (d: ReturnType<typeof clusterStatus>) => Object.fromEntries(d.conditions.map((c) => [c.type, c]));
@@ -48,6 +48,20 @@ describe('clusterStatus', () => {
     expect(byType(catchUp).Progressing).toMatchObject({ reason: 'WaitingForCatchUp', message: 'master of demo-0 waits: 10 bytes behind' });
     expect(byType(status({ step: { kind: 'restart', group: 0, brokerId: 1, podName: 'p' } })).Progressing).toMatchObject({ reason: 'RollingUpdate', message: 'rolling brokers' });
     expect(byType(status({ nameServersReady: false })).Progressing).toMatchObject({ status: 'True', reason: 'NameServersStarting', message: 'waiting for name servers' });
+  });
+
+  it('is not Ready while a SYNC_MASTER has no slave in sync, names the group and what it waits for, and polls', () => {
+    const message = 'group demo-1 waits for a slave in sync with its SYNC_MASTER (haConnectedSlaves 0, inSyncSlaveNums 0, slave lag 0 bytes)';
+    const d = status({ syncWaits: [{ group: 1, message }] });
+    expect(byType(d).Ready).toMatchObject({ status: 'False', reason: 'WaitingForSyncReplica', message });
+    expect(byType(d).Progressing).toMatchObject({ status: 'True', reason: 'WaitingForSyncReplica', message });
+    expect(d).toMatchObject({ phase: 'Updating', progressing: true });
+    // A roll's own word stays first in Progressing; Ready still says why the cluster cannot take writes.
+    const rolling = status({ syncWaits: [{ group: 1, message }], step: { kind: 'wait', reason: 'pod demo-broker-1-1-0 is not Ready' } });
+    expect(byType(rolling).Progressing).toMatchObject({ reason: 'Waiting', message: 'pod demo-broker-1-1-0 is not Ready' });
+    // Pods that are not ready are named first: they are what the group waits for before replication can start.
+    expect(byType(status({ syncWaits: [{ group: 1, message }], brokers: [b(0, 0), b(0, 1), b(1, 0), b(1, 1, { ready: false })] })).Ready)
+      .toMatchObject({ reason: 'BrokersNotReady', message: 'not ready: demo-broker-1-1-0' });
   });
 
   it('is Draining while a scaled-in group still exists; its brokers do not count for Ready', () => {
