@@ -127,13 +127,20 @@ export class KubeClient {
     return out;
   }
 
-  /** Deletes; a missing object counts as deleted. Background propagation lets the GC remove dependants. */
-  async delete(ref: ObjectRef, opts: { gracePeriodSeconds?: number; uid?: string } = {}): Promise<boolean> {
+  /**
+   * Deletes; a missing object counts as deleted. Background propagation (the default) lets the GC remove dependants;
+   * Orphan leaves them running without an owner.
+   */
+  async delete(ref: ObjectRef, opts: { gracePeriodSeconds?: number; uid?: string; propagation?: 'Background' | 'Orphan' } = {}): Promise<boolean> {
     try {
       await this.objects.delete(
         { apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, namespace: ref.namespace } },
-        undefined, undefined, opts.gracePeriodSeconds, undefined, 'Background',
-        opts.uid ? { preconditions: { uid: opts.uid } } : undefined,
+        undefined, undefined, opts.gracePeriodSeconds, undefined, opts.propagation ?? 'Background',
+        // With a body the API server reads the options from it alone (query parameters are ignored), so they go in both.
+        opts.uid ? {
+          preconditions: { uid: opts.uid }, propagationPolicy: opts.propagation ?? 'Background',
+          ...(opts.gracePeriodSeconds !== undefined ? { gracePeriodSeconds: opts.gracePeriodSeconds } : {}),
+        } : undefined,
       );
       return true;
     } catch (err) {

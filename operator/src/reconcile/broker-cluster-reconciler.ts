@@ -5,7 +5,7 @@
  *   render (pure) -> server-side apply -> prune what is no longer desired -> one rolling step ->
  *   drain step for groups being scaled in -> status conditions with observedGeneration -> Events
  */
-import type { V1Pod, V1StatefulSet } from '@kubernetes/client-node';
+import type { V1PersistentVolumeClaim, V1Pod, V1StatefulSet, V1StorageClass } from '@kubernetes/client-node';
 import type { AdminConnector, AddressResolver, ClusterAdmin } from '../admin/broker-admin.ts';
 import type { ReplicaProgressProbe } from '../admin/replica-progress.ts';
 import {
@@ -23,6 +23,8 @@ import { renderCluster, type Manifest, type RenderedCluster } from '../render/cl
 import { brokerName, brokerPodName, LABEL_CLUSTER, LABEL_COMPONENT, LABEL_GROUP } from '../render/names.ts';
 import { clusterStatus, invalidSpecStatus, pausedStatus, unsupportedSpec, type GroupWait, type StatusDecision } from './cluster-status.ts';
 import { planRollout, type ObservedBroker, type RolloutStep } from './rollout.ts';
+import { planVolumes, type VolumePlan } from './volume-plan.ts';
+import { quantityValue } from '../api/quantity.ts';
 
 export interface BrokerClusterReconcilerDeps {
   client: KubeClient;
@@ -48,7 +50,7 @@ const PRUNABLE: Array<[string, string]> = [
 const OPTIONAL_KINDS = new Set(['ServiceMonitor']);
 
 interface Observed {
-  objects: Map<string, { apiVersion: string; kind: string; name: string; uid: string; resourceVersion: string; ownedBy: string[] }>;
+  objects: Map<string, { apiVersion: string; kind: string; name: string; uid: string; resourceVersion: string; ownedBy: string[]; terminating: boolean }>;
   statefulSets: V1StatefulSet[];
   pods: V1Pod[];
 }
@@ -92,9 +94,12 @@ export class BrokerClusterReconciler {
       .map((s) => Number(s.metadata?.labels?.[LABEL_GROUP])));
     const draining = [...existingGroups].filter((g) => g >= spec.brokerGroups.count).sort((a, b) => a - b);
 
+    const volumes = await this.planVolumes(namespace, name, generation, spec);
+    const renderSpec = volumes.templateSize === spec.brokerGroups.storage.size ? spec
+      : { ...spec, brokerGroups: { ...spec.brokerGroups, storage: { ...spec.brokerGroups.storage, size: volumes.templateSize } } };
     let rendered: RenderedCluster;
     try {
-      rendered = renderCluster({ name, namespace, uid: ref.uid!, spec }, { drainingGroups: draining });
+      rendered = renderCluster({ name, namespace, uid: ref.uid!, spec: renderSpec }, { drainingGroups: draining });
     } catch (err) {
       const message = `cannot render the cluster: ${(err as Error).message}`;
       await this.writeStatus(namespace, name, withDecision(previous, invalidSpecStatus(generation, message)));
@@ -102,15 +107,19 @@ export class BrokerClusterReconciler {
       return { requeueAfterMs: resyncMs };
     }
 
-    const problems = await this.applyAndPrune(ref, rendered, observed);
+    const problems = await this.resizeVolumes(ref, volumes, rendered, observed);
+    problems.push(...await this.applyAndPrune(ref, rendered, observed));
 
     // --- observe again: StatefulSets just applied may have new generations ---
     const after = problems.length ? observed : await this.observe(namespace, name, ref.uid!);
     const brokers = this.observeBrokers(c, spec, rendered, after);
     const settling = after.statefulSets
       .filter((s) => s.metadata?.labels?.[LABEL_COMPONENT] === 'broker')
-      .filter((s) => (s.status?.observedGeneration ?? 0) < (s.metadata?.generation ?? 0))
+      .filter((s) => (s.status?.observedGeneration ?? 0) < (s.metadata?.generation ?? 0) || s.metadata?.deletionTimestamp)
       .map((s) => s.metadata!.name!);
+    // A StatefulSet recreated for a new volume size: until it is back, its pods' revision means nothing.
+    const present = new Set(after.statefulSets.map((s) => s.metadata!.name!));
+    for (const g of rendered.groups) for (const n of g.statefulSets) if (!g.draining && !present.has(n) && observed.objects.has(key('StatefulSet', n))) settling.push(n);
     const step = planRollout({ brokers, statefulSetsSettling: settling, raft: spec.brokerGroups.mode === 'Raft' });
 
     let admin: ClusterAdmin | undefined;
@@ -135,6 +144,7 @@ export class BrokerClusterReconciler {
       nameServersReady: this.namesrvReady(after, spec), step, draining, problems, progress, syncWaits,
     });
     const status = this.statusOf(previous, rendered, brokers, draining, syncWaits);
+    if (volumes.condition) decision.conditions.push(volumes.condition);
     await this.writeStatus(namespace, name, withDecision(status, decision));
     const wasRunning = new Set((previous.brokerGroups ?? []).filter((g) => g.phase === 'Running').map((g) => g.index));
     const turnedReady = (status.brokerGroups ?? []).filter((g) => g.phase === 'Running' && !wasRunning.has(g.index)).map((g) => g.brokerName);
@@ -152,6 +162,8 @@ export class BrokerClusterReconciler {
     for (const m of rendered.manifests) {
       desired.add(key(m.kind, m.metadata.name));
       const before = observed.objects.get(key(m.kind, m.metadata.name));
+      // Being deleted (a StatefulSet recreated for a new volume size): applied again once it is gone.
+      if (before?.terminating) continue;
       try {
         const after = await client.apply(m);
         if (!before) created.push(`${m.kind} ${m.metadata.name}`);
@@ -200,6 +212,62 @@ export class BrokerClusterReconciler {
       if (!verdict.writable) waits.push({ group, message: `group ${name} waits for a slave in sync with its SYNC_MASTER (${verdict.detail})` });
     }
     return waits;
+  }
+
+  /** The volume decision for this pass, from the broker PVCs of the cluster and their StorageClasses. */
+  private async planVolumes(namespace: string, cluster: string, generation: number, spec: BrokerClusterSpec): Promise<VolumePlan> {
+    const desired = spec.brokerGroups.storage.size;
+    if (spec.brokerGroups.storage.ephemeral) return { templateSize: desired, grow: [] };
+    const pvcs = await this.d.client.list<V1PersistentVolumeClaim>('v1', 'PersistentVolumeClaim', namespace,
+      `${LABEL_CLUSTER}=${cluster},${LABEL_COMPONENT}=broker`);
+    // Claims of groups scaled away are kept (Retain) but no longer ours to grow.
+    const active = new Set(Array.from({ length: spec.brokerGroups.count }, (_, g) => String(g)));
+    const claims = pvcs.filter((p) => !p.metadata?.deletionTimestamp && active.has(p.metadata?.labels?.[LABEL_GROUP] ?? '')).map((p) => ({
+      name: p.metadata!.name!, requested: String(p.spec?.resources?.requests?.storage ?? desired),
+      ...(p.status?.capacity?.storage !== undefined ? { capacity: String(p.status.capacity.storage) } : {}),
+      ...(p.spec?.storageClassName ? { storageClassName: p.spec.storageClassName } : {}),
+    }));
+    const expandable = new Map<string, boolean>();
+    const classes = new Set(claims.filter((c) => quantityValue(c.requested) < quantityValue(desired)).map((c) => c.storageClassName).filter((c) => c !== undefined));
+    for (const cls of classes) {
+      try {
+        const sc = await this.d.client.get<V1StorageClass>('storage.k8s.io/v1', 'StorageClass', '', cls);
+        if (sc) expandable.set(cls, sc.allowVolumeExpansion === true);
+      } catch (err) {
+        this.d.log?.(`${namespace}/${cluster}: cannot read StorageClass ${cls}: ${describeApiError(err)}`);
+      }
+    }
+    return planVolumes({ generation, desired, claims, expandable });
+  }
+
+  /** Patches the PVCs to grow, and deletes (orphaning the pods) the broker StatefulSets whose template size is stale. */
+  private async resizeVolumes(ref: ObjectRef, plan: VolumePlan, rendered: RenderedCluster, observed: Observed): Promise<string[]> {
+    const { client, recorder } = this.d;
+    const problems: string[] = [];
+    const grown: string[] = [];
+    for (const pvc of plan.grow) {
+      try {
+        await client.apply({
+          apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: pvc, namespace: ref.namespace },
+          spec: { resources: { requests: { storage: plan.templateSize } } },
+        } as Manifest);
+        grown.push(pvc);
+      } catch (err) {
+        problems.push(`grow PVC ${pvc}: ${describeApiError(err)}`);
+      }
+    }
+    if (grown.length) await recorder.record(ref, 'Normal', 'VolumeExpansion', `Requested ${plan.templateSize} for PVC ${grown.join(', ')}`);
+    const want = quantityValue(plan.templateSize);
+    for (const sts of observed.statefulSets) {
+      const template = sts.spec?.volumeClaimTemplates?.[0]?.spec?.resources?.requests?.storage;
+      if (sts.metadata?.labels?.[LABEL_COMPONENT] !== 'broker' || sts.metadata.deletionTimestamp || template === undefined) continue;
+      if (quantityValue(String(template)) === want) continue;
+      await client.delete({ apiVersion: 'apps/v1', kind: 'StatefulSet', name: sts.metadata.name!, namespace: ref.namespace }, { uid: sts.metadata.uid!, propagation: 'Orphan' });
+      observed.objects.get(key('StatefulSet', sts.metadata.name!))!.terminating = true;
+      await recorder.record(ref, 'Normal', 'RecreatingStatefulSet',
+        `StatefulSet ${sts.metadata.name} is recreated with volume size ${plan.templateSize} (volumeClaimTemplates are immutable); its pods keep running`);
+    }
+    return problems;
   }
 
   /** A group being scaled in is removed once read-only and fully consumed; `say` hears what each group waits for or had done. */
@@ -299,6 +367,7 @@ export class BrokerClusterReconciler {
         const ownedBy = (o.metadata?.ownerReferences ?? []).filter((r) => r.controller).map((r) => r.uid);
         objects.set(key(kind, o.metadata!.name!), {
           apiVersion, kind, name: o.metadata!.name!, uid: o.metadata!.uid!, resourceVersion: o.metadata!.resourceVersion!, ownedBy,
+          terminating: !!o.metadata!.deletionTimestamp,
         });
       }
       if (kind === 'StatefulSet') statefulSets = (items as V1StatefulSet[]).filter((s) => (s.metadata?.ownerReferences ?? []).some((r) => r.uid === uid));

@@ -5,7 +5,7 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig, type V1StatefulSet } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { findCondition } from '../../src/api/conditions.ts';
@@ -43,7 +43,8 @@ describe('chart without a cluster', () => {
   it('renders a restricted Deployment with leader election, ClusterRole RBAC without pods/exec, and the CRDs from crds/', async () => {
     const docs = await template();
     expect(docs.map((d) => `${d.kind}/${d.metadata.name}`).sort()).toEqual([
-      'ClusterRole/tern-tern-operator', 'ClusterRoleBinding/tern-tern-operator',
+      'ClusterRole/tern-tern-operator', 'ClusterRole/tern-tern-operator-storageclasses',
+      'ClusterRoleBinding/tern-tern-operator', 'ClusterRoleBinding/tern-tern-operator-storageclasses',
       'CustomResourceDefinition/brokerclusters.tern.io', 'CustomResourceDefinition/consumergroups.tern.io', 'CustomResourceDefinition/topics.tern.io',
       'Deployment/tern-tern-operator', 'Role/tern-tern-operator-leader-election', 'RoleBinding/tern-tern-operator-leader-election',
       'ServiceAccount/tern-tern-operator',
@@ -58,7 +59,7 @@ describe('chart without a cluster', () => {
     });
     expect(pod.containers[0]!.env.find((e) => e.name === 'LEADER_ELECT')!.value).toBe('true');
     expect(pod.containers[0]!.image).toBe('docker.io/local/tern-operator:0.1.0');
-    const role = docs.find((d) => d.kind === 'ClusterRole') as unknown as { rules: Array<{ apiGroups: string[]; resources: string[]; verbs: string[] }> };
+    const role = docs.find((d) => d.kind === 'ClusterRole' && d.metadata.name === 'tern-tern-operator') as unknown as { rules: Array<{ apiGroups: string[]; resources: string[]; verbs: string[] }> };
     const resources = role.rules.flatMap((r) => r.resources);
     expect(resources).not.toContain('pods/exec');
     expect(resources).not.toContain('secrets');
@@ -74,7 +75,9 @@ describe('chart without a cluster', () => {
     const kinds = docs.map((d) => `${d.kind}/${d.metadata.namespace ?? ''}`);
     expect(kinds).toContain('Role/mq');
     expect(kinds).toContain('RoleBinding/mq');
-    expect(kinds.some((k) => k.startsWith('ClusterRole'))).toBe(false);
+    // Cluster-wide only: reading StorageClasses (is volume expansion allowed?).
+    expect(docs.filter((d) => d.kind.startsWith('ClusterRole')).map((d) => d.metadata.name)).toEqual(['tern-tern-operator-storageclasses', 'tern-tern-operator-storageclasses']);
+    expect((docs.find((d) => d.kind === 'ClusterRole') as unknown as { rules: unknown }).rules).toEqual([{ apiGroups: ['storage.k8s.io'], resources: ['storageclasses'], verbs: ['get'] }]);
     expect(kinds).toContain('ServiceMonitor/tern-system');
     expect(kinds).toContain('Service/tern-system');
     expect(docs.some((d) => d.metadata.name.endsWith('leader-election'))).toBe(false);
@@ -86,7 +89,7 @@ describe('chart without a cluster', () => {
     expect(roles).toEqual(['team-a', 'team-b', 'team-c']);
     expect(docs.filter((d) => d.kind === 'RoleBinding' && !d.metadata.name.endsWith('leader-election')).map((d) => d.metadata.namespace).sort())
       .toEqual(['team-a', 'team-b', 'team-c']);
-    expect(docs.some((d) => d.kind === 'ClusterRoleBinding')).toBe(false);
+    expect(docs.filter((d) => d.kind === 'ClusterRoleBinding').map((d) => d.metadata.name)).toEqual(['tern-tern-operator-storageclasses']);
     const env = (docs.find((d) => d.kind === 'Deployment') as unknown as { spec: { template: { spec: { containers: Array<{ env: Array<{ name: string; value?: string }> }> } } } })
       .spec.template.spec.containers[0]!.env;
     expect(env.find((e) => e.name === 'WATCH_NAMESPACE')!.value).toBe('team-a,team-b,team-c');
@@ -104,6 +107,7 @@ describe('chart on a real kube-apiserver', () => {
   let cp: ControlPlane;
   let kubelet: FakeKubelet;
   let operator: Operator | undefined;
+  let kubelets: FakeKubelet[] = [];
 
   beforeAll(async () => {
     cp = await startControlPlane();
@@ -113,6 +117,7 @@ describe('chart on a real kube-apiserver', () => {
   afterAll(async () => {
     operator?.stop();
     kubelet?.stop();
+    for (const k of kubelets) k.stop();
     await cp?.stop();
   });
 
@@ -226,34 +231,106 @@ describe('chart on a real kube-apiserver', () => {
     process.env.KUBECONFIG = saConfigPath; // the watches (kubernetes-fluent-client) read it on every request
     const saKc = new KubeConfig();
     saKc.loadFromFile(saConfigPath);
-    const kubelets = ['team-a', 'team-b', 'team-c'].map((ns) => new FakeKubelet(cp.client, ns));
+    kubelets = ['team-a', 'team-b', 'team-c'].map((ns) => new FakeKubelet(cp.client, ns));
     for (const k of kubelets) await k.start();
     const nowhere = { namesrv: () => '127.0.0.1:1', broker: () => '127.0.0.1:1' };
     operator = new Operator({
       client: new KubeClient(saKc), namespaces: ['team-a', 'team-b'], resolver: nowhere, pollMs: 300, resyncMs: 1000,
       ...(process.env.TERN_OPERATOR_LOG ? {} : { log: () => {} }),
     });
-    try {
-      await operator.start();
-      for (const ns of ['team-a', 'team-b', 'team-c']) {
-        await cp.kubectl(['apply', '-f', '-'], JSON.stringify({
-          apiVersion: API_VERSION, kind: 'BrokerCluster', metadata: { name: 'mq', namespace: ns },
-          spec: { image: 'docker.io/local/tern:test', nameServer: { replicas: 1 }, brokerGroups: { replicasPerGroup: 1, replication: 'Async' } },
-        }));
-      }
-      for (const ns of ['team-a', 'team-b']) {
-        const bc = await waitFor(`BrokerCluster ${ns}/mq Ready`, async () => {
-          const b = await cp.client.get<BrokerCluster>(API_VERSION, 'BrokerCluster', ns, 'mq');
-          return findCondition(b?.status?.conditions, 'Ready')?.status === 'True' ? b : undefined;
-        }, 60_000);
-        expect(bc.status!.nameServerAddress).toBe(`mq-namesrv-0.mq-namesrv.${ns}.svc:9876`);
-        expect(await cp.client.get('apps/v1', 'StatefulSet', ns, 'mq-broker-0-0')).toBeDefined();
-      }
-      // Both were reconciled many times over by now (resync 1 s); the third namespace was never touched.
-      expect((await cp.client.get<BrokerCluster>(API_VERSION, 'BrokerCluster', 'team-c', 'mq'))!.status).toBeUndefined();
-      expect(await cp.client.list('apps/v1', 'StatefulSet', 'team-c')).toEqual([]);
-    } finally {
-      for (const k of kubelets) k.stop();
+    await operator.start();
+    for (const ns of ['team-a', 'team-b', 'team-c']) {
+      await cp.kubectl(['apply', '-f', '-'], JSON.stringify({
+        apiVersion: API_VERSION, kind: 'BrokerCluster', metadata: { name: 'mq', namespace: ns },
+        spec: { image: 'docker.io/local/tern:test', nameServer: { replicas: 1 }, brokerGroups: { replicasPerGroup: 1, replication: 'Async' } },
+      }));
     }
+    for (const ns of ['team-a', 'team-b']) {
+      const bc = await waitFor(`BrokerCluster ${ns}/mq Ready`, async () => {
+        const b = await cp.client.get<BrokerCluster>(API_VERSION, 'BrokerCluster', ns, 'mq');
+        return findCondition(b?.status?.conditions, 'Ready')?.status === 'True' ? b : undefined;
+      }, 60_000);
+      expect(bc.status!.nameServerAddress).toBe(`mq-namesrv-0.mq-namesrv.${ns}.svc:9876`);
+      expect(await cp.client.get('apps/v1', 'StatefulSet', ns, 'mq-broker-0-0')).toBeDefined();
+    }
+    // Both were reconciled many times over by now (resync 1 s); the third namespace was never touched.
+    expect((await cp.client.get<BrokerCluster>(API_VERSION, 'BrokerCluster', 'team-c', 'mq'))!.status).toBeUndefined();
+    expect(await cp.client.list('apps/v1', 'StatefulSet', 'team-c')).toEqual([]);
+  });
+
+  it('raising storage.size grows bound PVCs in place where the StorageClass allows it, says where it does not, refuses to shrink', async () => {
+    // Under the scoped operator of the test before: namespaced Roles plus the chart's StorageClass reader.
+    const ns = 'team-a';
+    for (const [name, expand] of [['expandable', true], ['fixed', false]] as const) {
+      await cp.kubectl(['apply', '-f', '-'], JSON.stringify({
+        apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', metadata: { name }, provisioner: 'kubernetes.io/no-provisioner',
+        volumeBindingMode: 'Immediate', ...(expand ? { allowVolumeExpansion: true } : {}),
+      }));
+      // One pre-made volume per class; the PV controller (kube-controller-manager) binds the broker's claim to it.
+      await cp.kubectl(['apply', '-f', '-'], JSON.stringify({
+        apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name: `pv-${name}` },
+        spec: { capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'], storageClassName: name, hostPath: { path: `/tmp/tern-pv-${name}` } },
+      }));
+    }
+    const cluster = (name: string, size: string, cls: string) => cp.kubectl(['apply', '-f', '-'], JSON.stringify({
+      apiVersion: API_VERSION, kind: 'BrokerCluster', metadata: { name, namespace: ns },
+      spec: { image: 'docker.io/local/tern:test', nameServer: { replicas: 1 }, brokerGroups: { replicasPerGroup: 1, replication: 'Async', storage: { size, storageClassName: cls } } },
+    }));
+    const bcOf = (name: string) => cp.client.get<BrokerCluster>(API_VERSION, 'BrokerCluster', ns, name);
+    const pvc = async (name: string) => (await cp.client.core.readNamespacedPersistentVolumeClaim({ name, namespace: ns }));
+    const stsOf = (name: string) => cp.client.get<V1StatefulSet>('apps/v1', 'StatefulSet', ns, name);
+    const templateSize = async (name: string) => String((await stsOf(name))?.spec?.volumeClaimTemplates?.[0]?.spec?.resources?.requests?.storage);
+    const volumeCondition = async (name: string) => findCondition((await bcOf(name))?.status?.conditions, 'VolumeExpansion');
+    await cluster('grow', '1Gi', 'expandable');
+    await cluster('fixed', '1Gi', 'fixed');
+    for (const name of ['grow', 'fixed']) {
+      await waitFor(`PVC of ${name} Bound`, async () => (await pvc(`store-${name}-broker-0-0-0`).catch(() => undefined))?.status?.phase === 'Bound', 60_000);
+      await waitFor(`${name} Ready`, async () => findCondition((await bcOf(name))?.status?.conditions, 'Ready')?.status === 'True', 60_000);
+    }
+    const podUid = async () => (await cp.client.core.readNamespacedPod({ name: 'grow-broker-0-0-0', namespace: ns })).metadata!.uid;
+    const stsUid = (await stsOf('grow-broker-0-0'))!.metadata!.uid;
+    const podBefore = await podUid();
+
+    // Growth where the class allows it: the claim is patched, the StatefulSet recreated around the running pod.
+    await cp.kubectl(['patch', 'brokercluster', 'grow', '-n', ns, '--type=merge', '-p', '{"spec":{"brokerGroups":{"storage":{"size":"2Gi"}}}}']);
+    await waitFor('PVC requests 2Gi', async () => (await pvc('store-grow-broker-0-0-0')).spec?.resources?.requests?.storage === '2Gi', 30_000);
+    await waitFor('StatefulSet recreated with 2Gi', async () => (await stsOf('grow-broker-0-0'))?.metadata?.uid !== stsUid && (await templateSize('grow-broker-0-0')) === '2Gi', 30_000);
+    const resizing = await waitFor('VolumeExpansion Resizing', async () => {
+      const c = await volumeCondition('grow');
+      return c?.reason === 'Resizing' ? c : undefined;
+    }, 30_000);
+    // No resizer runs here, so the capacity stays 1Gi and the condition keeps saying what it waits for.
+    expect(resizing).toMatchObject({ status: 'True', message: expect.stringMatching(/^PVC store-grow-broker-0-0-0 requested 2Gi; waiting for the storage driver \(capacity 1Gi\)/) });
+    await waitFor('grow Ready again, generation 2', async () => {
+      const b = await bcOf('grow');
+      return findCondition(b?.status?.conditions, 'Ready')?.status === 'True' && b?.status?.observedGeneration === 2;
+    }, 60_000);
+    expect(await podUid()).toBe(podBefore); // the broker was never restarted
+    expect((await cp.client.core.readNamespacedPod({ name: 'grow-broker-0-0-0', namespace: ns })).metadata!.ownerReferences?.[0]?.name).toBe('grow-broker-0-0');
+    const events = (await cp.client.core.listNamespacedEvent({ namespace: ns })).items;
+    expect(events.some((e) => e.reason === 'VolumeExpansion' && e.involvedObject.name === 'grow' && /Requested 2Gi for PVC store-grow-broker-0-0-0/.test(e.message!))).toBe(true);
+    expect(events.some((e) => e.reason === 'RecreatingStatefulSet' && e.involvedObject.name === 'grow')).toBe(true);
+
+    // Where the class does not allow it: nothing changes, and the condition names the class and the claim.
+    await cp.kubectl(['patch', 'brokercluster', 'fixed', '-n', ns, '--type=merge', '-p', '{"spec":{"brokerGroups":{"storage":{"size":"2Gi"}}}}']);
+    const refused = await waitFor('ExpansionNotAllowed', async () => {
+      const c = await volumeCondition('fixed');
+      return c?.reason === 'ExpansionNotAllowed' && c.observedGeneration === 2 ? c : undefined;
+    }, 30_000);
+    expect(refused.message).toBe('cannot grow volumes to 2Gi: StorageClass fixed (PVCs store-fixed-broker-0-0-0) does not allow volume expansion '
+      + '(allowVolumeExpansion is not true, or the class cannot be read); volumes and StatefulSet templates stay at 1Gi');
+    expect((await pvc('store-fixed-broker-0-0-0')).spec?.resources?.requests?.storage).toBe('1Gi');
+    expect(await templateSize('fixed-broker-0-0')).toBe('1Gi');
+    expect(findCondition((await bcOf('fixed'))!.status!.conditions, 'Degraded')!.status).toBe('False');
+
+    // Shrinking is refused.
+    await cp.kubectl(['patch', 'brokercluster', 'grow', '-n', ns, '--type=merge', '-p', '{"spec":{"brokerGroups":{"storage":{"size":"1Gi"}}}}']);
+    const shrink = await waitFor('ShrinkNotSupported', async () => {
+      const c = await volumeCondition('grow');
+      return c?.reason === 'ShrinkNotSupported' ? c : undefined;
+    }, 30_000);
+    expect(shrink).toMatchObject({ status: 'False', observedGeneration: 3 });
+    expect(await templateSize('grow-broker-0-0')).toBe('2Gi');
+    expect((await pvc('store-grow-broker-0-0-0')).spec?.resources?.requests?.storage).toBe('2Gi');
   });
 });
