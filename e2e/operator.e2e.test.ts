@@ -348,6 +348,21 @@ describe.sequential('Tern on Kubernetes', () => {
       note(pods.map((p) => `${p.metadata.name}:${podReady(p)}`).join(' '));
       return pods.filter(podReady).length === 6;
     }, 2000);
+    // Scale-out time: from the new group turning Running (writable) to the name server routing the Topic to it.
+    const groupRunning = await waitFor('group 2 Running', 5 * MIN, async (note) => {
+      const g2 = ((await brokerCluster()).status?.brokerGroups ?? []).find((g: Json) => g.index === 2);
+      note(`group 2 ${g2?.phase} ${g2?.message ?? ''}`);
+      return g2?.phase === 'Running' ? Date.now() : undefined;
+    }, 500);
+    const routed = await waitFor(`Topic ${TOPIC} routed to ${CLUSTER}-2`, 2 * MIN, async (note) => {
+      const r = await run(KUBECTL, ['-n', NS, 'exec', client.pod, '--', 'tern', 'admin', 'topicRoute', '-n', client.namesrv, '-t', TOPIC, '--json'], { timeoutMs: 30_000 });
+      const names = r.code === 0 ? (JSON.parse(r.stdout).queueDatas as Json[]).map((q) => q.brokerName) : [];
+      note(names.join(',') || r.stderr.trim().slice(0, 200));
+      return names.includes(`${CLUSTER}-2`) ? Date.now() : undefined;
+    }, 250);
+    const scaleOutMs = routed - groupRunning;
+    progress(`scale-out: ${TOPIC} routed to the new group ${(scaleOutMs / 1000).toFixed(1)} s after it turned Running`);
+    expect(scaleOutMs, 'a new group is routed for every Topic within 10 s of being Ready').toBeLessThan(10_000);
     await waitClusterReady('3 groups');
     progress('3 groups Ready');
     await waitFor(`Topic ${TOPIC} on 3 groups`, 2 * MIN, async (note) => {
