@@ -18,6 +18,8 @@ const IMAGE = process.env.TERN_E2E_IMAGE ?? 'docker.io/local/tern:dev';
 const IMAGE_NEXT = process.env.TERN_E2E_IMAGE_NEXT ?? 'docker.io/local/tern:next';
 const OPERATOR_IMAGE = process.env.TERN_E2E_OPERATOR_IMAGE ?? 'docker.io/local/tern-operator:dev';
 const NS = process.env.TERN_E2E_NAMESPACE ?? 'tern-e2e';
+/** A second watched namespace with a second, small BrokerCluster: one operator, two namespaces (chart watchNamespaces). */
+const NS2 = `${NS}-second`;
 const OPERATOR_NS = 'tern-system';
 const RELEASE = 'tern-operator';
 const CLUSTER = 'e2e';
@@ -110,6 +112,9 @@ async function dumpState(): Promise<void> {
 
 /** Deletes what a run made, in an order that lets the operator run the finalizers; bounded at every step. */
 async function cleanUp(): Promise<void> {
+  if (await getOptional('', 'namespace', NS2)) {
+    await run(KUBECTL, ['delete', 'namespace', NS2, '--wait=true', '--timeout=120s'], { timeoutMs: 150_000 });
+  }
   if (await getOptional('', 'namespace', NS)) {
     await run(KUBECTL, ['-n', NS, 'delete', 'topic,consumergroup', '--all', '--wait=true', '--timeout=60s'], { timeoutMs: 90_000 });
     for (const kind of ['topic', 'consumergroup']) {
@@ -142,11 +147,13 @@ afterAll(async () => {
 }, 10 * MIN);
 
 describe.sequential('Tern on Kubernetes', () => {
-  it('installs the operator with Helm', async () => {
+  it('installs the operator with Helm, watching two namespaces', async () => {
     const img = splitImage(OPERATOR_IMAGE);
+    // The chart's Roles go into the watched namespaces, so they exist first.
+    for (const ns of [NS, NS2]) await kubectl(['create', 'namespace', ns]);
     await helm(['install', RELEASE, `${REPO_ROOT}/charts/tern-operator`, '-n', OPERATOR_NS, '--create-namespace',
       '--set', `image.repository=${img.repository}`, '--set', `image.tag=${img.tag}`, '--set', 'image.pullPolicy=IfNotPresent',
-      '--wait', '--timeout', '180s']);
+      '--set', `watchNamespaces={${NS},${NS2}}`, '--wait', '--timeout', '180s']);
     const deploy = await getJson(OPERATOR_NS, ['deployment', '-l', 'app.kubernetes.io/instance=' + RELEASE]);
     expect(deploy.items[0].status.readyReplicas).toBe(1);
     const crds = await kubectl(['get', 'crd', '-o', 'name']);
@@ -154,7 +161,6 @@ describe.sequential('Tern on Kubernetes', () => {
   });
 
   it('runs a BrokerCluster of 1 name server and 2 groups of master + slave', async () => {
-    await kubectl(['create', 'namespace', NS]);
     await apply(NS, {
       apiVersion: 'tern.io/v1alpha1', kind: 'BrokerCluster', metadata: { name: CLUSTER },
       spec: {
@@ -189,6 +195,31 @@ describe.sequential('Tern on Kubernetes', () => {
         expect(conf).toMatch(/^flushDiskType=ASYNC_FLUSH$/m);
       }
     }
+  });
+
+  it('runs a second BrokerCluster in the second namespace under the same operator', async () => {
+    await apply(NS2, {
+      apiVersion: 'tern.io/v1alpha1', kind: 'BrokerCluster', metadata: { name: 'second' },
+      spec: {
+        image: IMAGE, imagePullPolicy: 'IfNotPresent',
+        nameServer: { replicas: 1, resources: { requests: { cpu: '20m', memory: '64Mi' } } },
+        brokerGroups: {
+          count: 1, replicasPerGroup: 1, replication: 'Async', storage: { ephemeral: true },
+          resources: { requests: { cpu: '20m', memory: '128Mi' } },
+        },
+      },
+    });
+    const t0 = Date.now();
+    const bc = await waitFor(`BrokerCluster ${NS2}/second Ready`, 5 * MIN, async (note) => {
+      const b = await getJson(NS2, ['brokercluster', 'second']);
+      const ready = condition(b, 'Ready');
+      note(`phase=${b.status?.phase} Ready=${ready?.status}/${ready?.reason}: ${ready?.message ?? ''}`);
+      return ready?.status === 'True' ? b : undefined;
+    }, 2000);
+    progress(`second BrokerCluster (${NS2}) Ready in ${Math.round((Date.now() - t0) / 1000)} s`);
+    expect(bc.status.readyBrokers).toBe(1);
+    expect(condition(await brokerCluster(), 'Ready')?.status).toBe('True');
+    await kubectl(['-n', NS2, 'delete', 'brokercluster', 'second', '--wait=true', '--timeout=120s'], { timeoutMs: 150_000 });
   });
 
   it('sends 10,000 messages from a client pod and consumes them all', async () => {
