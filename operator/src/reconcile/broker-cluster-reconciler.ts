@@ -2,8 +2,9 @@
  * BrokerCluster reconcile: read the whole desired state from the spec and the observed state from the
  * cluster, close the gap, report it. Level-triggered and idempotent: whatever woke it, it does the same.
  *
- *   render (pure) -> server-side apply -> prune what is no longer desired -> one rolling step ->
- *   drain step for groups being scaled in -> status conditions with observedGeneration -> Events
+ *   volume plan (grow PVCs, recreate StatefulSets with a stale template size) -> render (pure) -> server-side apply ->
+ *   prune what is no longer desired -> can each SYNC_MASTER take writes? -> one rolling step -> drain step for groups
+ *   being scaled in -> status conditions with observedGeneration -> Events; a group that turned Running syncs its Topics
  */
 import type { V1PersistentVolumeClaim, V1Pod, V1StatefulSet, V1StorageClass } from '@kubernetes/client-node';
 import type { AdminConnector, AddressResolver, ClusterAdmin } from '../admin/broker-admin.ts';
