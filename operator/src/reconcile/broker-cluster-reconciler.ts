@@ -6,7 +6,7 @@
  *   prune what is no longer desired -> can each SYNC_MASTER take writes? -> one rolling step -> drain step for groups
  *   being scaled in -> status conditions with observedGeneration -> Events; a group that turned Running syncs its Topics
  */
-import type { V1PersistentVolumeClaim, V1Pod, V1StatefulSet, V1StorageClass } from '@kubernetes/client-node';
+import type { V1Pod, V1StatefulSet } from '@kubernetes/client-node';
 import type { AdminConnector, AddressResolver, ClusterAdmin } from '../admin/broker-admin.ts';
 import type { ReplicaProgressProbe } from '../admin/replica-progress.ts';
 import {
@@ -24,8 +24,7 @@ import { renderCluster, type Manifest, type RenderedCluster } from '../render/cl
 import { brokerName, brokerPodName, LABEL_CLUSTER, LABEL_COMPONENT, LABEL_GROUP } from '../render/names.ts';
 import { clusterStatus, invalidSpecStatus, pausedStatus, unsupportedSpec, type GroupWait, type StatusDecision } from './cluster-status.ts';
 import { planRollout, type ObservedBroker, type RolloutStep } from './rollout.ts';
-import { planVolumes, type VolumePlan } from './volume-plan.ts';
-import { quantityValue } from '../api/quantity.ts';
+import { observeVolumePlan, resizeVolumes } from './volume-resize.ts';
 
 export interface BrokerClusterReconcilerDeps {
   client: KubeClient;
@@ -95,7 +94,7 @@ export class BrokerClusterReconciler {
       .map((s) => Number(s.metadata?.labels?.[LABEL_GROUP])));
     const draining = [...existingGroups].filter((g) => g >= spec.brokerGroups.count).sort((a, b) => a - b);
 
-    const volumes = await this.planVolumes(namespace, name, generation, spec);
+    const volumes = await observeVolumePlan(this.d, namespace, name, generation, spec);
     const renderSpec = volumes.templateSize === spec.brokerGroups.storage.size ? spec
       : { ...spec, brokerGroups: { ...spec.brokerGroups, storage: { ...spec.brokerGroups.storage, size: volumes.templateSize } } };
     let rendered: RenderedCluster;
@@ -108,7 +107,9 @@ export class BrokerClusterReconciler {
       return { requeueAfterMs: resyncMs };
     }
 
-    const problems = await this.resizeVolumes(ref, volumes, rendered, observed);
+    const resized = await resizeVolumes(this.d, ref, volumes, observed.statefulSets);
+    for (const n of resized.recreating) observed.objects.get(key('StatefulSet', n))!.terminating = true;
+    const problems = resized.problems;
     problems.push(...await this.applyAndPrune(ref, rendered, observed));
 
     // --- observe again: StatefulSets just applied may have new generations ---
@@ -213,62 +214,6 @@ export class BrokerClusterReconciler {
       if (!verdict.writable) waits.push({ group, message: `group ${name} waits for a slave in sync with its SYNC_MASTER (${verdict.detail})` });
     }
     return waits;
-  }
-
-  /** The volume decision for this pass, from the broker PVCs of the cluster and their StorageClasses. */
-  private async planVolumes(namespace: string, cluster: string, generation: number, spec: BrokerClusterSpec): Promise<VolumePlan> {
-    const desired = spec.brokerGroups.storage.size;
-    if (spec.brokerGroups.storage.ephemeral) return { templateSize: desired, grow: [] };
-    const pvcs = await this.d.client.list<V1PersistentVolumeClaim>('v1', 'PersistentVolumeClaim', namespace,
-      `${LABEL_CLUSTER}=${cluster},${LABEL_COMPONENT}=broker`);
-    // Claims of groups scaled away are kept (Retain) but no longer ours to grow.
-    const active = new Set(Array.from({ length: spec.brokerGroups.count }, (_, g) => String(g)));
-    const claims = pvcs.filter((p) => !p.metadata?.deletionTimestamp && active.has(p.metadata?.labels?.[LABEL_GROUP] ?? '')).map((p) => ({
-      name: p.metadata!.name!, requested: String(p.spec?.resources?.requests?.storage ?? desired),
-      ...(p.status?.capacity?.storage !== undefined ? { capacity: String(p.status.capacity.storage) } : {}),
-      ...(p.spec?.storageClassName ? { storageClassName: p.spec.storageClassName } : {}),
-    }));
-    const expandable = new Map<string, boolean>();
-    const classes = new Set(claims.filter((c) => quantityValue(c.requested) < quantityValue(desired)).map((c) => c.storageClassName).filter((c) => c !== undefined));
-    for (const cls of classes) {
-      try {
-        const sc = await this.d.client.get<V1StorageClass>('storage.k8s.io/v1', 'StorageClass', '', cls);
-        if (sc) expandable.set(cls, sc.allowVolumeExpansion === true);
-      } catch (err) {
-        this.d.log?.(`${namespace}/${cluster}: cannot read StorageClass ${cls}: ${describeApiError(err)}`);
-      }
-    }
-    return planVolumes({ generation, desired, claims, expandable });
-  }
-
-  /** Patches the PVCs to grow, and deletes (orphaning the pods) the broker StatefulSets whose template size is stale. */
-  private async resizeVolumes(ref: ObjectRef, plan: VolumePlan, rendered: RenderedCluster, observed: Observed): Promise<string[]> {
-    const { client, recorder } = this.d;
-    const problems: string[] = [];
-    const grown: string[] = [];
-    for (const pvc of plan.grow) {
-      try {
-        await client.apply({
-          apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: pvc, namespace: ref.namespace },
-          spec: { resources: { requests: { storage: plan.templateSize } } },
-        } as Manifest);
-        grown.push(pvc);
-      } catch (err) {
-        problems.push(`grow PVC ${pvc}: ${describeApiError(err)}`);
-      }
-    }
-    if (grown.length) await recorder.record(ref, 'Normal', 'VolumeExpansion', `Requested ${plan.templateSize} for PVC ${grown.join(', ')}`);
-    const want = quantityValue(plan.templateSize);
-    for (const sts of observed.statefulSets) {
-      const template = sts.spec?.volumeClaimTemplates?.[0]?.spec?.resources?.requests?.storage;
-      if (sts.metadata?.labels?.[LABEL_COMPONENT] !== 'broker' || sts.metadata.deletionTimestamp || template === undefined) continue;
-      if (quantityValue(String(template)) === want) continue;
-      await client.delete({ apiVersion: 'apps/v1', kind: 'StatefulSet', name: sts.metadata.name!, namespace: ref.namespace }, { uid: sts.metadata.uid!, propagation: 'Orphan' });
-      observed.objects.get(key('StatefulSet', sts.metadata.name!))!.terminating = true;
-      await recorder.record(ref, 'Normal', 'RecreatingStatefulSet',
-        `StatefulSet ${sts.metadata.name} is recreated with volume size ${plan.templateSize} (volumeClaimTemplates are immutable); its pods keep running`);
-    }
-    return problems;
   }
 
   /** A group being scaled in is removed once read-only and fully consumed; `say` hears what each group waits for or had done. */
