@@ -78,9 +78,15 @@ function stopOnSignal(): (stop: () => Promise<void>) => Promise<void> {
 export async function runNamesrv(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
-    options: { config: { type: 'string', short: 'c' }, port: { type: 'string', short: 'p' }, 'print-config': { type: 'boolean' } },
+    options: {
+      config: { type: 'string', short: 'c' }, port: { type: 'string', short: 'p' }, 'print-config': { type: 'boolean' },
+      // The operator's pods pass these: the namesrv has no config file there.
+      metricsExporterType: { type: 'string' }, metricsPromExporterPort: { type: 'string' },
+    },
   });
-  const config: NamesrvConfig = loadConfig(namesrvConfigTable, defaultNamesrvConfig, values.config, { listenPort: values.port });
+  const config: NamesrvConfig = loadConfig(namesrvConfigTable, defaultNamesrvConfig, values.config, {
+    listenPort: values.port, metricsExporterType: values.metricsExporterType, metricsPromExporterPort: values.metricsPromExporterPort,
+  });
   refuseProblems('namesrv', checkConfig(namesrvConfigTable, config));
   if (values['print-config']) return printConfig(namesrvConfigTable, config);
   const untilSignal = stopOnSignal();

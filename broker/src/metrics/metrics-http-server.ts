@@ -1,14 +1,19 @@
 import http from 'node:http';
 import type { Registry } from 'prom-client';
-import type { Logger } from '../logging/logger.ts';
+
+/** What the listener logs through: the broker's Logger, or the operator's line logger adapted. */
+export interface MetricsLog {
+  info(message: string): void;
+  error(message: string): void;
+}
 
 /** GET /metrics answers the registry in Prometheus text format; every other path is a 404. */
 export class MetricsHttpServer {
   private readonly server: http.Server;
   private readonly registry: Registry;
-  private readonly log: Logger;
+  private readonly log: MetricsLog;
 
-  constructor(registry: Registry, log: Logger) {
+  constructor(registry: Registry, log: MetricsLog) {
     this.registry = registry;
     this.log = log;
     this.server = http.createServer((req, res) => void this.answer(req, res));
