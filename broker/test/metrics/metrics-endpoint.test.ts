@@ -1,6 +1,9 @@
+import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Producer, PushConsumer } from '../../src/client/index.ts';
+import { BrokerController } from '../../src/broker/broker-controller.ts';
 import { defaultBrokerConfig } from '../../src/broker/broker-config.ts';
+import { tempDir } from '../../src/harness/temp-dir.ts';
 import { defaultNamesrvConfig } from '../../src/namesrv/namesrv-config.ts';
 import { createLogger } from '../../src/logging/logger.ts';
 import { encodeProperties } from '../../src/message/properties.ts';
@@ -98,6 +101,26 @@ describe('/metrics on a broker and a namesrv (metricsExporterType=PROM)', () => 
     expect(sampleSum(s, 'tern_namesrv_broker_addresses', { cluster: 'DefaultCluster', node_type: 'nameserver' })).toBe(1);
     expect(sampleSum(s, 'tern_namesrv_topics')).toBeGreaterThanOrEqual(1);
     expect(sampleSum(s, 'rocketmq_rpc_latency_count', { request_code: String(RequestCode.REGISTER_BROKER), response_code: '0' })).toBeGreaterThanOrEqual(1);
+  });
+
+  it('reports replication lag per connected slave', async () => {
+    const slaveStore = tempDir();
+    const slave = new BrokerController({
+      ...defaultBrokerConfig(), brokerName: 'broker-a', brokerId: 1, brokerRole: 'SLAVE', brokerIP1: '127.0.0.1', bindAddress: '127.0.0.1',
+      listenPort: 0, namesrvAddr: cluster.namesrvAddr, storePathRootDir: slaveStore, mappedFileSizeCommitLog: 64 * 1024 * 1024,
+    }, createLogger('slave'));
+    await slave.start();
+    try {
+      const lag = async () => (await brokerScrape()).filter((x) => x.name === 'tern_replication_lag_bytes');
+      const caughtUp = await waitFor('the slave to catch up', async () => {
+        const series = await lag();
+        return series.length === 1 && series[0]!.value === 0 ? series[0] : undefined;
+      });
+      expect(caughtUp.labels.slave).toBe(cluster.broker.context.haMaster!.replicaInfo()[0]!.address);
+    } finally {
+      await slave.shutdown();
+      fs.rmSync(slaveStore, { recursive: true, force: true });
+    }
   });
 
   it('answers 404 off /metrics', async () => {
