@@ -24,6 +24,8 @@ export class BrokerMetrics {
   private readonly messagesOut: Counter<'topic' | 'consumer_group'>;
   private readonly throughputOut: Counter<'topic' | 'consumer_group'>;
   private readonly toDlq: Counter<'topic' | 'consumer_group'>;
+  private readonly commits: Counter<'topic'>;
+  private readonly rollbacks: Counter<'topic'>;
   private readonly appendLatency: Histogram<'flush_disk_type'>;
   private readonly flushDiskType: string;
   /** "topic@group" -> queue -> the next offset the group's last pull was told: what separates inflight from ready. */
@@ -45,6 +47,8 @@ export class BrokerMetrics {
     this.messagesOut = new Counter({ name: 'rocketmq_messages_out_total', help: 'Messages handed to consumers by pulls, by topic and group.', labelNames: ['topic', 'consumer_group'], registers });
     this.throughputOut = new Counter({ name: 'rocketmq_throughput_out_total', help: 'Bytes of stored messages handed to consumers, by topic and group.', labelNames: ['topic', 'consumer_group'], registers });
     this.toDlq = new Counter({ name: 'rocketmq_send_to_dlq_messages_total', help: 'Messages moved to a dead-letter queue after their last retry.', labelNames: ['topic', 'consumer_group'], registers });
+    this.commits = new Counter({ name: 'rocketmq_commit_messages_total', help: 'Transactional messages committed, by topic.', labelNames: ['topic'], registers });
+    this.rollbacks = new Counter({ name: 'rocketmq_rollback_messages_total', help: 'Transactional messages rolled back, by topic.', labelNames: ['topic'], registers });
     this.appendLatency = new Histogram({
       name: 'tern_store_append_latency_seconds',
       help: 'Seconds from handing a put to the store to its result (with SYNC_FLUSH this includes the wait for the group commit).',
@@ -86,6 +90,10 @@ export class BrokerMetrics {
     let queues = this.pulledOffsets.get(key);
     if (!queues) this.pulledOffsets.set(key, (queues = new Map()));
     queues.set(queueId, nextBeginOffset);
+  }
+
+  transactionEnded(topic: string, committed: boolean): void {
+    (committed ? this.commits : this.rollbacks).inc({ topic: this.topics.value(topic) });
   }
 
   sentToDlq(group: string, dlqTopic: string): void {
