@@ -85,7 +85,7 @@ export class BrokerMetrics {
   }
 
   /** Where a pull left a queue, found or not: ready messages start there. */
-  pulledTo(group: string, topic: string, queueId: number, nextBeginOffset: number): void {
+  private pulledTo(group: string, topic: string, queueId: number, nextBeginOffset: number): void {
     const key = `${topic}@${group}`;
     let queues = this.pulledOffsets.get(key);
     if (!queues) this.pulledOffsets.set(key, (queues = new Map()));
