@@ -158,6 +158,10 @@ export class BrokerMetrics {
     storeGauge('rocketmq_storage_size', 'Bytes of CommitLog the store holds (max offset minus min offset).', (s) => s.commitLogMaxOffset - s.commitLogMinOffset);
     storeGauge('rocketmq_storage_flush_behind_bytes', 'CommitLog bytes written but not yet flushed to disk.', (s) => s.commitLogMaxOffset - s.commitLogFlushedOffset);
     storeGauge('rocketmq_storage_dispatch_behind_bytes', 'CommitLog bytes not yet dispatched to ConsumeQueues and the index.', (s) => s.dispatchBehindBytes);
+    gauge('rocketmq_storage_message_reserve_time', 'Milliseconds since the oldest message the store holds was stored (none while empty).', [], (g) => {
+      const earliest = ctx.store.getEarliestMessageTimeOfStore();
+      if (earliest >= 0) g.set(Math.max(0, Date.now() - earliest));
+    });
     storeGauge('tern_store_disk_used_ratio', 'Share of the store\'s disk in use at the last retention check.', (s) => s.diskUsedRatio);
     storeGauge('tern_store_sync_flush_waiters', 'Puts waiting for the group commit.', (s) => s.syncFlushWaiters);
     new Counter({

@@ -64,6 +64,7 @@ describe('/metrics on a broker and a namesrv (metricsExporterType=PROM)', () => 
     expect(sampleSum(s, 'rocketmq_consumer_connections', { consumer_group: GROUP })).toBe(1);
     expect(sampleSum(s, 'rocketmq_producer_connections')).toBeGreaterThanOrEqual(1);
     expect(sampleSum(s, 'rocketmq_storage_size')).toBeGreaterThan(SENT * BODY.length);
+    expect(sampleSum(s, 'rocketmq_storage_message_reserve_time')).toBeGreaterThanOrEqual(0);
     expect(sampleSum(s, 'tern_long_poll_held_requests')).toBeGreaterThanOrEqual(1);
   });
 
