@@ -46,7 +46,7 @@ export class BrokerMetrics {
     });
     this.messagesOut = new Counter({ name: 'rocketmq_messages_out_total', help: 'Messages handed to consumers by pulls, by topic and group.', labelNames: ['topic', 'consumer_group'], registers });
     this.throughputOut = new Counter({ name: 'rocketmq_throughput_out_total', help: 'Bytes of stored messages handed to consumers, by topic and group.', labelNames: ['topic', 'consumer_group'], registers });
-    this.toDlq = new Counter({ name: 'rocketmq_send_to_dlq_messages_total', help: 'Messages moved to a dead-letter queue after their last retry.', labelNames: ['topic', 'consumer_group'], registers });
+    this.toDlq = new Counter({ name: 'rocketmq_send_to_dlq_messages_total', help: 'Messages moved to a group\'s dead-letter queue after their last retry, by original topic and group.', labelNames: ['topic', 'consumer_group'], registers });
     this.commits = new Counter({ name: 'rocketmq_commit_messages_total', help: 'Transactional messages committed, by topic.', labelNames: ['topic'], registers });
     this.rollbacks = new Counter({ name: 'rocketmq_rollback_messages_total', help: 'Transactional messages rolled back, by topic.', labelNames: ['topic'], registers });
     this.appendLatency = new Histogram({
@@ -96,8 +96,9 @@ export class BrokerMetrics {
     (committed ? this.commits : this.rollbacks).inc({ topic: this.topics.value(topic) });
   }
 
-  sentToDlq(group: string, dlqTopic: string): void {
-    this.toDlq.inc({ topic: this.topics.value(dlqTopic), consumer_group: this.groups.value(group) });
+  /** A message of `originTopic` that `group` gave up on, stored in the group's %DLQ% topic. */
+  sentToDlq(group: string, originTopic: string): void {
+    this.toDlq.inc({ topic: this.topics.value(originTopic), consumer_group: this.groups.value(group) });
   }
 
   private registerScrapedMetrics(ctx: BrokerContext): void {

@@ -77,6 +77,7 @@ async function processSend(ctx: BrokerContext, req: RemotingCommand, conn: Remot
 
   // A retry message that used up its retries goes to the group's dead-letter queue.
   let reconsumeTimes = h.reconsumeTimes;
+  let deadLetterGroup: string | undefined;
   if (topic.startsWith(RETRY_GROUP_TOPIC_PREFIX)) {
     const max = h.maxReconsumeTimes ?? ctx.groups.find(topic.slice(RETRY_GROUP_TOPIC_PREFIX.length))?.retryMaxTimes ?? DEFAULT_MAX_RECONSUME_TIMES;
     if (reconsumeTimes > max) {
@@ -86,7 +87,7 @@ async function processSend(ctx: BrokerContext, req: RemotingCommand, conn: Remot
       queueId = 0;
       props.delete(MessageConst.DELAY);
       ctx.log.info(`message of group ${group} reconsumed ${reconsumeTimes} times (max ${max}): moved to ${topic}`);
-      ctx.metrics.sentToDlq(group, topic);
+      deadLetterGroup = group;
     }
   }
   stampBrokerProperties(ctx, props);
@@ -99,7 +100,10 @@ async function processSend(ctx: BrokerContext, req: RemotingCommand, conn: Remot
   if (prepared || !applyDelayLevel(msg, props, ctx.schedule.maxLevel)) refuseTimerDelivery(props, ctx.schedule.maxLevel, Date.now());
   if (prepared) ctx.transactions.prepare(msg, props);
   const result = await replicated(ctx, await timedPut(ctx, () => ctx.store.putMessage(msg)));
-  if (isStored(result.status)) ctx.metrics.messagesStored(topic, messageType(props, prepared), [msg.body.length]);
+  if (isStored(result.status)) {
+    ctx.metrics.messagesStored(topic, messageType(props, prepared), [msg.body.length]);
+    if (deadLetterGroup !== undefined) ctx.metrics.sentToDlq(deadLetterGroup, props.get(MessageConst.RETRY_TOPIC) ?? h.topic);
+  }
   return sendResponse(req, ctx, result, h.queueId < 0 ? queueId : h.queueId, props.get(MessageConst.UNIQ_KEY));
 }
 
