@@ -4,12 +4,14 @@
  *   LEADER_ELECT      "true" to run only while holding the Lease (several replicas)
  *   POD_NAMESPACE, POD_NAME  where the Lease lives and who holds it
  *   HEALTH_PORT       /healthz and /readyz [8081]
+ *   METRICS_PORT      /metrics (Prometheus text) [8080]
  */
 import http from 'node:http';
 import os from 'node:os';
 import { KubeClient, NoKubeConfigError } from './kube/kube-client.ts';
 import { LeaderElector } from './kube/leader-election.ts';
 import { Operator } from './operator.ts';
+import { MetricsHttpServer } from '@tern/broker/metrics';
 
 const env = process.env;
 let client: KubeClient;
@@ -29,6 +31,9 @@ const health = http.createServer((req, res) => {
   res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ok\n' : 'not ready\n');
 });
 health.listen(Number(env.HEALTH_PORT ?? 8081));
+const line = (level: string) => (message: string) => process.stderr.write(`${new Date().toISOString()} ${level} ${message}\n`);
+const metrics = new MetricsHttpServer(operator.metrics.registry, { info: line('info'), error: line('error') });
+await metrics.listen(Number(env.METRICS_PORT ?? 8080), '0.0.0.0');
 
 let elector: LeaderElector | undefined;
 // Before the election: a standby replica waiting for the Lease must still stop at once on SIGTERM (as PID 1 in
@@ -38,6 +43,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     operator.stop();
     elector?.stop();
     health.close();
+    void metrics.close();
     process.exit(0);
   });
 }

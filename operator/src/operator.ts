@@ -14,6 +14,7 @@ import { WorkQueue } from './kube/work-queue.ts';
 import { BrokerClusterReconciler } from './reconcile/broker-cluster-reconciler.ts';
 import { BrokerResourceReconciler, consumerGroupKind, topicKind } from './reconcile/broker-resource-reconciler.ts';
 import { LABEL_CLUSTER } from './render/names.ts';
+import { OperatorMetrics } from './operator-metrics.ts';
 
 export interface OperatorOptions {
   client: KubeClient;
@@ -31,6 +32,8 @@ export class Operator {
   readonly clusters: WorkQueue;
   readonly topics: WorkQueue;
   readonly groups: WorkQueue;
+  /** Served on /metrics by main.ts. */
+  readonly metrics: OperatorMetrics;
   private readonly o: OperatorOptions;
   private readonly watches: WatchHandle[] = [];
   private readonly log: (line: string) => void;
@@ -56,9 +59,11 @@ export class Operator {
     const topicReconciler = new BrokerResourceReconciler(topicKind, resourceDeps);
     const groupReconciler = new BrokerResourceReconciler(consumerGroupKind, resourceDeps);
     const onError = (what: string) => (key: string, err: unknown) => this.log(`${what} ${key}: reconcile failed: ${(err as Error)?.stack ?? err}`);
-    this.clusters = new WorkQueue((k) => clusterReconciler.reconcile(...split(k)), { concurrency: 2, onError: onError('BrokerCluster') });
-    this.topics = new WorkQueue((k) => topicReconciler.reconcile(...split(k)), { concurrency: 2, onError: onError('Topic') });
-    this.groups = new WorkQueue((k) => groupReconciler.reconcile(...split(k)), { concurrency: 1, onError: onError('ConsumerGroup') });
+    this.metrics = new OperatorMetrics(o.client, o.namespace);
+    const timed = this.metrics.instrument.bind(this.metrics);
+    this.clusters = new WorkQueue(timed('BrokerCluster', (k) => clusterReconciler.reconcile(...split(k))), { concurrency: 2, onError: onError('BrokerCluster') });
+    this.topics = new WorkQueue(timed('Topic', (k) => topicReconciler.reconcile(...split(k))), { concurrency: 2, onError: onError('Topic') });
+    this.groups = new WorkQueue(timed('ConsumerGroup', (k) => groupReconciler.reconcile(...split(k))), { concurrency: 1, onError: onError('ConsumerGroup') });
   }
 
   async start(): Promise<void> {

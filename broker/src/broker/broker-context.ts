@@ -13,6 +13,7 @@ import type { SubscriptionGroupManager } from './subscription-group-manager.ts';
 import type { TransactionalMessageService } from './transactional-message-service.ts';
 import type { TopicConfigManager } from './topic-config-manager.ts';
 import type { DailyTotals } from './daily-totals.ts';
+import type { BrokerMetrics } from './broker-metrics.ts';
 
 /** What the processors share: one broker's services. Processors stay thin: decode, call these, encode. */
 export interface BrokerContext {
@@ -40,6 +41,8 @@ export interface BrokerContext {
   stats: BrokerStats;
   /** Put/get totals at the last two local midnights (mqadmin's today and yesterday figures). */
   daily: DailyTotals;
+  /** Served on /metrics when metricsExporterType=PROM; counted either way (it is cheap). */
+  metrics: BrokerMetrics;
 }
 
 /** Counters behind GET_BROKER_RUNTIME_INFO and the metrics. */

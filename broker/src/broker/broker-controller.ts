@@ -32,6 +32,8 @@ import { PullRequestHoldService } from './pull-request-hold-service.ts';
 import { registerSendProcessor } from './send-message-processor.ts';
 import { TopicConfigManager } from './topic-config-manager.ts';
 import { TpsSampler } from './tps-sampler.ts';
+import { BrokerMetrics } from './broker-metrics.ts';
+import { MetricsHttpServer } from '../metrics/metrics-http-server.ts';
 
 const MASTER_LOOKUP_INTERVAL_MS = 2000;
 
@@ -43,6 +45,7 @@ export class BrokerController {
   private server: RemotingServer | undefined;
   private outbound: RemotingClient | undefined;
   private registrar: NamesrvRegistrar | undefined;
+  private metricsServer: MetricsHttpServer | undefined;
   private timers: NodeJS.Timeout[] = [];
   private samplers: TpsSampler[] = [];
   private stopping: Promise<void> | undefined;
@@ -59,6 +62,11 @@ export class BrokerController {
 
   get port(): number {
     return this.server?.port ?? this.config.listenPort;
+  }
+
+  /** Port of /metrics, or undefined when metricsExporterType is DISABLE. */
+  get metricsPort(): number | undefined {
+    return this.metricsServer?.port;
   }
 
   /** brokerIP1:listenPort: what clients are told to connect to. */
@@ -108,9 +116,11 @@ export class BrokerController {
       startedAt: Date.now(),
       stats: { pulledMessages: 0 },
       daily: new DailyTotals(() => ({ put: store.runtimeStats().putMessageTimesTotal, get: ctx.stats.pulledMessages })),
+      metrics: new BrokerMetrics(c),
       registerNow: () => Promise.race([this.registrar?.scheduleRegister() ?? Promise.resolve(), new Promise<void>((r) => setTimeout(r, 1000).unref())]),
     };
     this.ctx = ctx;
+    ctx.metrics.observe(ctx, server);
     if (c.brokerRole === 'SLAVE') {
       ctx.haSlave = new HaSlave(store, {
         masterHaAddress: () => c.haMasterAddress || this.learnedMaster.haServerAddr,
@@ -161,6 +171,11 @@ export class BrokerController {
       ctx.consumers.scanExpired(c.channelExpiredTimeout);
       ctx.producers.scanExpired(c.channelExpiredTimeout);
     });
+
+    if (c.metricsExporterType === 'PROM') {
+      this.metricsServer = new MetricsHttpServer(ctx.metrics.registry, this.log);
+      await this.metricsServer.listen(c.metricsPromExporterPort, c.metricsPromExporterHost || c.bindAddress);
+    }
 
     this.outbound = new RemotingClient({ logger: this.log });
     this.registrar = new NamesrvRegistrar({
@@ -222,6 +237,7 @@ export class BrokerController {
     await ctx?.haMaster?.shutdown();
     await this.server?.shutdown(this.config.shutdownGraceMs);
     await this.outbound?.close();
+    await this.metricsServer?.close();
     if (ctx) {
       ctx.schedule.shutdown();
       ctx.transactions.shutdown();

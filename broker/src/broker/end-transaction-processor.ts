@@ -8,7 +8,7 @@ export function registerEndTransactionProcessor(server: RemotingServer, ctx: Bro
     if (ctx.config.brokerRole === 'SLAVE') {
       throw new RequestRefusedError(ResponseCode.SLAVE_NOT_AVAILABLE, 'a slave does not end transactions');
     }
-    const problem = await ctx.transactions.end(decodeEndTransactionHeader(req.extFields));
+    const problem = await ctx.transactions.end(decodeEndTransactionHeader(req.extFields), (topic, committed) => ctx.metrics.transactionEnded(topic, committed));
     if (problem) {
       ctx.log.warn(`END_TRANSACTION refused: ${problem}`);
       throw new RequestRefusedError(ResponseCode.SYSTEM_ERROR, problem);

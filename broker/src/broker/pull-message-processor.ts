@@ -109,6 +109,7 @@ export function processPull(
   const code = pullResponseCode(result, queueOffset);
   if (code === ResponseCode.SUCCESS) {
     ctx.stats.pulledMessages += result.messageCount;
+    ctx.metrics.messagesPulled(group, topic, queueId, result.messageCount, result.body.length, result.nextBeginOffset);
     return createResponse(req, code, 'FOUND', header, result.body);
   }
   if (code === ResponseCode.PULL_NOT_FOUND && firstProcessing && hasSuspend) {

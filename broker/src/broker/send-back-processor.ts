@@ -60,6 +60,7 @@ export function registerSendBackProcessor(server: RemotingServer, ctx: BrokerCon
     if (result.status !== 'PUT_OK' && result.status !== 'FLUSH_DISK_TIMEOUT') {
       throw new RequestRefusedError(ResponseCode.SYSTEM_ERROR, `send back failed: ${result.status}`);
     }
+    if (topic === dlqTopic(group)) ctx.metrics.sentToDlq(group, props.get(MessageConst.DLQ_ORIGIN_TOPIC)!);
     return createResponse(req, ResponseCode.SUCCESS);
   });
 }

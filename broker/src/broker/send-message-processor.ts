@@ -10,6 +10,8 @@ import {
   type RemotingServer,
 } from '../remoting/index.ts';
 import type { MessageToStore, PutMessageResult, PutMessagesResult } from '../store/message-store.ts';
+import { isStored } from '../store/put-message-result.ts';
+import type { MessageType } from './broker-metrics.ts';
 import type { BrokerContext } from './broker-context.ts';
 import { applyDelayLevel } from './schedule-message-service.ts';
 import { refuseTimerDelivery } from './timer-message-refusal.ts';
@@ -75,6 +77,7 @@ async function processSend(ctx: BrokerContext, req: RemotingCommand, conn: Remot
 
   // A retry message that used up its retries goes to the group's dead-letter queue.
   let reconsumeTimes = h.reconsumeTimes;
+  let deadLetterGroup: string | undefined;
   if (topic.startsWith(RETRY_GROUP_TOPIC_PREFIX)) {
     const max = h.maxReconsumeTimes ?? ctx.groups.find(topic.slice(RETRY_GROUP_TOPIC_PREFIX.length))?.retryMaxTimes ?? DEFAULT_MAX_RECONSUME_TIMES;
     if (reconsumeTimes > max) {
@@ -84,6 +87,7 @@ async function processSend(ctx: BrokerContext, req: RemotingCommand, conn: Remot
       queueId = 0;
       props.delete(MessageConst.DELAY);
       ctx.log.info(`message of group ${group} reconsumed ${reconsumeTimes} times (max ${max}): moved to ${topic}`);
+      deadLetterGroup = group;
     }
   }
   stampBrokerProperties(ctx, props);
@@ -95,7 +99,11 @@ async function processSend(ctx: BrokerContext, req: RemotingCommand, conn: Remot
   // A half message is checked too: its commit would deliver it at once.
   if (prepared || !applyDelayLevel(msg, props, ctx.schedule.maxLevel)) refuseTimerDelivery(props, ctx.schedule.maxLevel, Date.now());
   if (prepared) ctx.transactions.prepare(msg, props);
-  const result = await replicated(ctx, await ctx.store.putMessage(msg));
+  const result = await replicated(ctx, await timedPut(ctx, () => ctx.store.putMessage(msg)));
+  if (isStored(result.status)) {
+    ctx.metrics.messagesStored(topic, messageType(props, prepared), [msg.body.length]);
+    if (deadLetterGroup !== undefined) ctx.metrics.sentToDlq(deadLetterGroup, props.get(MessageConst.RETRY_TOPIC) ?? h.topic);
+  }
   return sendResponse(req, ctx, result, h.queueId < 0 ? queueId : h.queueId, props.get(MessageConst.UNIQ_KEY));
 }
 
@@ -132,8 +140,24 @@ async function sendBatch(
       storeHost: ctx.storeHost, reconsumeTimes: 0, preparedTransactionOffset: 0, body: item.body, properties: encodeProperties(props),
     };
   });
-  const result = await replicated(ctx, await ctx.store.putMessages(msgs));
+  const result = await replicated(ctx, await timedPut(ctx, () => ctx.store.putMessages(msgs)));
+  if (isStored(result.status)) ctx.metrics.messagesStored(tc.topicName, messageType(batchProps, false), msgs.map((m) => m.body.length));
   return sendResponse(req, ctx, result, queueId, batchUniqKey);
+}
+
+async function timedPut<R>(ctx: BrokerContext, put: () => Promise<R>): Promise<R> {
+  const started = performance.now();
+  const result = await put();
+  ctx.metrics.appendTook((performance.now() - started) / 1000);
+  return result;
+}
+
+/** RocketMQ 5's message_type, from what the producer asked for. */
+function messageType(props: Map<string, string>, prepared: boolean): MessageType {
+  if (prepared) return 'Transaction';
+  if (Number(props.get(MessageConst.DELAY) ?? 0) > 0 || props.has(MessageConst.TIMER_DELIVER_MS)) return 'Delay';
+  if (props.has(MessageConst.SHARDING_KEY)) return 'FIFO';
+  return 'Normal';
 }
 
 /** What the broker adds to every message it stores: its cluster, region and trace switch, as RocketMQ does. */

@@ -104,9 +104,10 @@ export class TransactionalMessageService {
 
   /**
    * END_TRANSACTION. Returns an error text when the request does not match the half message it names
-   * (wrong producer group or offsets), else undefined.
+   * (wrong producer group or offsets), else undefined. `decided` hears of each transaction this request ended
+   * (not a duplicate), with the topic it was sent to.
    */
-  async end(req: EndTransactionHeader): Promise<string | undefined> {
+  async end(req: EndTransactionHeader, decided?: (topic: string, committed: boolean) => void): Promise<string | undefined> {
     if (req.commitOrRollback === TransactionOutcome.UNKNOWN) return undefined;
     if (req.commitOrRollback !== TransactionOutcome.COMMIT && req.commitOrRollback !== TransactionOutcome.ROLLBACK) {
       return `commitOrRollback ${req.commitOrRollback} is neither 8 (commit) nor 12 (rollback)`;
@@ -126,6 +127,7 @@ export class TransactionalMessageService {
       if (result.status !== 'PUT_OK' && result.status !== 'FLUSH_DISK_TIMEOUT') return `commit failed: ${result.status}`;
     }
     await this.writeOp(half.queueOffset);
+    decided?.(half.properties.get(MessageConst.REAL_TOPIC) ?? half.topic, req.commitOrRollback === TransactionOutcome.COMMIT);
     return undefined;
   }
 

@@ -78,9 +78,15 @@ function stopOnSignal(): (stop: () => Promise<void>) => Promise<void> {
 export async function runNamesrv(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
-    options: { config: { type: 'string', short: 'c' }, port: { type: 'string', short: 'p' }, 'print-config': { type: 'boolean' } },
+    options: {
+      config: { type: 'string', short: 'c' }, port: { type: 'string', short: 'p' }, 'print-config': { type: 'boolean' },
+      // The operator's pods pass these: the namesrv has no config file there.
+      metricsExporterType: { type: 'string' }, metricsPromExporterPort: { type: 'string' },
+    },
   });
-  const config: NamesrvConfig = loadConfig(namesrvConfigTable, defaultNamesrvConfig, values.config, { listenPort: values.port });
+  const config: NamesrvConfig = loadConfig(namesrvConfigTable, defaultNamesrvConfig, values.config, {
+    listenPort: values.port, metricsExporterType: values.metricsExporterType, metricsPromExporterPort: values.metricsPromExporterPort,
+  });
   refuseProblems('namesrv', checkConfig(namesrvConfigTable, config));
   if (values['print-config']) return printConfig(namesrvConfigTable, config);
   const untilSignal = stopOnSignal();
@@ -126,10 +132,16 @@ export async function runStandalone(argv: string[]): Promise<void> {
     listenPort: Number(values['broker-port']),
     namesrvAddr: `127.0.0.1:${namesrvPort}`,
     storePathRootDir: path.resolve(values.data!, 'store'),
+    // One process owning the host: /metrics is on by default here (RocketMQ's port), the namesrv's on the next one.
+    metricsExporterType: 'PROM',
   };
   const config = checkBroker(loadConfig(brokerConfigTable, defaults, values.config, {}));
   const untilSignal = stopOnSignal();
-  const namesrv = new NamesrvController({ ...defaultNamesrvConfig, listenPort: namesrvPort });
+  const namesrvMetricsPort = config.metricsPromExporterPort === 0 ? 0 : config.metricsPromExporterPort + 1;
+  const namesrv = new NamesrvController({
+    ...defaultNamesrvConfig, listenPort: namesrvPort,
+    metricsExporterType: config.metricsExporterType, metricsPromExporterHost: config.metricsPromExporterHost, metricsPromExporterPort: namesrvMetricsPort,
+  });
   await namesrv.start();
   const broker = new BrokerController(config);
   try {
@@ -138,7 +150,8 @@ export async function runStandalone(argv: string[]): Promise<void> {
     await namesrv.shutdown();
     throw err;
   }
-  process.stderr.write(`\nTern is running: namesrv 127.0.0.1:${namesrv.port}, broker ${broker.brokerAddr}, data in ${config.storePathRootDir}\n`
+  const metrics = broker.metricsPort === undefined ? '' : `, metrics at :${broker.metricsPort}/metrics (broker) and :${namesrv.metricsPort}/metrics (namesrv)`;
+  process.stderr.write(`\nTern is running: namesrv 127.0.0.1:${namesrv.port}, broker ${broker.brokerAddr}${metrics}, data in ${config.storePathRootDir}\n`
     + `Try: npx tern produce -n 127.0.0.1:${namesrv.port} -t demo --count 1000   (Ctrl-C stops)\n\n`);
   await untilSignal(async () => {
     await broker.shutdown();

@@ -1,4 +1,5 @@
 import { boolKey, defaultsOf, intKey, stringKey, type ConfigOf, type ConfigTable } from '../config/config-table.ts';
+import { metricsConfigTable } from '../metrics/metrics-config.ts';
 
 /** namesrv.conf, under RocketMQ's key names. */
 export const namesrvConfigTable = {
@@ -7,6 +8,7 @@ export const namesrvConfigTable = {
   scanNotActiveBrokerInterval: intKey({ default: 10_000, min: 1, doc: 'Ms between looks for brokers that stopped registering (RocketMQ 4.x: 10 s).' }),
   brokerChannelExpiredTime: intKey({ default: 120_000, min: 1, doc: 'Ms of silence after which a broker is dropped, unless it registered its own timeout.' }),
   orderMessageEnable: boolKey({ default: false, doc: 'Put a topic\'s ORDER_TOPIC_CONFIG KV entry into its route.' }),
+  ...metricsConfigTable,
 } satisfies ConfigTable;
 
 export type NamesrvConfig = ConfigOf<typeof namesrvConfigTable>;

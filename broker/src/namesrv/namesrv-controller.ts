@@ -1,8 +1,11 @@
+import os from 'node:os';
 import { createLogger, type Logger } from '../logging/logger.ts';
 import { RemotingServer } from '../remoting/index.ts';
 import type { NamesrvConfig } from './namesrv-config.ts';
 import { KvConfigTable, registerNamesrvProcessors } from './namesrv-processor.ts';
 import { RouteInfoManager } from './route-info-manager.ts';
+import { MetricsHttpServer } from '../metrics/metrics-http-server.ts';
+import { namesrvMetricsRegistry } from './namesrv-metrics.ts';
 
 /** A running name server: the route table, its request handlers and the liveness scan. */
 export class NamesrvController {
@@ -11,6 +14,7 @@ export class NamesrvController {
   private readonly server: RemotingServer;
   private readonly log: Logger;
   private scanTimer: NodeJS.Timeout | undefined;
+  private metricsServer: MetricsHttpServer | undefined;
 
   constructor(config: NamesrvConfig, log: Logger = createLogger('namesrv')) {
     this.config = config;
@@ -24,8 +28,23 @@ export class NamesrvController {
     return this.server.port;
   }
 
+  /** Port of /metrics, or undefined when metricsExporterType is DISABLE. */
+  get metricsPort(): number | undefined {
+    return this.metricsServer?.port;
+  }
+
   async start(): Promise<void> {
     await this.server.listen();
+    const c = this.config;
+    if (c.metricsExporterType === 'PROM') {
+      this.metricsServer = new MetricsHttpServer(namesrvMetricsRegistry(this.routes, this.server, `${os.hostname()}:${this.port}`), this.log);
+      try {
+        await this.metricsServer.listen(c.metricsPromExporterPort, c.metricsPromExporterHost || c.bindAddress);
+      } catch (err) {
+        await this.server.shutdown(0);
+        throw err;
+      }
+    }
     this.scanTimer = setInterval(() => this.routes.scanNotActiveBroker(), this.config.scanNotActiveBrokerInterval);
     this.scanTimer.unref();
     this.log.info(`namesrv listening on ${this.config.bindAddress}:${this.port}`);
@@ -34,6 +53,7 @@ export class NamesrvController {
   async shutdown(): Promise<void> {
     if (this.scanTimer) clearInterval(this.scanTimer);
     await this.server.shutdown();
+    await this.metricsServer?.close();
     this.log.info('namesrv stopped');
   }
 }

@@ -121,3 +121,9 @@ export function requestCodeName(code: number): string {
   for (const [name, value] of Object.entries(RequestCode)) if (value === code) return name;
   return String(code);
 }
+
+/** Name of a response code (SYSTEM_BUSY), for metrics labels and logs. */
+export function responseCodeName(code: number): string {
+  for (const [name, value] of Object.entries(ResponseCode)) if (value === code) return name;
+  return String(code);
+}

@@ -1,8 +1,17 @@
 import net from 'node:net';
 import type { Logger } from '../logging/logger.ts';
-import { ResponseCode } from './codes.ts';
-import { createResponse, type RemotingCommand } from './remoting-command.ts';
-import { RemotingConnection, type ConnectionOptions, type RequestHandler } from './remoting-connection.ts';
+import { ResponseCode, responseCodeName } from './codes.ts';
+import { createResponse, isOneway, type RemotingCommand } from './remoting-command.ts';
+import { RemotingConnection, RequestRefusedError, type ConnectionOptions, type RequestHandler } from './remoting-connection.ts';
+
+/** One answered request, for metrics: requests answered later (held pulls) or never (oneway) are not reported. */
+export interface AnsweredRequest {
+  code: number;
+  responseCode: number;
+  ms: number;
+  /** The response code's name when the request was refused (a RequestRefusedError or an unknown code). */
+  refusedAs?: string | undefined;
+}
 
 export interface RemotingServerOptions extends Omit<ConnectionOptions, 'handler'> {
   port: number;
@@ -17,6 +26,7 @@ export class RemotingServer {
   private readonly options: RemotingServerOptions;
   private readonly log: Logger;
   private readonly connectionListeners: ((c: RemotingConnection, event: 'open' | 'close') => void)[] = [];
+  private readonly answeredListeners: ((a: AnsweredRequest) => void)[] = [];
   private accepting = true;
 
   constructor(options: RemotingServerOptions) {
@@ -31,6 +41,10 @@ export class RemotingServer {
 
   onConnection(listener: (c: RemotingConnection, event: 'open' | 'close') => void): void {
     this.connectionListeners.push(listener);
+  }
+
+  onAnswered(listener: (a: AnsweredRequest) => void): void {
+    this.answeredListeners.push(listener);
   }
 
   get port(): number {
@@ -84,6 +98,41 @@ export class RemotingServer {
   }
 
   private dispatch(request: RemotingCommand, connection: RemotingConnection): ReturnType<RequestHandler> {
+    if (this.answeredListeners.length === 0 || isOneway(request)) return this.route(request, connection);
+    const started = performance.now();
+    const answered = (responseCode: number, refusedAs?: string) => {
+      const a: AnsweredRequest = { code: request.code, responseCode, ms: performance.now() - started, refusedAs };
+      for (const l of this.answeredListeners) l(a);
+    };
+    const failed = (err: unknown) => {
+      if (err instanceof RequestRefusedError) answered(err.responseCode, responseCodeName(err.responseCode));
+      else answered(ResponseCode.SYSTEM_ERROR);
+    };
+    const succeeded = (r: RemotingCommand | undefined) => {
+      if (!r) return;
+      answered(r.code, r.code === ResponseCode.REQUEST_CODE_NOT_SUPPORTED ? 'REQUEST_CODE_NOT_SUPPORTED' : undefined);
+    };
+    let result: ReturnType<RequestHandler>;
+    try {
+      result = this.route(request, connection);
+    } catch (err) {
+      failed(err);
+      throw err;
+    }
+    if (result instanceof Promise) {
+      return result.then((r) => {
+        succeeded(r);
+        return r;
+      }, (err: unknown) => {
+        failed(err);
+        throw err;
+      });
+    }
+    succeeded(result);
+    return result;
+  }
+
+  private route(request: RemotingCommand, connection: RemotingConnection): ReturnType<RequestHandler> {
     const processor = this.processors.get(request.code);
     if (!processor) {
       return createResponse(request, ResponseCode.REQUEST_CODE_NOT_SUPPORTED, ` request type ${request.code} not supported`);

@@ -6,6 +6,7 @@ import { createLogger } from '../../src/logging/logger.ts';
 import { createRequest, RemotingClient, RequestCode, ResponseCode } from '../../src/remoting/index.ts';
 import { startLocalCluster, type LocalCluster } from '../support/local-cluster.ts';
 import { waitFor } from '../../src/harness/wait-for.ts';
+import { parseSamples, sampleSum } from '../../src/harness/prometheus-text.ts';
 
 const log = createLogger('test');
 let cluster: LocalCluster;
@@ -70,6 +71,8 @@ describe('delay levels, retry and DLQ, queue locks', () => {
     expect(dead).toHaveLength(1);
     expect(dead[0]!.properties.get('KEYS')).toBe('job-1');
     expect(dead[0]!.reconsumeTimes).toBe(3);
+    const samples = parseSamples(await cluster.broker.context.metrics.registry.metrics());
+    expect(sampleSum(samples, 'rocketmq_send_to_dlq_messages_total', { topic: 'work-topic', consumer_group: 'workers' })).toBe(1);
   });
 
   it('honours the group retryMaxTimes set with UPDATE_AND_CREATE_SUBSCRIPTIONGROUP', async () => {

@@ -7,6 +7,7 @@ import { createLogger } from '../../src/logging/logger.ts';
 import { createRequest, RemotingClient, RequestCode, ResponseCode, type RemotingCommand } from '../../src/remoting/index.ts';
 import { startLocalCluster, type LocalCluster } from '../support/local-cluster.ts';
 import { waitFor } from '../../src/harness/wait-for.ts';
+import { parseSamples, sampleSum } from '../../src/harness/prometheus-text.ts';
 
 const log = createLogger('test');
 let cluster: LocalCluster;
@@ -90,6 +91,12 @@ describe('transactional messages', () => {
     end(b, 12);
     await waitFor('the committed copy visible', async () => (await visible()).includes('commit-me'));
     expect(await visible()).toEqual(['commit-me']);
+    const ended = async () => {
+      const s = parseSamples(await cluster.broker.context.metrics.registry.metrics());
+      return [sampleSum(s, 'rocketmq_commit_messages_total', { topic: 'tx-topic' }), sampleSum(s, 'rocketmq_rollback_messages_total', { topic: 'tx-topic' })];
+    };
+    await waitFor('the rollback counted', async () => (await ended())[1] === 1);
+    expect(await ended()).toEqual([1, 1]);
   });
 
   it('resolves an UNKNOWN transaction by checking back with the producer group', async () => {

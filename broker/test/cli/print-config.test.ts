@@ -74,6 +74,10 @@ describe('tern broker / namesrv --print-config', () => {
     expect(rows.get('listenPort')).toEqual(['19999', '9876']);
     expect(rows.get('scanNotActiveBrokerInterval')).toEqual(['5000', '10000']);
     expect(r.all).not.toMatch(/listening on/);
+    // The operator's name server pods turn /metrics on from the command line (they have no config file).
+    const metrics = rowsOf((await printed(['namesrv', '--metricsExporterType', 'PROM', '--metricsPromExporterPort', '9000', '--print-config'])).stdout);
+    expect(metrics.get('metricsExporterType')).toEqual(['PROM', 'DISABLE']);
+    expect(metrics.get('metricsPromExporterPort')).toEqual(['9000', '5557']);
   });
 
   it('refuses a bad value instead of printing, naming the key', async () => {

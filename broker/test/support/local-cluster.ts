@@ -4,7 +4,7 @@ import { defaultBrokerConfig, type BrokerConfig } from '../../src/broker/broker-
 import { createLogger } from '../../src/logging/logger.ts';
 import { tempDir } from '../../src/harness/temp-dir.ts';
 import { NamesrvController } from '../../src/namesrv/namesrv-controller.ts';
-import { defaultNamesrvConfig } from '../../src/namesrv/namesrv-config.ts';
+import { defaultNamesrvConfig, type NamesrvConfig } from '../../src/namesrv/namesrv-config.ts';
 
 /** A real namesrv and broker in this process, on ephemeral ports of 127.0.0.1, with a store in a temp dir. */
 export interface LocalCluster {
@@ -18,8 +18,8 @@ export interface LocalCluster {
   stop(): Promise<void>;
 }
 
-export async function startLocalCluster(overrides: Partial<BrokerConfig> = {}): Promise<LocalCluster> {
-  const namesrv = new NamesrvController({ ...defaultNamesrvConfig, listenPort: 0, bindAddress: '127.0.0.1' }, createLogger('namesrv'));
+export async function startLocalCluster(overrides: Partial<BrokerConfig> = {}, namesrvOverrides: Partial<NamesrvConfig> = {}): Promise<LocalCluster> {
+  const namesrv = new NamesrvController({ ...defaultNamesrvConfig, listenPort: 0, bindAddress: '127.0.0.1', ...namesrvOverrides }, createLogger('namesrv'));
   await namesrv.start();
   const namesrvAddr = `127.0.0.1:${namesrv.port}`;
   const storeDir = overrides.storePathRootDir ?? tempDir();

@@ -90,7 +90,8 @@ export const brokerClusterSpecField = s.object({
   metrics: s.withEmptyDefault(s.object({
     enabled: s.withDefault(s.boolean(), false),
     port: s.withDefault(s.integer({ minimum: 1, maximum: 65535 }), 5557),
-    serviceMonitor: s.withDefault(s.boolean({ description: 'Also create a prometheus-operator ServiceMonitor (its CRD must exist).' }), false),
+    serviceMonitor: s.withDefault(s.boolean({ description: 'Also create a prometheus-operator ServiceMonitor scraping /metrics (its CRD must exist).' }), false),
+    podMonitor: s.withDefault(s.boolean({ description: 'Also create a prometheus-operator PodMonitor scraping /metrics on every pod (its CRD must exist).' }), false),
   })),
 });
 

@@ -64,6 +64,7 @@ export class KubeClient {
   readonly custom: CustomObjectsApi;
   readonly coordination: CoordinationV1Api;
   readonly fieldManager: string;
+  private readonly apiErrorListeners: ((verb: string, err: unknown) => void)[] = [];
 
   constructor(kc: KubeConfig, fieldManager = FIELD_MANAGER) {
     this.kc = kc;
@@ -94,9 +95,20 @@ export class KubeClient {
     return new KubeClient(kc);
   }
 
+  /** Told of every API call that failed with an error the caller sees (not the 404s and 409s handled here). */
+  onApiError(listener: (verb: string, err: unknown) => void): void {
+    this.apiErrorListeners.push(listener);
+  }
+
+  private failed(verb: string, err: unknown): never {
+    for (const l of this.apiErrorListeners) l(verb, err);
+    throw err;
+  }
+
   /** Server-side apply: the object holds exactly the fields the operator owns; force takes them back from others. */
   apply<T extends KubernetesObject>(obj: T): Promise<T> {
-    return this.objects.patch(obj, undefined, undefined, this.fieldManager, true, PatchStrategy.ServerSideApply);
+    return this.objects.patch(obj, undefined, undefined, this.fieldManager, true, PatchStrategy.ServerSideApply)
+      .catch((err: unknown) => this.failed('apply', err));
   }
 
   /** Server-side apply of a Tern custom resource's status subresource. */
@@ -104,7 +116,7 @@ export class KubeClient {
     await this.custom.patchNamespacedCustomObjectStatus({
       group: GROUP, version: VERSION, namespace, plural, name, fieldManager: this.fieldManager, force: true,
       body: { apiVersion: `${GROUP}/${VERSION}`, kind, metadata: { name, namespace }, status },
-    }, setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply));
+    }, setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply)).catch((err: unknown) => this.failed('apply_status', err));
   }
 
   async get<T extends KubernetesObject>(apiVersion: string, kind: string, namespace: string, name: string): Promise<T | undefined> {
@@ -112,7 +124,7 @@ export class KubeClient {
       return await this.objects.read<T>({ apiVersion, kind, metadata: { name, namespace } } as never);
     } catch (err) {
       if (isNotFound(err)) return undefined;
-      throw err;
+      return this.failed('get', err);
     }
   }
 
@@ -120,7 +132,8 @@ export class KubeClient {
     const out: T[] = [];
     let token: string | undefined;
     do {
-      const page = await this.objects.list<T>(apiVersion, kind, namespace, undefined, undefined, undefined, undefined, labelSelector, 500, token);
+      const page = await this.objects.list<T>(apiVersion, kind, namespace, undefined, undefined, undefined, undefined, labelSelector, 500, token)
+        .catch((err: unknown) => this.failed('list', err));
       for (const item of page.items) out.push({ ...item, apiVersion, kind });
       token = page.metadata?._continue || undefined;
     } while (token);
@@ -145,12 +158,12 @@ export class KubeClient {
       return true;
     } catch (err) {
       if (isNotFound(err) || isConflict(err)) return false;
-      throw err;
+      return this.failed('delete', err);
     }
   }
 
   async createEvent(event: CoreV1Event): Promise<void> {
-    await this.core.createNamespacedEvent({ namespace: event.metadata!.namespace!, body: event });
+    await this.core.createNamespacedEvent({ namespace: event.metadata!.namespace!, body: event }).catch((err: unknown) => this.failed('create_event', err));
   }
 
   async getLease(namespace: string, name: string): Promise<V1Lease | undefined> {
@@ -158,7 +171,7 @@ export class KubeClient {
       return await this.coordination.readNamespacedLease({ namespace, name });
     } catch (err) {
       if (isNotFound(err)) return undefined;
-      throw err;
+      return this.failed('get_lease', err);
     }
   }
 }

@@ -44,10 +44,10 @@ export interface BrokerClusterReconcilerDeps {
 /** Kinds the operator creates for a cluster and prunes when they are no longer desired. */
 const PRUNABLE: Array<[string, string]> = [
   ['apps/v1', 'StatefulSet'], ['v1', 'Service'], ['v1', 'ConfigMap'], ['policy/v1', 'PodDisruptionBudget'],
-  ['monitoring.coreos.com/v1', 'ServiceMonitor'],
+  ['monitoring.coreos.com/v1', 'ServiceMonitor'], ['monitoring.coreos.com/v1', 'PodMonitor'],
 ];
 /** Kinds whose CRD may be absent (prometheus-operator): a failed list means there is nothing of ours to prune. */
-const OPTIONAL_KINDS = new Set(['ServiceMonitor']);
+const OPTIONAL_KINDS = new Set(['ServiceMonitor', 'PodMonitor']);
 
 interface Observed {
   objects: Map<string, { apiVersion: string; kind: string; name: string; uid: string; resourceVersion: string; ownedBy: string[]; terminating: boolean }>;
@@ -171,8 +171,9 @@ export class BrokerClusterReconciler {
         if (!before) created.push(`${m.kind} ${m.metadata.name}`);
         else if (after.metadata?.resourceVersion !== before.resourceVersion) updated.push(`${m.kind} ${m.metadata.name}`);
       } catch (err) {
-        if (m.kind === 'ServiceMonitor' && isNotFound(err)) {
-          problems.push('metrics.serviceMonitor is set but the ServiceMonitor CRD (prometheus-operator) is not installed');
+        if (OPTIONAL_KINDS.has(m.kind) && isNotFound(err)) {
+          const field = m.kind === 'ServiceMonitor' ? 'serviceMonitor' : 'podMonitor';
+          problems.push(`metrics.${field} is set but the ${m.kind} CRD (prometheus-operator) is not installed`);
         } else {
           problems.push(`apply ${m.kind} ${m.metadata.name}: ${describeApiError(err)}`);
         }

@@ -41,6 +41,7 @@ export function brokerConfEntries(input: BrokerConfInput): Array<[string, string
     ['bindAddress', '0.0.0.0'],
     ['storePathRootDir', `${STORE_MOUNT}/store`],
   );
+  if (spec.metrics.enabled) entries.push(['metricsExporterType', 'PROM'], ['metricsPromExporterPort', String(spec.metrics.port)]);
   const external = spec.externalAccess.brokers.find((b) => b.group === group && b.brokerId === brokerId);
   if (spec.externalAccess.type !== 'None' && external) entries.push(['brokerIP1', external.advertisedAddress]);
   if (input.draining) entries.push(['brokerPermission', String(READ_ONLY_PERMISSION)]);

@@ -71,7 +71,7 @@ export function renderCluster(input: ClusterInput, options: RenderOptions = {}):
     },
   };
   const nsContainer: V1Container = {
-    ...container(spec, 'namesrv', ['namesrv', '-p', String(NAMESRV_PORT)], spec.nameServer.resources),
+    ...container(spec, 'namesrv', ['namesrv', '-p', String(NAMESRV_PORT), ...namesrvMetricsArgs(spec)], spec.nameServer.resources),
     ports: [{ name: 'namesrv', containerPort: NAMESRV_PORT }, ...metricsPorts(spec)],
     readinessProbe: { tcpSocket: { port: 'namesrv' }, periodSeconds: 5 },
     livenessProbe: { tcpSocket: { port: 'namesrv' }, initialDelaySeconds: 30, periodSeconds: 10, failureThreshold: 6 },
@@ -154,7 +154,13 @@ export function renderCluster(input: ClusterInput, options: RenderOptions = {}):
     if (spec.metrics.serviceMonitor) {
       manifests.push({
         apiVersion: 'monitoring.coreos.com/v1', kind: 'ServiceMonitor', metadata: meta(c.name),
-        spec: { selector: { matchLabels: { [LABEL_CLUSTER]: c.name, 'tern.io/metrics': 'true' } }, endpoints: [{ port: 'metrics', interval: '30s' }] },
+        spec: { selector: { matchLabels: { [LABEL_CLUSTER]: c.name, 'tern.io/metrics': 'true' } }, endpoints: [{ port: 'metrics', path: '/metrics', interval: '30s' }] },
+      } as Manifest);
+    }
+    if (spec.metrics.podMonitor) {
+      manifests.push({
+        apiVersion: 'monitoring.coreos.com/v1', kind: 'PodMonitor', metadata: meta(c.name),
+        spec: { selector: { matchLabels: sel }, podMetricsEndpoints: [{ port: 'metrics', path: '/metrics', interval: '30s' }] },
       } as Manifest);
     }
   }
@@ -228,6 +234,11 @@ function container(spec: BrokerClusterSpec, name: string, args: string[], resour
       capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' },
     },
   };
+}
+
+/** The namesrv takes no config file: its /metrics keys go on the command line (broker.conf carries the brokers'). */
+function namesrvMetricsArgs(spec: BrokerClusterSpec): string[] {
+  return spec.metrics.enabled ? ['--metricsExporterType', 'PROM', '--metricsPromExporterPort', String(spec.metrics.port)] : [];
 }
 
 function metricsPorts(spec: BrokerClusterSpec): Array<{ name: string; containerPort: number }> {

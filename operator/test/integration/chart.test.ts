@@ -71,7 +71,18 @@ describe('chart without a cluster', () => {
   });
 
   it('watchNamespace turns the ClusterRole into a Role in that namespace; serviceMonitor adds a Service and ServiceMonitor', async () => {
-    const docs = await template(['watchNamespace=mq', 'serviceMonitor.enabled=true', 'leaderElection.enabled=false']);
+    const docs = await template(['watchNamespace=mq', 'serviceMonitor.enabled=true', 'podMonitor.enabled=true', 'leaderElection.enabled=false']);
+    // Both scrape /metrics on the operator's metrics port (8080, METRICS_PORT), not /healthz.
+    const sm = docs.find((d) => d.kind === 'ServiceMonitor') as unknown as { spec: { endpoints: unknown[] } };
+    expect(sm.spec.endpoints).toEqual([{ port: 'metrics', path: '/metrics', interval: '30s' }]);
+    const pm = docs.find((d) => d.kind === 'PodMonitor') as unknown as { spec: { podMetricsEndpoints: unknown[] } };
+    expect(pm.spec.podMetricsEndpoints).toEqual([{ port: 'metrics', path: '/metrics', interval: '30s' }]);
+    const svc = docs.find((d) => d.kind === 'Service') as unknown as { spec: { ports: unknown[] } };
+    expect(svc.spec.ports).toEqual([{ name: 'metrics', port: 8080, targetPort: 'metrics' }]);
+    const deploy = docs.find((d) => d.kind === 'Deployment') as unknown as { spec: { template: { spec: { containers: Array<{ ports: unknown[]; env: Array<{ name: string; value?: string }> }> } } } };
+    const container = deploy.spec.template.spec.containers[0]!;
+    expect(container.ports).toContainEqual({ name: 'metrics', containerPort: 8080 });
+    expect(container.env).toContainEqual({ name: 'METRICS_PORT', value: '8080' });
     const kinds = docs.map((d) => `${d.kind}/${d.metadata.namespace ?? ''}`);
     expect(kinds).toContain('Role/mq');
     expect(kinds).toContain('RoleBinding/mq');

@@ -11,6 +11,9 @@ import { createLogger } from '../../../broker/src/logging/logger.ts';
 import { tempDir } from '../../../broker/src/harness/temp-dir.ts';
 import { waitFor } from '../../../broker/src/harness/wait-for.ts';
 import { startLocalCluster, type LocalCluster } from '../../../broker/test/support/local-cluster.ts';
+import { exportedFamilies, parseSamples, sampleSum, scrapeMetrics } from '../../../broker/src/harness/prometheus-text.ts';
+import { ensurePromtool, promtoolCheckMetrics } from '../../../broker/src/harness/promtool.ts';
+import { MetricsHttpServer } from '@tern/broker/metrics';
 import { Admin, Producer, PushConsumer } from '@tern/broker/client';
 import type { AddressResolver } from '../../src/admin/broker-admin.ts';
 import { defaultBrokerClusterSpec, type BrokerCluster } from '../../src/api/broker-cluster.ts';
@@ -435,6 +438,34 @@ describe('scale out and scale in', () => {
     await waitFor('status lists one group', async () => (await bcGet())!.status!.brokerGroups!.map((g) => g.brokerName).join() === 'demo-0');
     await waitReady();
     await cp.kubectl(['delete', 'consumergroup', 'drainer', '-n', NS, '--wait=true', '--timeout=30s']);
+  });
+});
+
+describe('the operator\'s /metrics', () => {
+  it('counts the reconciles above by kind and result, times them, shows group phases and replica progress, and passes promtool', async () => {
+    const server = new MetricsHttpServer(operator.metrics.registry, { info: () => {}, error: (m) => process.stderr.write(`${m}\n`) });
+    await server.listen(0, '127.0.0.1');
+    try {
+      const text = await scrapeMetrics(server.port);
+      const s = parseSamples(text);
+      for (const kind of ['BrokerCluster', 'Topic', 'ConsumerGroup']) {
+        const reconciles = sampleSum(s, 'tern_operator_reconciles_total', { kind }) ?? 0;
+        expect(reconciles, kind).toBeGreaterThan(0);
+        expect(sampleSum(s, 'tern_operator_reconcile_duration_seconds_count', { kind })).toBe(reconciles);
+      }
+      // The test above left one group, Running, with its master and slave pods ready and updated.
+      expect(sampleSum(s, 'tern_operator_broker_groups', { namespace: NS, cluster: CLUSTER })).toBe(1);
+      expect(sampleSum(s, 'tern_operator_broker_replicas', { namespace: NS, cluster: CLUSTER, state: 'desired' })).toBe(2);
+      expect(exportedFamilies(text).has('tern_operator_api_errors_total')).toBe(true);
+      const promtool = ensurePromtool();
+      if (!promtool.path) {
+        process.stderr.write(`SKIPPED: promtool check metrics on the operator: ${promtool.missing}\n`);
+        return;
+      }
+      expect(promtoolCheckMetrics(promtool.path, text)).toBe('');
+    } finally {
+      await server.close();
+    }
   });
 });
 

@@ -36,7 +36,7 @@ describe('BrokerCluster defaults', () => {
       },
       pod: { labels: {}, annotations: {} },
       externalAccess: { type: 'None', brokers: [] },
-      metrics: { enabled: false, port: 5557, serviceMonitor: false },
+      metrics: { enabled: false, port: 5557, serviceMonitor: false, podMonitor: false },
     } satisfies BrokerClusterSpec);
   });
 });
@@ -252,14 +252,26 @@ describe('renderCluster fields', () => {
     expect(render({}).manifests.some((m) => m.metadata.name.endsWith('-external'))).toBe(false);
   });
 
-  it('metrics: a port on every pod, a metrics Service, and a ServiceMonitor only when asked', () => {
+  it('metrics: /metrics turned on in every pod on its port, a metrics Service, and a ServiceMonitor or PodMonitor only when asked', () => {
     const on = render({ metrics: { enabled: true, port: 9000 } });
     const sts = find<V1StatefulSet>(on.manifests, 'StatefulSet', 'demo-broker-0-0');
     expect(sts.spec!.template.spec!.containers[0]!.ports).toContainEqual({ name: 'metrics', containerPort: 9000 });
+    expect(conf(on.manifests, 0, 0).get('metricsExporterType')).toBe('PROM');
+    expect(conf(on.manifests, 0, 0).get('metricsPromExporterPort')).toBe('9000');
+    expect(conf(render({}).manifests, 0, 0).has('metricsExporterType')).toBe(false);
+    const ns = find<V1StatefulSet>(on.manifests, 'StatefulSet', 'demo-namesrv').spec!.template.spec!.containers[0]!;
+    expect(ns.args).toEqual(['namesrv', '-p', '9876', '--metricsExporterType', 'PROM', '--metricsPromExporterPort', '9000']);
+    expect(ns.ports).toContainEqual({ name: 'metrics', containerPort: 9000 });
     expect(find<V1Service>(on.manifests, 'Service', 'demo-metrics').spec!.ports).toEqual([{ name: 'metrics', port: 9000, targetPort: 'metrics' }]);
     expect(on.manifests.some((m) => m.kind === 'ServiceMonitor')).toBe(false);
     const sm = render({ metrics: { enabled: true, serviceMonitor: true } }).manifests.find((m) => m.kind === 'ServiceMonitor');
-    expect(sm).toMatchObject({ apiVersion: 'monitoring.coreos.com/v1', metadata: { name: 'demo' } });
+    expect(sm).toMatchObject({ apiVersion: 'monitoring.coreos.com/v1', metadata: { name: 'demo' }, spec: { endpoints: [{ port: 'metrics', path: '/metrics' }] } });
+    expect(on.manifests.some((m) => m.kind === 'PodMonitor')).toBe(false);
+    const pm = render({ metrics: { enabled: true, podMonitor: true } }).manifests.find((m) => m.kind === 'PodMonitor');
+    expect(pm).toMatchObject({
+      apiVersion: 'monitoring.coreos.com/v1', metadata: { name: 'demo' },
+      spec: { selector: { matchLabels: { 'tern.io/cluster': 'demo' } }, podMetricsEndpoints: [{ port: 'metrics', path: '/metrics' }] },
+    });
     expect(render({}).manifests.some((m) => m.metadata.name === 'demo-metrics')).toBe(false);
   });
 

@@ -1,0 +1,148 @@
+import fs from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Producer, PushConsumer } from '../../src/client/index.ts';
+import { BrokerController } from '../../src/broker/broker-controller.ts';
+import { defaultBrokerConfig } from '../../src/broker/broker-config.ts';
+import { tempDir } from '../../src/harness/temp-dir.ts';
+import { defaultNamesrvConfig } from '../../src/namesrv/namesrv-config.ts';
+import { createLogger } from '../../src/logging/logger.ts';
+import { encodeProperties } from '../../src/message/properties.ts';
+import { createRequest, RemotingClient, RequestCode, ResponseCode } from '../../src/remoting/index.ts';
+import { parseSamples, sampleSum, scrapeMetrics } from '../../src/harness/prometheus-text.ts';
+import { ensurePromtool, promtoolCheckMetrics } from '../../src/harness/promtool.ts';
+import { waitFor } from '../../src/harness/wait-for.ts';
+import { startLocalCluster, type LocalCluster } from '../support/local-cluster.ts';
+
+const TOPIC = 'metrics-topic';
+const GROUP = 'metrics-group';
+const SENT = 20;
+const BODY = Buffer.alloc(100, 'm');
+const LABEL_LIMIT = 4;
+const PROM = { metricsExporterType: 'PROM', metricsPromExporterHost: '127.0.0.1', metricsPromExporterPort: 0 } as const;
+
+let cluster: LocalCluster;
+let producer: Producer;
+let consumer: PushConsumer;
+const raw = new RemotingClient({ logger: createLogger('test') });
+const rawSend = (topic: string) => raw.invoke(cluster.brokerAddr, createRequest(RequestCode.SEND_MESSAGE_V2, {
+  a: 'raw-producer', b: topic, c: 'TBW102', d: 4, e: 0, f: 0, g: Date.now(), h: 0, i: encodeProperties({}), m: false,
+}, BODY));
+const brokerScrape = async () => parseSamples(await scrapeMetrics(cluster.broker.metricsPort!));
+
+beforeAll(async () => {
+  cluster = await startLocalCluster({ ...PROM, metricsLabelValueLimit: LABEL_LIMIT }, PROM);
+  producer = new Producer({ namesrvAddr: cluster.namesrvAddr, group: 'metrics-producer' });
+  await producer.start();
+  for (let i = 0; i < SENT; i++) await producer.send({ topic: TOPIC, body: BODY });
+  const received = new Set<string>();
+  consumer = new PushConsumer({ namesrvAddr: cluster.namesrvAddr, group: GROUP, consumeFrom: 'first', persistOffsetIntervalMs: 200 });
+  consumer.subscribe(TOPIC, '*');
+  consumer.onMessage((msgs) => { for (const m of msgs) received.add(m.msgId); });
+  await consumer.start();
+  await waitFor(`${SENT} messages consumed`, () => received.size >= SENT);
+}, 60_000);
+
+afterAll(async () => {
+  await consumer?.shutdown();
+  await producer?.shutdown();
+  await raw.close();
+  await cluster?.stop();
+});
+
+describe('/metrics on a broker and a namesrv (metricsExporterType=PROM)', () => {
+  it('counts what the traffic did, under RocketMQ 5 names and labels', async () => {
+    const s = await brokerScrape();
+    const t = { topic: TOPIC };
+    expect(sampleSum(s, 'rocketmq_messages_in_total', { ...t, message_type: 'Normal', cluster: 'DefaultCluster', node_type: 'broker', node_id: 'broker-a' })).toBe(SENT);
+    expect(sampleSum(s, 'rocketmq_throughput_in_total', t)).toBe(SENT * BODY.length);
+    expect(sampleSum(s, 'rocketmq_message_size_count', t)).toBe(SENT);
+    expect(sampleSum(s, 'rocketmq_messages_out_total', { ...t, consumer_group: GROUP })).toBe(SENT);
+    // Stored records are bigger than their bodies.
+    expect(sampleSum(s, 'rocketmq_throughput_out_total', { ...t, consumer_group: GROUP })).toBeGreaterThan(SENT * BODY.length);
+    expect(sampleSum(s, 'rocketmq_rpc_latency_count', { request_code: String(RequestCode.SEND_MESSAGE_V2), response_code: '0' })).toBe(SENT);
+    expect(sampleSum(s, 'tern_store_append_latency_seconds_count')).toBe(SENT);
+    expect(sampleSum(s, 'rocketmq_consumer_connections', { consumer_group: GROUP })).toBe(1);
+    expect(sampleSum(s, 'rocketmq_producer_connections')).toBeGreaterThanOrEqual(1);
+    expect(sampleSum(s, 'rocketmq_storage_size')).toBeGreaterThan(SENT * BODY.length);
+    expect(sampleSum(s, 'rocketmq_storage_message_reserve_time')).toBeGreaterThanOrEqual(0);
+    expect(sampleSum(s, 'tern_long_poll_held_requests')).toBeGreaterThanOrEqual(1);
+  });
+
+  it('reports lag, inflight and ready per group from committed and pulled offsets', async () => {
+    const lagOf = async (name: string) => sampleSum(await brokerScrape(), name, { topic: TOPIC, consumer_group: GROUP });
+    await waitFor('the consumer to commit every offset', async () => (await lagOf('rocketmq_consumer_lag_messages')) === 0);
+    await consumer.shutdown();
+    for (let i = 0; i < 5; i++) await producer.send({ topic: TOPIC, body: BODY });
+    expect(await lagOf('rocketmq_consumer_lag_messages')).toBe(5);
+    expect(await lagOf('rocketmq_consumer_ready_messages')).toBe(5);
+    expect(await lagOf('rocketmq_consumer_inflight_messages')).toBe(0);
+  });
+
+  it('counts refusals by reason', async () => {
+    const refused = await rawSend('SCHEDULE_TOPIC_XXXX');
+    expect(refused.code).toBe(ResponseCode.NO_PERMISSION);
+    expect(sampleSum(await brokerScrape(), 'tern_requests_refused_total', { request_code: String(RequestCode.SEND_MESSAGE_V2), reason: 'NO_PERMISSION' })).toBe(1);
+  });
+
+  it('folds topics past metricsLabelValueLimit into "other"', async () => {
+    // The topic label's values are shared by every metric (the group's retry topic took one too); six more topics
+    // overflow the limit whatever took the slots before them.
+    for (let i = 0; i < 6; i++) expect((await rawSend(`metrics-cap-${i}`)).code).toBe(ResponseCode.SUCCESS);
+    const s = await brokerScrape();
+    const named = new Set(s.map((x) => x.labels.topic).filter((v) => v !== undefined && v !== 'other'));
+    expect(named.size).toBe(LABEL_LIMIT);
+    expect(named.has(TOPIC)).toBe(true);
+    const capNamed = [...named].filter((v) => v!.startsWith('metrics-cap-')).length;
+    expect(sampleSum(s, 'rocketmq_messages_in_total', { topic: 'other' })).toBe(6 - capNamed);
+    expect(sampleSum(s, 'tern_metrics_label_values_folded', { label: 'topic' })).toBe(6 - capNamed);
+  });
+
+  it('serves the namesrv\'s route table and rpc latency', async () => {
+    const s = parseSamples(await scrapeMetrics(cluster.namesrv.metricsPort!));
+    expect(sampleSum(s, 'tern_namesrv_broker_addresses', { cluster: 'DefaultCluster', node_type: 'nameserver' })).toBe(1);
+    expect(sampleSum(s, 'tern_namesrv_topics')).toBeGreaterThanOrEqual(1);
+    expect(sampleSum(s, 'rocketmq_rpc_latency_count', { request_code: String(RequestCode.REGISTER_BROKER), response_code: '0' })).toBeGreaterThanOrEqual(1);
+  });
+
+  it('reports replication lag per connected slave', async () => {
+    const slaveStore = tempDir();
+    const slave = new BrokerController({
+      ...defaultBrokerConfig(), brokerName: 'broker-a', brokerId: 1, brokerRole: 'SLAVE', brokerIP1: '127.0.0.1', bindAddress: '127.0.0.1',
+      listenPort: 0, namesrvAddr: cluster.namesrvAddr, storePathRootDir: slaveStore, mappedFileSizeCommitLog: 64 * 1024 * 1024,
+    }, createLogger('slave'));
+    await slave.start();
+    try {
+      const lag = async () => (await brokerScrape()).filter((x) => x.name === 'tern_replication_lag_bytes');
+      const caughtUp = await waitFor('the slave to catch up', async () => {
+        const series = await lag();
+        return series.length === 1 && series[0]!.value === 0 ? series[0] : undefined;
+      });
+      expect(caughtUp.labels.slave).toBe(cluster.broker.context.haMaster!.replicaInfo()[0]!.address);
+    } finally {
+      await slave.shutdown();
+      fs.rmSync(slaveStore, { recursive: true, force: true });
+    }
+  });
+
+  it('answers 404 off /metrics', async () => {
+    await expect(scrapeMetrics(cluster.broker.metricsPort!, '127.0.0.1', '/healthz')).rejects.toThrow(/answered 404/);
+  });
+
+  it('passes promtool check metrics (Prometheus\'s own parser and lint) on the broker and the namesrv', async (t) => {
+    const promtool = ensurePromtool();
+    if (!promtool.path) {
+      console.warn(`SKIPPED: promtool check metrics: ${promtool.missing}`);
+      t.skip();
+      return;
+    }
+    for (const port of [cluster.broker.metricsPort!, cluster.namesrv.metricsPort!]) {
+      expect(promtoolCheckMetrics(promtool.path, await scrapeMetrics(port))).toBe('');
+    }
+  }, 900_000);
+
+  it('is off by default, as in RocketMQ', () => {
+    expect(defaultBrokerConfig().metricsExporterType).toBe('DISABLE');
+    expect(defaultNamesrvConfig.metricsExporterType).toBe('DISABLE');
+    expect(defaultBrokerConfig().metricsPromExporterPort).toBe(5557);
+  });
+});
