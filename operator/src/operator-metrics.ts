@@ -14,7 +14,8 @@ export class OperatorMetrics {
   private readonly reconciles: Counter<'kind' | 'result'>;
   private readonly duration: Histogram<'kind'>;
 
-  constructor(client: KubeClient, namespace: string | undefined) {
+  /** `namespaces`: the watched ones (each listed on its own, as namespaced RBAC requires); undefined or empty: all. */
+  constructor(client: KubeClient, namespaces: readonly string[] | undefined) {
     const registers = [this.registry];
     registerProcessMetrics(this.registry);
     this.reconciles = new Counter({
@@ -34,8 +35,9 @@ export class OperatorMetrics {
     // Both gauges read one list per scrape: a scrape collects every metric at once, so the second caller finds the
     // first one's request in flight. A failed list is counted in tern_operator_api_errors_total; the scrape still answers.
     let inFlight: Promise<BrokerCluster[]> | undefined;
-    const clustersNow = () => (inFlight ??= client.list<BrokerCluster>(API_VERSION, 'BrokerCluster', namespace)
-      .catch(() => [])
+    const scopes = namespaces?.length ? namespaces : [undefined];
+    const clustersNow = () => (inFlight ??= Promise.all(scopes.map((ns) => client.list<BrokerCluster>(API_VERSION, 'BrokerCluster', ns).catch(() => [])))
+      .then((lists) => lists.flat())
       .finally(() => { inFlight = undefined; }));
     const clusterLabels = ['namespace', 'cluster'] as const;
     const labelsOf = (c: BrokerCluster) => ({ namespace: c.metadata.namespace ?? '', cluster: c.metadata.name ?? '' });

@@ -59,7 +59,7 @@ export class Operator {
     const topicReconciler = new BrokerResourceReconciler(topicKind, resourceDeps);
     const groupReconciler = new BrokerResourceReconciler(consumerGroupKind, resourceDeps);
     const onError = (what: string) => (key: string, err: unknown) => this.log(`${what} ${key}: reconcile failed: ${(err as Error)?.stack ?? err}`);
-    this.metrics = new OperatorMetrics(o.client, o.namespace);
+    this.metrics = new OperatorMetrics(o.client, o.namespaces);
     const timed = this.metrics.instrument.bind(this.metrics);
     this.clusters = new WorkQueue(timed('BrokerCluster', (k) => clusterReconciler.reconcile(...split(k))), { concurrency: 2, onError: onError('BrokerCluster') });
     this.topics = new WorkQueue(timed('Topic', (k) => topicReconciler.reconcile(...split(k))), { concurrency: 2, onError: onError('Topic') });
