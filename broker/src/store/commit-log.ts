@@ -237,6 +237,8 @@ export class CommitLog {
     }
     for (const seg of this.segments.segments) if (seg.startOffset > offset) this.dirty.delete(seg);
     this.segments.truncateFrom(offset);
+    // The cut is durable before anyone appends past it: a crash must not bring the dropped records back.
+    this.segments.find(offset)?.datasyncNow();
     this.truncations++;
     this.bufStart = offset;
     this.writtenOffset = offset;
