@@ -109,6 +109,18 @@ describe('replicated store: the confirm offset gates dispatch, reads and put ans
     expect(queueBodies(s, 'B', 0)).toHaveLength(30);
   });
 
+  it('takes a confirm from inside onAppended (a one-member group commits at once), across segment ends', async () => {
+    const s = await replicated(tempDir());
+    s.onAppended((chunk, start) => s.setConfirmOffset(start + chunk.length));
+    s.setWritable(true);
+    const puts = Array.from({ length: 60 }, (_, i) => s.putMessage(message('S', i % 2, `s${i}:` + 'q'.repeat(3000))));
+    const results = await Promise.all(puts);
+    expect(results.every((r) => r.status === PutMessageStatus.PUT_OK)).toBe(true);
+    expect(s.commitLogEnd).toBeGreaterThan(2 * 64 * 1024);
+    expect(s.confirmOffset).toBe(s.commitLogEnd);
+    expect(queueBodies(s, 'S', 0).length + queueBodies(s, 'S', 1).length).toBe(60);
+  });
+
   it('refuses puts while not writable; stepping down fails the puts not yet written', async () => {
     const s = await replicated(tempDir());
     const chunks = recordChunks(s);
