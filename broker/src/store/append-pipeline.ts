@@ -9,6 +9,10 @@
  * loop turn (setImmediate), after which the new records are dispatched to the
  * ConsumeQueues at once and the puts are answered (ASYNC_FLUSH) or queued for the group
  * commit (SYNC_FLUSH).
+ *
+ * A replicated store (the Raft log is the CommitLog) hands each written chunk to the Raft layer
+ * instead of dispatching it, and dispatches and answers puts only up to the confirm offset, the
+ * end of what a majority holds; bytes past it may yet be truncated away.
  */
 import type { Logger } from '../logging/logger.ts';
 import type { HostAddress } from '../message/host-address.ts';
@@ -18,12 +22,14 @@ import { measureStoredMessage, newMeasure } from '../message/stored-message.ts';
 import type { StoredMessageFields, StoredMessageMeasure } from '../message/stored-message.ts';
 import { MessageSysFlag, transactionType } from '../message/sys-flag.ts';
 import type { CommitLog } from './commit-log.ts';
+import type { ConsumeQueue } from './consume-queue.ts';
 import type { Dispatcher } from './dispatcher.ts';
 import type { FlushWaiter, GroupCommitService } from './group-commit.ts';
 import { FlushDiskType } from './message-store-config.ts';
 import type { MessageStoreConfig } from './message-store-config.ts';
 import { PutMessageStatus } from './put-message-result.ts';
 import type { PutMessageResult, PutMessagesResult } from './put-message-result.ts';
+import { isRecordBoundary, redispatch } from './recovery.ts';
 import type { RetentionService } from './retention.ts';
 
 /** What the send processor hands the store. */
@@ -59,9 +65,17 @@ export interface AppendPipelineParts {
   log: Logger;
   /** Whether the store takes puts (false once shutdown began). */
   running: () => boolean;
+  /** The CommitLog is a Raft log: dispatch waits for the confirm offset. */
+  replicated: boolean;
 }
 
+/** Told of each chunk of CommitLog bytes a put wrote, in order and contiguous (shared: do not modify it). */
+export type AppendedChunkListener = (chunk: Buffer, physicalStart: number) => void;
+
 const WRITE_FAILED_REMARK = 'service not available now: a CommitLog write failed and the store is read-only until restarted';
+const NOT_WRITABLE_REMARK = 'service not available now: this replica is not the leader of its group and takes no writes; send to the leader';
+const TRUNCATED_REMARK = 'the message was not stored: leadership changed before a majority held it, and its bytes were dropped; send it again';
+const UNCONFIRMED_REMARK = 'the message may or may not be stored: the store stopped before a majority confirmed it';
 
 type AnyPutResult = PutMessageResult | PutMessagesResult;
 
@@ -85,8 +99,9 @@ class PendingPut<R extends AnyPutResult> implements FlushWaiter {
     this.resolve(this.result);
   }
 
-  fail(status: PutMessageStatus): void {
+  fail(status: PutMessageStatus, remark?: string): void {
     this.result.status = status;
+    if (remark !== undefined) this.result.remark = remark;
     this.resolve(this.result);
   }
 }
@@ -114,6 +129,11 @@ export function maxRecordSize(config: MessageStoreConfig): number {
   return config.maxMessageSize + 2 * MAX_PROPERTIES_BYTES + 1024;
 }
 
+/** Bytes read at once when records are read back from the CommitLog files: at least the largest record. */
+export function commitLogReadChunkSize(config: MessageStoreConfig): number {
+  return Math.min(config.mappedFileSizeCommitLog, Math.max(4 * 1024 * 1024, maxRecordSize(config)));
+}
+
 function isBadTopicName(topic: string): boolean {
   return topic.length === 0 || topic === '.' || topic === '..' || /[/\\\0]/.test(topic);
 }
@@ -135,6 +155,12 @@ export class AppendPipeline {
   private writeScheduled = false;
   private arrivalsScheduled = false;
   private isWritable = true;
+  private readonly replicated: boolean;
+  /** Replicated: whether this replica takes puts (the leader, once its term's commits are dispatched). */
+  private accepting: boolean;
+  /** Replicated: set while bytes from the leader are written, which are not this store's to announce. */
+  private replaying = false;
+  private readonly appendedListeners: AppendedChunkListener[] = [];
   private readonly measure: StoredMessageMeasure = newMeasure();
   private readonly fields: StoredMessageFields;
 
@@ -147,6 +173,9 @@ export class AppendPipeline {
     this.log = parts.log;
     this.running = parts.running;
     this.syncFlush = parts.config.flushDiskType === FlushDiskType.SYNC_FLUSH;
+    this.replicated = parts.replicated;
+    // A Raft replica starts as a follower.
+    this.accepting = !parts.replicated;
     this.fields = {
       topic: '',
       queueId: 0,
@@ -290,6 +319,7 @@ export class AppendPipeline {
   private validate(msg: MessageToStore, m: StoredMessageMeasure): PutRefusal | null {
     if (!this.running()) return refusal(PutMessageStatus.SERVICE_NOT_AVAILABLE, 'service not available now: the message store is shutting down');
     if (!this.isWritable) return refusal(PutMessageStatus.SERVICE_NOT_AVAILABLE, WRITE_FAILED_REMARK);
+    if (!this.accepting) return refusal(PutMessageStatus.SERVICE_NOT_AVAILABLE, NOT_WRITABLE_REMARK);
     if (this.retention.diskFull) return refusal(PutMessageStatus.SERVICE_NOT_AVAILABLE, this.retention.diskFullRemark);
     if (msg.body.length > this.config.maxMessageSize) {
       return refusal(PutMessageStatus.MESSAGE_ILLEGAL,
@@ -373,7 +403,11 @@ export class AppendPipeline {
   };
 
   /** Runs right after each CommitLog write, while the bytes are still in the write buffer. */
-  readonly onWritten = (buf: Buffer, start: number, end: number, physicalStart: number): void => {
+  readonly onWritten = (buf: Buffer, start: number, end: number, physicalStart: number, logEnd: number): void => {
+    if (this.replicated) {
+      if (!this.replaying) this.announce(buf, start, end, physicalStart, logEnd);
+      return;
+    }
     try {
       // Bytes a blank record already accounted for (the zero tail of a segment, as a slave receives it) hold no records.
       const covered = Math.min(end - start, Math.max(0, this.dispatcher.dispatchedOffset - physicalStart));
@@ -385,12 +419,9 @@ export class AppendPipeline {
       this.isWritable = false;
       this.log.error(`dispatch failed at commit log offset ${physicalStart}; store is now read-only`, { err });
     }
-    if (this.dispatcher.hasArrivals && !this.arrivalsScheduled) {
-      // A microtask: same turn of the loop, but never inside a put that triggered the write.
-      // Queued before the puts are answered, so listeners hear of a message before its sender.
-      this.arrivalsScheduled = true;
-      queueMicrotask(this.deliverArrivals);
-    }
+    // A microtask: same turn of the loop, but never inside a put that triggered the write.
+    // Queued before the puts are answered, so listeners hear of a message before its sender.
+    this.scheduleArrivals();
     this.settleWritten(this.commitLog.maxOffset);
   };
 
@@ -398,6 +429,140 @@ export class AppendPipeline {
     this.arrivalsScheduled = false;
     this.dispatcher.deliverArrivals();
   };
+
+  private scheduleArrivals(): void {
+    if (this.dispatcher.hasArrivals && !this.arrivalsScheduled) {
+      this.arrivalsScheduled = true;
+      queueMicrotask(this.deliverArrivals);
+    }
+  }
+
+  // ---------------------------------------------------------------- replicated CommitLog
+
+  /** Replicated: registers a listener told of every chunk puts wrote; returns an unsubscribe function. */
+  addAppendedListener(listener: AppendedChunkListener): () => void {
+    this.appendedListeners.push(listener);
+    return () => {
+      const i = this.appendedListeners.indexOf(listener);
+      if (i >= 0) this.appendedListeners.splice(i, 1);
+    };
+  }
+
+  /** Hands a written chunk (with a segment-end blank's zero filler) to the Raft layer, in the write's turn. */
+  private announce(buf: Buffer, start: number, end: number, physicalStart: number, logEnd: number): void {
+    const length = logEnd - physicalStart;
+    const chunk = length === end - start ? Buffer.allocUnsafe(length) : Buffer.alloc(length);
+    buf.copy(chunk, 0, start, end);
+    for (const listener of this.appendedListeners) {
+      try {
+        listener(chunk, physicalStart);
+      } catch (err) {
+        // A chunk the Raft log missed would leave it and the CommitLog apart: stop taking puts.
+        this.isWritable = false;
+        this.log.error(`the Raft layer refused the chunk at commit log offset ${physicalStart}; store is now read-only`, { err });
+      }
+    }
+  }
+
+  /** Writes bytes from another replica's log at `offset`: a slave's are dispatched now, a replicated store's on confirm. */
+  appendReplicated(offset: number, bytes: Buffer): void {
+    if (this.replicated && this.accepting) throw new Error('a replica that takes puts (the leader) appends no replicated bytes');
+    this.replaying = true;
+    try {
+      this.commitLog.appendRaw(offset, bytes);
+    } finally {
+      this.replaying = false;
+    }
+  }
+
+  /** Replicated: everything before this offset is confirmed (dispatched); the puts it covers are answered. */
+  get confirmOffset(): number {
+    return this.dispatcher.dispatchedOffset;
+  }
+
+  /**
+   * Replicated: dispatches [confirmOffset, offset) from the CommitLog files, wakes the listeners of what became
+   * pullable and answers the puts now covered. An offset at or below the confirm offset changes nothing.
+   */
+  confirm(offset: number, chunkSize: number): void {
+    const from = this.dispatcher.dispatchedOffset;
+    if (offset <= from) return;
+    const end = this.commitLog.maxOffset;
+    if (offset > end) throw new Error(`cannot confirm up to ${offset}: the commit log is written up to ${end}`);
+    if (!isRecordBoundary(this.commitLog.segments, from, offset, chunkSize)) {
+      throw new Error(`cannot confirm up to ${offset}: it is not a record boundary of the commit log (confirmed up to ${from})`);
+    }
+    try {
+      redispatch(this.commitLog.segments, this.dispatcher, from, offset, chunkSize);
+    } catch (err) {
+      // The records are safe in the CommitLog and a restart re-dispatches them; stop taking puts.
+      this.isWritable = false;
+      this.log.error(`dispatch failed at commit log offset ${this.dispatcher.dispatchedOffset}; store is now read-only`, { err });
+    }
+    this.scheduleArrivals();
+    this.settleWritten(this.dispatcher.dispatchedOffset);
+  }
+
+  /**
+   * Replicated, not taking puts: drops every CommitLog byte from `offset` on (at or above the confirm offset,
+   * a record boundary or a segment start) and fails the puts whose bytes went.
+   */
+  truncate(offset: number, chunkSize: number): void {
+    if (this.accepting) throw new Error('the leader does not truncate its commit log: call setWritable(false) first');
+    const confirmed = this.dispatcher.dispatchedOffset;
+    const end = this.commitLog.maxOffset;
+    if (offset < confirmed || offset > end) {
+      throw new Error(`cannot truncate the commit log at ${offset}: only [${confirmed}, ${end}] is unconfirmed`);
+    }
+    if (offset % this.commitLog.segmentSize !== 0 && !isRecordBoundary(this.commitLog.segments, confirmed, offset, chunkSize)) {
+      throw new Error(`cannot truncate the commit log at ${offset}: it is not a record boundary`);
+    }
+    this.commitLog.truncate(offset);
+    this.failPast(offset, PutMessageStatus.SERVICE_NOT_AVAILABLE, TRUNCATED_REMARK);
+  }
+
+  /**
+   * Replicated: takes puts or refuses them. Stopping drops the records not yet written (nobody was told of
+   * them) and fails their puts; starting requires everything written to be confirmed, and rebuilds the next
+   * queue offsets from the ConsumeQueues so they continue right after the last committed message.
+   */
+  setAccepting(accepting: boolean, queues: Iterable<ConsumeQueue>): void {
+    if (accepting === this.accepting) return;
+    if (!accepting) {
+      this.accepting = false;
+      this.commitLog.discardBuffered();
+      this.failPast(this.commitLog.maxOffset, PutMessageStatus.SERVICE_NOT_AVAILABLE, TRUNCATED_REMARK);
+      return;
+    }
+    if (this.dispatcher.dispatchedOffset !== this.commitLog.maxOffset) {
+      throw new Error(
+        `cannot take puts before everything written is confirmed (confirmed up to ${this.dispatcher.dispatchedOffset}, written up to ${this.commitLog.maxOffset})`,
+      );
+    }
+    this.queueOffsets.clear();
+    for (const cq of queues) this.setNextQueueOffset(cq.topic, cq.queueId, cq.nextOffset);
+    this.accepting = true;
+  }
+
+  /** Replicated: whether puts are taken now. */
+  get acceptingPuts(): boolean {
+    return this.accepting;
+  }
+
+  /** Shutdown of a replicated store: puts never confirmed get an answer that says their fate is unknown. */
+  failUnconfirmed(): void {
+    this.commitLog.discardBuffered();
+    this.failPast(-1, PutMessageStatus.SERVICE_NOT_AVAILABLE, UNCONFIRMED_REMARK);
+  }
+
+  /** Fails the pending puts that end past `offset` (they are last: pending puts are in log order). */
+  private failPast(offset: number, status: PutMessageStatus, remark: string): void {
+    let keep = this.pending.length;
+    while (keep > this.pendingHead && this.pending[keep - 1]!.endOffset > offset) keep--;
+    const failed = this.pending.splice(keep);
+    for (const p of failed) p.fail(status, remark);
+    this.counters.putMessageFailedTimes += failed.length;
+  }
 
   private settleWritten(written: number): void {
     const pending = this.pending;

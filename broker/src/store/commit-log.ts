@@ -7,8 +7,12 @@ import type { StoredMessageFields, StoredMessageMeasure } from '../message/store
 import { SegmentList } from './segment-list.ts';
 import { DirtySegments, type SegmentFile } from './segment-file.ts';
 
-/** Told about every batch of bytes that reached the page cache, while they are still in memory. */
-export type CommitLogWriteListener = (buf: Buffer, start: number, end: number, physicalStart: number) => void;
+/**
+ * Told about every batch of bytes that reached the page cache, while they are still in memory. `logEnd` is the
+ * log's written end afterwards: past the batch when it ends with a segment's blank record, whose zero filler up to
+ * the segment end is part of the log too.
+ */
+export type CommitLogWriteListener = (buf: Buffer, start: number, end: number, physicalStart: number, logEnd: number) => void;
 
 const MIN_WRITE_BUFFER = 8 * 1024 * 1024;
 
@@ -42,6 +46,8 @@ export class CommitLog {
   private readonly dirty = new DirtySegments();
   private flushInFlight: Promise<void> | null = null;
   private flushQueued: Promise<void> | null = null;
+  /** Counts truncations, so a flush that straddles one does not claim the replaced bytes durable. */
+  private truncations = 0;
   private readonly onWritten: CommitLogWriteListener;
   /** Completed flushes, for stats (group commit batching shows here). */
   flushCount = 0;
@@ -137,10 +143,8 @@ export class CommitLog {
     this.ensureBufferRoom(END_FILE_MIN_BLANK_LENGTH);
     encodeBlankInto(this.writeBuf, this.bufLen, remaining);
     this.bufLen += END_FILE_MIN_BLANK_LENGTH;
-    this.writeBuffered();
     // The blank covers the rest of the segment; the log continues at the next segment.
-    this.bufStart = seg.endOffset;
-    this.writtenOffset = seg.endOffset;
+    this.writeOut(seg.endOffset);
     this.current = this.segments.findOrCreate(this.bufStart);
     this.allocateAhead();
   }
@@ -193,18 +197,53 @@ export class CommitLog {
 
   /** One positional write of everything buffered, then the write listener (dispatch). */
   writeBuffered(): void {
-    if (this.bufLen === 0) return;
+    if (this.bufLen > 0) this.writeOut(this.bufStart + this.bufLen);
+  }
+
+  /** Writes the buffer; the log then ends at `logEnd` (the segment end after a blank record). */
+  private writeOut(logEnd: number): void {
     const seg = this.segments.find(this.bufStart);
     if (seg === undefined) throw new Error(`no segment for offset ${this.bufStart}`);
     seg.write(this.writeBuf, 0, this.bufLen, this.bufStart - seg.startOffset);
     this.dirty.add(seg);
     const start = this.bufStart;
     const len = this.bufLen;
-    this.bufStart += len;
+    this.bufStart = logEnd;
     this.bufLen = 0;
-    this.writtenOffset = start + len;
+    this.writtenOffset = logEnd;
     this.lastWrittenStoreTimestamp = this.lastAppendStoreTimestamp;
-    this.onWritten(this.writeBuf, 0, len, start);
+    this.onWritten(this.writeBuf, 0, len, start, logEnd);
+  }
+
+  /**
+   * Drops the records appended but not yet written (a replica that stopped taking puts); returns how many
+   * bytes went. Nobody was told of them, so the log ends where it was last written.
+   */
+  discardBuffered(): number {
+    const dropped = this.bufLen;
+    this.bufLen = 0;
+    this.lastAppendStoreTimestamp = this.lastWrittenStoreTimestamp;
+    return dropped;
+  }
+
+  /**
+   * Replicated log: drops every written byte from `offset` on (a record boundary; nothing may be buffered),
+   * zeroing its segment from there and deleting later ones, so the next append continues at `offset`.
+   */
+  truncate(offset: number): void {
+    if (this.bufLen > 0) throw new Error('cannot truncate the commit log while appended records wait to be written');
+    if (offset < this.minOffset || offset > this.writtenOffset) {
+      throw new Error(`cannot truncate the commit log at ${offset}: it holds [${this.minOffset}, ${this.writtenOffset})`);
+    }
+    for (const seg of this.segments.segments) if (seg.startOffset > offset) this.dirty.delete(seg);
+    this.segments.truncateFrom(offset);
+    // The cut is durable before anyone appends past it: a crash must not bring the dropped records back.
+    this.segments.find(offset)?.datasyncNow();
+    this.truncations++;
+    this.bufStart = offset;
+    this.writtenOffset = offset;
+    this.flushedOffset = Math.min(this.flushedOffset, offset);
+    this.current = this.segments.find(offset);
   }
 
   /**
@@ -232,9 +271,11 @@ export class CommitLog {
   private async doFlush(): Promise<void> {
     const target = this.writtenOffset;
     const targetTimestamp = this.lastWrittenStoreTimestamp;
+    const truncations = this.truncations;
     await this.dirty.syncAll();
     this.flushCount++;
-    if (target > this.flushedOffset) {
+    // A truncation meanwhile replaced bytes below the target that this sync may not have covered.
+    if (target > this.flushedOffset && truncations === this.truncations) {
       this.flushedOffset = target;
       this.lastFlushedStoreTimestamp = targetTimestamp;
     }

@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import { createLogger, type Logger } from '../logging/logger.ts';
 import type { MessageExt } from '../message/stored-message.ts';
-import { AppendPipeline, maxRecordSize } from './append-pipeline.ts';
-import type { MessageToStore } from './append-pipeline.ts';
+import { AppendPipeline, commitLogReadChunkSize, maxRecordSize } from './append-pipeline.ts';
+import type { AppendedChunkListener, MessageToStore } from './append-pipeline.ts';
 import { CommitLog } from './commit-log.ts';
 import { ConsumeQueueTable } from './consume-queue-table.ts';
 import { Dispatcher } from './dispatcher.ts';
@@ -22,7 +22,7 @@ import { StoreLock } from './store-lock.ts';
 import { StoreReader } from './store-reader.ts';
 import type { QueryMessageResult } from './store-reader.ts';
 
-export type { MessageToStore } from './append-pipeline.ts';
+export type { AppendedChunkListener, MessageToStore } from './append-pipeline.ts';
 export type { QueryMessageResult } from './store-reader.ts';
 export { GetMessageStatus } from './get-message-result.ts';
 export type { GetMessageResult, PropertiesFilter, TagsCodeFilter } from './get-message-result.ts';
@@ -36,6 +36,11 @@ export { StoreLockedError } from './store-lock.ts';
 export interface MessageStoreOptions {
   /** Default: a logger of its own on stderr (the broker passes its child). */
   logger?: Logger;
+  /**
+   * The CommitLog is a Raft log (DLedger mode): ConsumeQueues, the index, reads and put answers stop at the
+   * confirm offset the Raft layer sets, and the store takes puts only while setWritable(true). Default false.
+   */
+  replicated?: boolean;
 }
 
 /** Counters for GET_BROKER_RUNTIME_INFO. */
@@ -75,6 +80,9 @@ type State = (typeof State)[keyof typeof State];
  */
 export class MessageStore {
   readonly config: MessageStoreConfig;
+  /** The CommitLog is a Raft log (MessageStoreOptions.replicated). */
+  readonly replicated: boolean;
+  private readonly chunkSize: number;
   private recoveryReport: RecoveryReport | undefined;
   private readonly paths: ReturnType<typeof storePaths>;
   private readonly log: Logger;
@@ -105,7 +113,7 @@ export class MessageStore {
     const lock = StoreLock.acquire(storePaths(resolved).lock, (why) => log.warn(why));
     let store: MessageStore | undefined;
     try {
-      store = new MessageStore(resolved, log, lock);
+      store = new MessageStore(resolved, log, lock, options.replicated ?? false);
       store.recoverAndStart();
       return store;
     } catch (err) {
@@ -129,8 +137,10 @@ export class MessageStore {
     return this.recoveryReport;
   }
 
-  private constructor(config: MessageStoreConfig, log: Logger, lock: StoreLock) {
+  private constructor(config: MessageStoreConfig, log: Logger, lock: StoreLock, replicated: boolean) {
     this.config = config;
+    this.replicated = replicated;
+    this.chunkSize = commitLogReadChunkSize(config);
     this.lock = lock;
     this.log = log;
     this.paths = storePaths(config);
@@ -147,7 +157,7 @@ export class MessageStore {
         })
       : null;
     this.dispatcher = new Dispatcher(this.queues, (err) => this.log.error('message arrival listener failed', { err }), this.index);
-    this.commitLog = new CommitLog(this.paths.commitLog, config.mappedFileSizeCommitLog, maxRecordSize(config), (buf, start, end, physicalStart) => this.pipeline.onWritten(buf, start, end, physicalStart), {
+    this.commitLog = new CommitLog(this.paths.commitLog, config.mappedFileSizeCommitLog, maxRecordSize(config), (buf, start, end, physicalStart, logEnd) => this.pipeline.onWritten(buf, start, end, physicalStart, logEnd), {
       warm: config.warmMapedFileEnable,
       onError: (err) => this.log.error('pre-allocating the next CommitLog segment failed (the rollover will create it)', { err }),
     });
@@ -167,6 +177,7 @@ export class MessageStore {
       retention: this.retention,
       log: this.log,
       running: () => this.state === State.RUNNING,
+      replicated,
     });
     this.reader = new StoreReader({
       config,
@@ -174,6 +185,7 @@ export class MessageStore {
       queues: this.queues,
       index: this.index,
       shutDown: () => this.state === State.SHUT_DOWN,
+      visibleEnd: () => this.getCommitLogMaxOffset(),
     });
   }
 
@@ -202,7 +214,8 @@ export class MessageStore {
       checkCrc: config.checkCRCOnRecover,
       requireRecordCrc: config.checkCRCOnRecover && config.enabledAppendPropCRC,
       cleanShutdown,
-      chunkSize: Math.min(config.mappedFileSizeCommitLog, Math.max(4 * 1024 * 1024, maxRecordSize(config))),
+      chunkSize: this.chunkSize,
+      replicated: this.replicated,
     });
     this.recoveryReport = report;
     if (!hadCheckpoint && report.commitLogEnd === 0 && recoveryLostNothing(report)) this.log.info(`opened a new store at ${config.storePathRootDir}`);
@@ -294,24 +307,105 @@ export class MessageStore {
     return this.reader.getEarliestMessageTimeOfStore();
   }
 
+  /** End of the CommitLog's readable records; in a replicated store the confirm offset. */
   getCommitLogMaxOffset(): number {
-    return this.commitLog.maxOffset;
+    return this.replicated ? this.pipeline.confirmOffset : this.commitLog.maxOffset;
   }
 
   getCommitLogMinOffset(): number {
     return this.commitLog.minOffset;
   }
 
-  /** Replication (master): up to maxBytes of the log from `offset`, within one segment; null when nothing is there yet. */
+  /**
+   * Replication (master, or the Raft layer sending entries): up to maxBytes of the log from `offset`, within one
+   * segment, unconfirmed bytes included; null when nothing is there yet.
+   */
   readCommitLog(offset: number, maxBytes: number): Buffer | null {
     return this.reader.readCommitLog(offset, maxBytes);
   }
 
-  /** Replication (slave): appends bytes from the master at `offset`; they are dispatched as if put here. */
+  /**
+   * Replication: appends bytes from the master (the Raft leader) at `offset`. A slave dispatches them as if put
+   * here; a replicated store when setConfirmOffset covers them. A leader (writable replicated store) refuses.
+   */
   appendReplicated(offset: number, bytes: Buffer): void {
     if (this.state === State.SHUT_DOWN) throw new Error('message store is shut down');
-    // A slave never puts, so its next-queue-offset table is left to recovery (which rebuilds it from the queues).
-    this.commitLog.appendRaw(offset, bytes);
+    // A slave never puts, so its next-queue-offset table is left to recovery (which rebuilds it from the queues);
+    // a replicated store rebuilds it in setWritable(true).
+    this.pipeline.appendReplicated(offset, bytes);
+  }
+
+  // ---------------------------------------------------------------- replicated CommitLog (Raft)
+
+  /** Replicated: end of what a majority holds; ConsumeQueues, the index and reads stop here. */
+  get confirmOffset(): number {
+    this.requireReplicated('confirmOffset');
+    return this.pipeline.confirmOffset;
+  }
+
+  /** Written end of the CommitLog, unconfirmed bytes included (the Raft log's end). */
+  get commitLogEnd(): number {
+    return this.commitLog.maxOffset;
+  }
+
+  /**
+   * Replicated: the Raft layer committed everything before `offset` (a record boundary at most commitLogEnd).
+   * Dispatches the records up to there, wakes held pulls for them and answers the puts they hold. Never goes
+   * backwards: an offset at or below the confirm offset changes nothing.
+   */
+  setConfirmOffset(offset: number): void {
+    this.requireReplicated('setConfirmOffset');
+    if (this.state === State.SHUT_DOWN) throw new Error('message store is shut down');
+    this.pipeline.confirm(offset, this.chunkSize);
+  }
+
+  /**
+   * Replicated: told of each chunk of CommitLog bytes that puts wrote (records, and a segment's end blank with
+   * its zero filler), in order, contiguous, in the turn they were written. Returns an unsubscribe function.
+   */
+  onAppended(listener: AppendedChunkListener): () => void {
+    this.requireReplicated('onAppended');
+    return this.pipeline.addAppendedListener(listener);
+  }
+
+  /**
+   * Replicated, not writable: drops every CommitLog byte from `offset` on (at least the confirm offset, a record
+   * boundary or a segment start), later segments included; appends continue at `offset`. Puts whose bytes
+   * went fail. The checkpoint's durable point moves back at once, so a crash never recovers past the cut.
+   */
+  truncateCommitLog(offset: number): void {
+    this.requireReplicated('truncateCommitLog');
+    if (this.state === State.SHUT_DOWN) throw new Error('message store is shut down');
+    this.pipeline.truncate(offset, this.chunkSize);
+    const cp = this.checkpoint;
+    if (cp.commitLogFlushedOffset > this.commitLog.flushed) {
+      cp.commitLogFlushedOffset = this.commitLog.flushed;
+      cp.persistNow();
+    }
+  }
+
+  /**
+   * Replicated: takes puts (the leader, called once everything committed is dispatched: the next queue offsets
+   * are rebuilt from the ConsumeQueues) or refuses them (follower, candidate; unwritten records are dropped).
+   */
+  setWritable(writable: boolean): void {
+    this.requireReplicated('setWritable');
+    this.pipeline.setAccepting(writable, this.queues.all());
+  }
+
+  /** Replicated: whether puts are taken now. */
+  get writable(): boolean {
+    return this.pipeline.writable && this.pipeline.acceptingPuts;
+  }
+
+  /** fdatasyncs the CommitLog; resolves with the offset below which it is durable (SYNC_FLUSH replication). */
+  async flushCommitLog(): Promise<number> {
+    await this.commitLog.flush();
+    return this.commitLog.flushed;
+  }
+
+  private requireReplicated(what: string): void {
+    if (!this.replicated) throw new Error(`${what} is for a replicated store (MessageStoreOptions.replicated)`);
   }
 
   /** The raw record at a CommitLog offset (what VIEW_MESSAGE_BY_ID returns), or null. */
@@ -412,8 +506,10 @@ export class MessageStore {
       cp.indexedOffset = dispatched;
       cp.indexMsgTimestamp = indexTimestamp;
       cp.logicsMsgTimestamp = logicsTimestamp;
-      cp.commitLogFlushedOffset = flushed;
+      // A truncation meanwhile may have moved the durable point back.
+      cp.commitLogFlushedOffset = Math.min(flushed, this.commitLog.flushed);
       cp.physicMsgTimestamp = physicTimestamp;
+      if (this.replicated) cp.confirmPhyOffset = dispatched;
       await cp.persist();
     };
     this.cqFlushInFlight = run()
@@ -433,6 +529,7 @@ export class MessageStore {
     cp.indexedOffset = this.dispatcher.dispatchedOffset;
     cp.indexMsgTimestamp = this.index?.lastTimestamp ?? 0;
     cp.logicsMsgTimestamp = this.dispatcher.lastDispatchedStoreTimestamp || cp.physicMsgTimestamp;
+    if (this.replicated) cp.confirmPhyOffset = this.dispatcher.dispatchedOffset;
     cp.persistNow();
   }
 
@@ -446,6 +543,8 @@ export class MessageStore {
     this.state = State.SHUTTING_DOWN;
     for (const t of this.timers) clearInterval(t);
     this.groupCommit.stop();
+    // A replicated store's unconfirmed puts get no PUT_OK; what nobody was told of is not written.
+    if (this.replicated) this.pipeline.failUnconfirmed();
     this.pipeline.writeBuffered();
     if (this.dispatcher.hasArrivals) this.dispatcher.deliverArrivals();
     await this.commitLog.settle();

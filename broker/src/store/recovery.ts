@@ -6,7 +6,16 @@
  * ConsumeQueues and the index may not hold durably.
  */
 import * as fs from 'node:fs';
-import { RecordStatus, newRecordSummary, readRecordSummary, readStoreTimestamp } from '../message/stored-message.ts';
+import {
+  BLANK_MAGIC_CODE,
+  END_FILE_MIN_BLANK_LENGTH,
+  MESSAGE_MAGIC_CODE_V1,
+  MESSAGE_MAGIC_CODE_V2,
+  RecordStatus,
+  newRecordSummary,
+  readRecordSummary,
+  readStoreTimestamp,
+} from '../message/stored-message.ts';
 import type { CommitLog } from './commit-log.ts';
 import type { ConsumeQueue, ConsumeQueueUnit } from './consume-queue.ts';
 import type { ConsumeQueueTable } from './consume-queue-table.ts';
@@ -41,6 +50,11 @@ export interface RecoveryReport {
   scannedFrom: number;
   /** The recovered end of the CommitLog; nothing after it is ever served. */
   commitLogEnd: number;
+  /**
+   * End of what the ConsumeQueues and the index hold: commitLogEnd, or in a replicated store the persisted
+   * confirm offset (at most commitLogEnd); the bytes past it wait for the Raft log to confirm or truncate them.
+   */
+  confirmOffset: number;
   /** True when data past the recovered end was thrown away (a torn or corrupt tail). */
   cutTail: boolean;
   /** Where re-dispatch into the ConsumeQueues and the index started. */
@@ -66,6 +80,8 @@ export interface RecoveryContext {
   chunkSize: number;
   /** Notes from loading the files (segment size adopted, torn files grown). */
   notes: string[];
+  /** A replicated CommitLog: dispatch only up to the checkpoint's confirm offset. */
+  replicated: boolean;
 }
 
 /** A clean stop and nothing cut or rebuilt: the summary is news, not a warning. */
@@ -79,7 +95,8 @@ export function recoverySummary(r: RecoveryReport, storeDir: string): string {
     `recovered ${storeDir} after ${r.cleanShutdown ? 'a clean' : 'an abnormal'} shutdown: scanned the commit log from ${r.scannedFrom}, ` +
     `it ends at ${r.commitLogEnd}${r.cutTail ? ', a torn tail past it was cut' : ''}` +
     (r.repairedQueues.length > 0 ? `, torn ConsumeQueue tails rebuilt (${r.repairedQueues.join(', ')})` : '') +
-    (r.redispatchedFrom < r.commitLogEnd ? `, ConsumeQueues and index re-dispatched from ${r.redispatchedFrom}` : ', nothing to re-dispatch')
+    (r.redispatchedFrom < r.confirmOffset ? `, ConsumeQueues and index re-dispatched from ${r.redispatchedFrom}` : ', nothing to re-dispatch') +
+    (r.confirmOffset < r.commitLogEnd ? `; only the ${r.confirmOffset} confirmed bytes are dispatched, the rest waits for its Raft commit` : '')
   );
 }
 
@@ -106,12 +123,14 @@ export function recoverStore(ctx: RecoveryContext): RecoveryReport {
   segments.truncateFrom(end);
 
   const minOffset = segments.first()?.startOffset ?? 0;
+  // Replicated: only confirmed records may reach the queues (an unknown confirm offset confirms nothing).
+  const dispatchEnd = ctx.replicated ? Math.max(minOffset, Math.min(end, cp.valid ? cp.confirmPhyOffset : 0)) : end;
   // After a clean stop both points equal the end, so nothing is dispatched again.
-  let redispatchedFrom = cp.valid ? Math.min(end, cp.dispatchedOffset, ctx.index !== null ? cp.indexedOffset : end) : minOffset;
+  let redispatchedFrom = cp.valid ? Math.min(dispatchEnd, cp.dispatchedOffset, ctx.index !== null ? cp.indexedOffset : dispatchEnd) : minOffset;
 
   const repairedQueues: string[] = [];
   for (const cq of ctx.queues.all()) {
-    cq.truncateByCommitLogEnd(end);
+    cq.truncateByCommitLogEnd(dispatchEnd);
     if (!ctx.cleanShutdown) {
       const durableBefore = cp.valid ? cp.dispatchedOffset : 0;
       const from = cq.truncateInvalidTail(durableBefore, (unit, queueOffset) => unitMatchesRecord(segments, end, cq, unit, queueOffset));
@@ -125,14 +144,14 @@ export function recoverStore(ctx: RecoveryContext): RecoveryReport {
   }
 
   if (ctx.index !== null) {
-    const note = ctx.index.recover(end, (phyOffset) => storeTimeAt(segments, end, phyOffset));
+    const note = ctx.index.recover(dispatchEnd, (phyOffset) => storeTimeAt(segments, end, phyOffset));
     if (note) notes.push(`index: ${note}`);
   }
 
   if (redispatchedFrom < minOffset) redispatchedFrom = minOffset;
-  redispatch(segments, ctx.dispatcher, redispatchedFrom, end, ctx.chunkSize);
+  redispatch(segments, ctx.dispatcher, redispatchedFrom, dispatchEnd, ctx.chunkSize);
   ctx.dispatcher.dropArrivals();
-  ctx.dispatcher.dispatchedOffset = end;
+  ctx.dispatcher.dispatchedOffset = dispatchEnd;
 
   // What recovery read may only be in the page cache (the process died, the OS did not).
   const from = segments.find(Math.min(scannedFrom, redispatchedFrom));
@@ -142,7 +161,9 @@ export function recoverStore(ctx: RecoveryContext): RecoveryReport {
 
   const lastStoreTimestamp = scan.lastStoreTimestamp || cp.physicMsgTimestamp;
   ctx.commitLog.setRecoveredEnd(end, lastStoreTimestamp);
-  return { cleanShutdown: ctx.cleanShutdown, scannedFrom, commitLogEnd: end, cutTail, redispatchedFrom, lastStoreTimestamp, repairedQueues, notes };
+  return {
+    cleanShutdown: ctx.cleanShutdown, scannedFrom, commitLogEnd: end, confirmOffset: dispatchEnd, cutTail, redispatchedFrom, lastStoreTimestamp, repairedQueues, notes,
+  };
 }
 
 /** The record a ConsumeQueue unit points at, read from the segments (recovery runs before the log is open). */
@@ -256,7 +277,9 @@ function hasBytesPast(segments: SegmentList, offset: number): boolean {
 
 /** Feeds records in [from, to) to the dispatcher, chunk by chunk. */
 export function redispatch(segments: SegmentList, dispatcher: Dispatcher, from: number, to: number, chunkSize: number): void {
-  const buf = Buffer.allocUnsafe(chunkSize);
+  if (to <= from) return;
+  // A short range (a confirm step) needs no full-size chunk.
+  const buf = Buffer.allocUnsafe(Math.min(chunkSize, to - from));
   let pos = from;
   while (pos < to) {
     const seg = segments.find(pos);
@@ -269,4 +292,32 @@ export function redispatch(segments: SegmentList, dispatcher: Dispatcher, from: 
     if (consumed === 0) throw new Error(`cannot dispatch the record at commit log offset ${pos}`);
     pos += consumed;
   }
+}
+
+/**
+ * Whether `to` is a record boundary, walking the record heads from `from` (one): each message's
+ * TOTALSIZE leads to the next, a blank record to its segment's end.
+ */
+export function isRecordBoundary(segments: SegmentList, from: number, to: number, chunkSize: number): boolean {
+  if (to < from) return false;
+  const buf = Buffer.allocUnsafe(Math.max(END_FILE_MIN_BLANK_LENGTH, Math.min(chunkSize, to - from)));
+  let bufFrom = 0;
+  let bufTo = 0;
+  let pos = from;
+  while (pos < to) {
+    const seg = segments.find(pos);
+    if (seg === undefined) return false;
+    if (pos < bufFrom || pos + END_FILE_MIN_BLANK_LENGTH > bufTo) {
+      const n = seg.read(buf, 0, Math.min(buf.length, seg.endOffset - pos), pos - seg.startOffset);
+      if (n < END_FILE_MIN_BLANK_LENGTH) return false;
+      bufFrom = pos;
+      bufTo = pos + n;
+    }
+    const size = buf.readInt32BE(pos - bufFrom);
+    const magic = buf.readInt32BE(pos - bufFrom + 4);
+    if (magic === BLANK_MAGIC_CODE && size === seg.endOffset - pos) pos = seg.endOffset;
+    else if ((magic === MESSAGE_MAGIC_CODE_V1 || magic === MESSAGE_MAGIC_CODE_V2) && size > 0 && pos + size <= seg.endOffset) pos += size;
+    else return false;
+  }
+  return pos === to;
 }

@@ -17,6 +17,7 @@ export class SegmentFile {
   readonly startOffset: number;
   readonly size: number;
   private fd = -1;
+  private deleted = false;
 
   constructor(path: string, startOffset: number, size: number) {
     this.path = path;
@@ -70,6 +71,8 @@ export class SegmentFile {
 
   /** fdatasync off the event loop (libuv thread pool). */
   datasync(): Promise<void> {
+    // A flush that listed the segment before a truncation deleted it has nothing left to sync.
+    if (this.deleted) return Promise.resolve();
     const fd = this.handle();
     return new Promise((resolve, reject) => fs.fdatasync(fd, (err) => (err ? reject(err) : resolve())));
   }
@@ -96,6 +99,7 @@ export class SegmentFile {
   }
 
   delete(): void {
+    this.deleted = true;
     this.close();
     fs.rmSync(this.path, { force: true });
   }
@@ -117,6 +121,11 @@ export class DirtySegments {
 
   add(seg: SegmentFile): void {
     this.set.add(seg);
+  }
+
+  /** The segment is being deleted: nothing left to sync. */
+  delete(seg: SegmentFile): void {
+    this.set.delete(seg);
   }
 
   has(seg: SegmentFile): boolean {

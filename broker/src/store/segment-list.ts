@@ -167,6 +167,8 @@ export class SegmentList {
         await dirFh.close();
       }
       if (this.last()?.endOffset === start && fs.existsSync(path)) this.segments.push(new SegmentFile(path, start, this.size));
+      // A truncation moved the log's end back meanwhile: the file would sit past a gap.
+      else if (this.find(start) === undefined) fs.rmSync(path, { force: true });
     };
     this.preallocating = run()
       .catch(onError)

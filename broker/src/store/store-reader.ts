@@ -38,6 +38,8 @@ export interface StoreReaderParts {
   index: IndexService | null;
   /** Whether the store's files are closed. */
   shutDown: () => boolean;
+  /** End of the records served by offset (a replicated store's confirm offset). */
+  visibleEnd: () => number;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -59,6 +61,7 @@ export class StoreReader {
   private readonly queues: ConsumeQueueTable;
   private readonly index: IndexService | null;
   private readonly shutDown: () => boolean;
+  private readonly visibleEnd: () => number;
   private unitScratch = Buffer.allocUnsafe(CQ_STORE_UNIT_SIZE * 1024);
 
   constructor(parts: StoreReaderParts) {
@@ -67,6 +70,7 @@ export class StoreReader {
     this.queues = parts.queues;
     this.index = parts.index;
     this.shutDown = parts.shutDown;
+    this.visibleEnd = parts.visibleEnd;
   }
 
   /**
@@ -302,7 +306,7 @@ export class StoreReader {
   getEarliestMessageTimeOfStore(): number {
     if (this.shutDown()) return -1;
     const first = this.commitLog.segments.first();
-    if (first === undefined || this.commitLog.maxOffset <= first.startOffset) return -1;
+    if (first === undefined || this.visibleEnd() <= first.startOffset) return -1;
     return this.readStoreTime(first.startOffset);
   }
 
@@ -323,7 +327,7 @@ export class StoreReader {
   selectOneMessageByOffset(commitLogOffset: number): Buffer | null {
     if (this.shutDown()) return null;
     const rec = this.commitLog.readRecord(commitLogOffset);
-    if (rec === null) return null;
+    if (rec === null || commitLogOffset + rec.length > this.visibleEnd()) return null;
     const s = readRecordSummary(rec, 0, newRecordSummary(), rec.length);
     return s.status === RecordStatus.MESSAGE ? rec : null;
   }

@@ -2,7 +2,7 @@ import { afterEach } from 'vitest';
 import { createLogger } from '../../src/logging/logger.ts';
 import { encodeProperties } from '../../src/message/properties.ts';
 import { MessageStore } from '../../src/store/message-store.ts';
-import type { MessageToStore } from '../../src/store/message-store.ts';
+import type { MessageStoreOptions, MessageToStore } from '../../src/store/message-store.ts';
 import type { MessageStoreConfig } from '../../src/store/message-store-config.ts';
 
 export const STORE_HOST = { address: '127.0.0.1', port: 10911 };
@@ -33,18 +33,18 @@ export function smallConfig(root: string, over: Partial<MessageStoreConfig> = {}
   };
 }
 
-export async function openStore(root: string, over: Partial<MessageStoreConfig> = {}): Promise<MessageStore> {
-  return MessageStore.open(smallConfig(root, over), { logger: createLogger('store', { level: 'silent' }) });
+export async function openStore(root: string, over: Partial<MessageStoreConfig> = {}, options: MessageStoreOptions = {}): Promise<MessageStore> {
+  return MessageStore.open(smallConfig(root, over), { logger: createLogger('store', { level: 'silent' }), ...options });
 }
 
 /** An opener for the tests of one file: every store it opened is shut down after each test. */
-export function useStores(): (root: string, over?: Partial<MessageStoreConfig>) => Promise<MessageStore> {
+export function useStores(): (root: string, over?: Partial<MessageStoreConfig>, options?: MessageStoreOptions) => Promise<MessageStore> {
   const open: MessageStore[] = [];
   afterEach(async () => {
     for (const s of open.splice(0)) await s.shutdown();
   });
-  return async (root, over = {}) => {
-    const s = await openStore(root, over);
+  return async (root, over = {}, options = {}) => {
+    const s = await openStore(root, over, options);
     open.push(s);
     return s;
   };
