@@ -118,3 +118,8 @@ e2e-kind: image
 	mkdir -p .cache/kind && $(KIND) get kubeconfig --name $(KIND_CLUSTER) > .cache/kind/kubeconfig
 	KUBECONFIG=$(CURDIR)/.cache/kind/kubeconfig node_modules/.bin/vitest run --config e2e/vitest.config.ts
 .PHONY: e2e-kind
+
+# Seeded Raft core simulation: SEEDS runs per cluster size (3 and 5 nodes; npm test runs 100 each), SEED replays one run
+raft-sim: node_modules
+	cd broker && RAFT_SIM_SEEDS=$(or $(SEEDS),1000) $(if $(SEED),RAFT_SIM_SEED=$(SEED)) ../node_modules/.bin/vitest run test/raft/raft-simulation.test.ts
+.PHONY: raft-sim
