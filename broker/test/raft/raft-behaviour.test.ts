@@ -182,3 +182,18 @@ describe('raft replication after a lost append', () => {
     c.until(() => c.nodes.get(f)!.applied.at(r.index - 1) === 'lost-once', 3 * T, 'the lost append to be resent');
   });
 });
+
+describe('raft proposal batching', () => {
+  it('proposals made before the next takeMessages() leave in one append per follower, even while a Ready is outstanding', () => {
+    const c = new SimulatedCluster(3, 97);
+    const leader = stableLeader(c);
+    // Driven by hand: the simulation would drain after each proposal.
+    const rd = leader.ready();
+    for (let i = 0; i < 5; i++) expect(leader.propose(Buffer.from(`b${i}`)).ok).toBe(true);
+    const out = leader.takeMessages().filter((m) => m.type === 'append');
+    expect(out).toHaveLength(2);
+    for (const m of out) expect(m.type === 'append' && m.entries.map((e) => Buffer.from(e.data!).toString())).toEqual(['b0', 'b1', 'b2', 'b3', 'b4']);
+    expect(leader.takeMessages()).toEqual([]);
+    leader.advance(rd);
+  });
+});
