@@ -123,3 +123,8 @@ e2e-kind: image
 raft-sim: node_modules
 	cd broker && RAFT_SIM_SEEDS=$(or $(SEEDS),1000) $(if $(SEED),RAFT_SIM_SEED=$(SEED)) ../node_modules/.bin/vitest run test/raft/raft-simulation.test.ts
 .PHONY: raft-sim
+
+# A 3-member RaftGroup on 127.0.0.1 in one process: proposals/s (1 KiB entries) and leader stop -> new leader (p50/max of 10)
+bench-raft-group: node_modules
+	cd broker && TERN_LOG_LEVEL=$(or $(TERN_LOG_LEVEL),error) ../node_modules/.bin/node --disable-warning=ExperimentalWarning bench/raft-group-bench.ts $(BENCH_ARGS)
+.PHONY: bench-raft-group

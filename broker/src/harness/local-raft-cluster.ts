@@ -2,8 +2,8 @@ import path from 'node:path';
 import { freePort } from './free-port.ts';
 import { tempDir } from './temp-dir.ts';
 import { waitFor } from './wait-for.ts';
-import { createLogger } from '../logging/logger.ts';
-import { FileEntryStore } from '../raft/file-entry-store.ts';
+import { createLogger, LOG_LEVELS, type LogLevel } from '../logging/logger.ts';
+import { FileEntryStore, type FileEntryStoreOptions } from '../raft/file-entry-store.ts';
 import type { Entry, NodeId } from '../raft/raft-messages.ts';
 import { parseRaftPeers, type RaftPeer } from '../raft/raft-peers.ts';
 import { RaftGroup, type RaftGroupOptions } from '../raft/raft-group.ts';
@@ -13,6 +13,8 @@ import { RaftGroup, type RaftGroupOptions } from '../raft/raft-group.ts';
  * for tests and the Raft bench. Each member records what it was handed as committed, and checks that
  * it came in index order from 1 (every start replays from index 1: appliedIndex is not kept).
  */
+const isLogLevel = (s: string | undefined): s is LogLevel => (LOG_LEVELS as readonly (string | undefined)[]).includes(s);
+
 export interface LocalMember {
   id: NodeId;
   dir: string;
@@ -28,17 +30,19 @@ export class LocalRaftCluster {
   readonly peers: RaftPeer[];
   readonly members = new Map<NodeId, LocalMember>();
   private readonly options: LocalGroupOptions;
+  private readonly storeOptions: FileEntryStoreOptions;
 
-  private constructor(peers: RaftPeer[], root: string, options: LocalGroupOptions) {
+  private constructor(peers: RaftPeer[], root: string, options: LocalGroupOptions, storeOptions: FileEntryStoreOptions) {
     this.peers = peers;
     this.options = options;
+    this.storeOptions = storeOptions;
     for (const p of peers) this.members.set(p.id, { id: p.id, dir: path.join(root, p.name), group: null, store: null, applied: [] });
   }
 
-  static async create(size: number, options: LocalGroupOptions = {}): Promise<LocalRaftCluster> {
+  static async create(size: number, options: LocalGroupOptions = {}, storeOptions: FileEntryStoreOptions = {}): Promise<LocalRaftCluster> {
     const ports = await Promise.all(Array.from({ length: size }, () => freePort()));
     const peers = parseRaftPeers(ports.map((port, i) => `n${i}-127.0.0.1:${port}`).join(';'));
-    return new LocalRaftCluster(peers, tempDir('tern-raft-'), options);
+    return new LocalRaftCluster(peers, tempDir('tern-raft-'), options, storeOptions);
   }
 
   member(id: NodeId): LocalMember {
@@ -53,12 +57,12 @@ export class LocalRaftCluster {
   async start(id: NodeId): Promise<void> {
     const m = this.member(id);
     if (m.group) return;
-    m.store = new FileEntryStore(m.dir, { segmentBytes: 16 << 20 });
+    m.store = new FileEntryStore(m.dir, { segmentBytes: 16 << 20, ...this.storeOptions });
     m.applied = [];
     const group = new RaftGroup({
       ...this.options,
       selfId: id, peers: this.peers, entryStore: m.store, hardStatePath: path.join(m.dir, 'hard-state'),
-      logger: createLogger(`raft-${id}`, { level: process.env.TERN_LOG_LEVEL === 'debug' ? 'debug' : 'warn' }),
+      logger: createLogger(`raft-${id}`, { level: isLogLevel(process.env.TERN_LOG_LEVEL) ? process.env.TERN_LOG_LEVEL : 'warn' }),
       onCommitted: (entries: Entry[]) => {
         for (const e of entries) {
           if (e.index !== m.applied.length + 1) throw new Error(`member ${id} handed index ${e.index} after ${m.applied.length}`);

@@ -122,20 +122,35 @@ export class FileEntryStore implements RaftEntryStore {
   append(entries: readonly Entry[]): void {
     checkContiguous(this.index.lastIndex(), entries);
     const records: RaftIndexRecord[] = [];
+    // Data bound for one segment is written with one writev.
+    let runStart = -1;
+    let runAt = 0;
+    let chunks: Uint8Array[] = [];
+    const flush = (): void => {
+      if (chunks.length > 0) {
+        fs.writevSync(this.segment(runStart, true)!, chunks, runAt - runStart);
+        this.dirty.add(runStart);
+      }
+      chunks = [];
+    };
     for (const e of entries) {
       const data = e.data ?? new Uint8Array(0);
       if (data.length > this.segmentBytes) throw new Error(`raft store: entry ${e.index} of ${data.length} bytes is larger than a segment`);
-      if (this.segmentStart(this.writeOffset) !== this.segmentStart(this.writeOffset + data.length - 1) && data.length > 0) {
+      if (data.length > 0 && this.segmentStart(this.writeOffset) !== this.segmentStart(this.writeOffset + data.length - 1)) {
         this.writeOffset = this.segmentStart(this.writeOffset) + this.segmentBytes;
       }
       if (data.length > 0) {
-        const start = this.segmentStart(this.writeOffset);
-        fs.writeSync(this.segment(start, true)!, data, 0, data.length, this.writeOffset - start);
-        this.dirty.add(start);
+        if (this.segmentStart(this.writeOffset) !== runStart || chunks.length === 0) {
+          flush();
+          runStart = this.segmentStart(this.writeOffset);
+          runAt = this.writeOffset;
+        }
+        chunks.push(data);
       }
       records.push({ term: e.term, offset: this.writeOffset, length: data.length, dataCrc: crc32(data), noop: e.data === null });
       this.writeOffset += data.length;
     }
+    flush();
     this.index.append(records);
   }
 

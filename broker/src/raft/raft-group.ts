@@ -13,6 +13,9 @@ import { RaftTransport } from './raft-transport.ts';
  * advance). Proposals made in one event-loop turn leave in one append per follower; leader traffic
  * goes out while the previous Ready's fsync is still running.
  */
+/** An append carries at least one entry whatever its size: the peers' frame limit must fit the largest. */
+export const MAX_ENTRY_BYTES = 32 << 20;
+
 export interface RaftGroupOptions {
   selfId: NodeId;
   peers: readonly RaftPeer[];
@@ -97,13 +100,14 @@ export class RaftGroup {
       hardState: stored,
       applied: o.appliedIndex ?? 0,
       maxBytesPerAppend: o.maxBytesPerAppend,
-      maxEntriesPerAppend: o.maxEntriesPerAppend,
+      // Appends are cut by bytes; the core's count limit (64) would cap a follower's window at 1024 small entries.
+      maxEntriesPerAppend: o.maxEntriesPerAppend ?? 4096,
       maxInflight: o.maxInflight,
     });
     this.transport = new RaftTransport({
       selfId: o.selfId, peers: o.peers, logger: o.logger.child('transport'),
       onMessage: (m) => this.receive(m),
-      maxFrameBytes: (o.maxBytesPerAppend ?? 1 << 20) * 2 + (1 << 20),
+      maxFrameBytes: MAX_ENTRY_BYTES + (1 << 20) + (o.maxBytesPerAppend ?? 1 << 20),
     });
     await this.transport.start();
     this.running = true;
@@ -162,6 +166,7 @@ export class RaftGroup {
 
   propose(data: Uint8Array): GroupProposeResult {
     if (!this.running || !this.node) return { ok: false, leader: NONE, reason: this.failure ?? 'raft group is not running' };
+    if (data.length > MAX_ENTRY_BYTES) return { ok: false, leader: this.leader, reason: `entry of ${data.length} bytes is over the ${MAX_ENTRY_BYTES} byte limit` };
     const r = this.node.propose(data);
     if (!r.ok) return r;
     this.schedule();

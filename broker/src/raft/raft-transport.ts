@@ -96,7 +96,7 @@ export class RaftTransport {
     socket.on('data', () => {});
     socket.on('error', () => {});
     socket.on('close', () => {
-      if (o.connected) this.o.logger.warn('raft peer connection lost', { peer: o.peer.name });
+      if (o.connected && !this.closed) this.o.logger.warn('raft peer connection lost', { peer: o.peer.name });
       o.connected = false;
       o.socket = null;
       if (this.closed) return;

@@ -1,4 +1,7 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { MAX_ENTRY_BYTES } from '../../src/raft/raft-group.ts';
 import { removeTempDirs } from '../../src/harness/temp-dir.ts';
 import { waitFor } from '../../src/harness/wait-for.ts';
 import { LocalRaftCluster } from '../../src/harness/local-raft-cluster.ts';
@@ -63,6 +66,20 @@ describe('raft group on 127.0.0.1', () => {
     expectSameLogs(c, last2);
     expect(c.member(leader).applied.map(text).filter((k) => k !== null)).toEqual([...keys, ...more]);
     expect(c.group(leader).role).toBe('follower');
+  });
+
+  it('refuses to start on a corrupt hard state file, and refuses an oversized proposal', async () => {
+    cluster = await LocalRaftCluster.create(3);
+    const c = cluster;
+    const m = c.member(1);
+    fs.mkdirSync(m.dir, { recursive: true });
+    fs.writeFileSync(path.join(m.dir, 'hard-state'), Buffer.alloc(40, 7));
+    await expect(c.start(1)).rejects.toThrow(/hard state .* refusing to start/);
+    await c.stop(1);
+    await c.start(2);
+    await c.start(3);
+    const leader = await c.waitForLeader();
+    expect(c.group(leader).propose(Buffer.alloc(MAX_ENTRY_BYTES + 1))).toMatchObject({ ok: false, reason: expect.stringMatching(/over the/) });
   });
 
   it('hands leadership over to a caught-up follower', async () => {
