@@ -6,7 +6,7 @@ import { SimulatedCluster } from './simulated-cluster.ts';
  * way), slow disks and crashes that lose unsynced entries; SimulatedCluster asserts the safety
  * properties after every step. Then the faults stop and a leader must be elected and a proposal commit
  * on every node within a bounded number of ticks.
- * RAFT_SIM_SEEDS=N runs N seeds per size (`make raft-sim SEEDS=N`); RAFT_SIM_SEED=S replays one run.
+ * RAFT_SIM_SEEDS=N runs N seeds per size (`make raft-sim SEEDS=N`); RAFT_SIM_SEED=S with RAFT_SIM_SIZE replays one run.
  */
 function chaos(size: number, seed: number, rounds: number): SimulatedCluster {
   const c = new SimulatedCluster(size, seed, { maxEntriesPerAppend: 8, maxInflight: 4 });
@@ -59,9 +59,10 @@ function healAndCommit(c: SimulatedCluster): number {
 
 const seedsPerSize = Number(process.env.RAFT_SIM_SEEDS ?? 100);
 const replay = process.env.RAFT_SIM_SEED === undefined ? undefined : Number(process.env.RAFT_SIM_SEED);
+const sizes = process.env.RAFT_SIM_SIZE === undefined ? [3, 5] : [Number(process.env.RAFT_SIM_SIZE)];
 
 describe('raft simulation', () => {
-  for (const size of [3, 5]) {
+  for (const size of sizes) {
     const seeds = replay !== undefined ? [replay] : Array.from({ length: seedsPerSize }, (_, i) => (i + 1) * 7919 + size);
     it(`${size} nodes: safety under faults, liveness after healing (${seeds.length} seeds)`, () => {
       let committed = 0;
@@ -73,7 +74,7 @@ describe('raft simulation', () => {
           committed += c.committed.size;
         } catch (e) {
           // The core's own assertions do not know the seed.
-          if (e instanceof Error) e.message = `${e.message}\nreplay: make raft-sim SEED=${clusterSeed} (${size} nodes)`;
+          if (e instanceof Error) e.message = `${e.message}\nreplay: make raft-sim SEED=${clusterSeed} SIZE=${size}`;
           throw e;
         }
       }
