@@ -29,4 +29,22 @@ describe('raft persistent term and vote', () => {
       hardState: { term: 2, vote: 0, commit: 3 }, store: new MemoryEntryStore([{ term: 1, index: 1, data: null }]),
     })).toThrow(/commit 3 is beyond the stored log/);
   });
+
+  it('hands a long committed log back in Readies bounded by maxApplyBytesPerReady, read from the store', () => {
+    const random = new SeededRandom(9);
+    const stored = Array.from({ length: 100 }, (_, i) => ({ term: 1, index: i + 1, data: Buffer.alloc(100, i) }));
+    const node = new RaftNode({
+      id: 1, peers: [1, 2, 3], electionTicks: 10, heartbeatTicks: 2, random: () => random.next(),
+      hardState: { term: 1, vote: 0, commit: 100 }, store: new MemoryEntryStore(stored), maxApplyBytesPerReady: 1000, applied: 20,
+    });
+    const batches: number[][] = [];
+    while (node.hasReady()) {
+      const rd = node.ready();
+      if (rd.committedEntries.length > 0) batches.push(rd.committedEntries.map((e) => e.index));
+      node.advance(rd);
+    }
+    expect(batches).toHaveLength(8);
+    expect(batches.every((b) => b.length === 10)).toBe(true);
+    expect(batches.flat()).toEqual(Array.from({ length: 80 }, (_, i) => i + 21));
+  });
 });
