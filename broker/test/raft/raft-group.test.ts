@@ -57,8 +57,9 @@ describe('raft group on 127.0.0.1', () => {
     console.log(`raft group: new leader ${next} ${Math.round(elapsed)} ms after leader ${leader} stopped`);
     expect(next).not.toBe(leader);
     expect(elapsed).toBeLessThan(5_000);
-    const more = Array.from({ length: 500 }, (_, i) => `after-${i}`);
-    const last2 = await proposeAll(c, next, more, 50);
+    // More than the leader's in-memory cache (4096 entries): the old leader's catch-up is read from the new leader's store.
+    const more = Array.from({ length: 6000 }, (_, i) => `after-${i}`);
+    const last2 = await proposeAll(c, next, more);
     await c.waitForApplied(last2);
     // The old leader restarts from its own files and catches up; every committed entry is there, in order.
     await c.start(leader);
