@@ -9,7 +9,12 @@ import { encodeRaftMessage, RaftFrameDecoder, RaftWireError } from './raft-wire.
  * for its own (one connection per direction). Sending never waits: while a peer is unreachable or its
  * connection is backed up, messages to it are dropped and Raft resends what matters. A malformed
  * frame closes that connection only, with a logged reason.
+ * The receiver answers traffic with a one-byte pong (at most every pongMs); a sender that hears no
+ * pong for deadAfterMs after sending reconnects, since a peer whose address vanished (a rescheduled
+ * pod) sends no reset and TCP alone would take many minutes to notice.
  */
+const PONG = Buffer.from([0]);
+
 export interface RaftTransportOptions {
   selfId: NodeId;
   peers: readonly RaftPeer[];
@@ -21,6 +26,8 @@ export interface RaftTransportOptions {
   maxQueuedBytes?: number;
   reconnectMinMs?: number;
   reconnectMaxMs?: number;
+  pongMs?: number;
+  deadAfterMs?: number;
 }
 
 interface Outbound {
@@ -30,6 +37,8 @@ interface Outbound {
   backoffMs: number;
   timer: NodeJS.Timeout | null;
   dropped: number;
+  /** First send not followed by a pong yet (performance.now()), or null. */
+  unansweredSince: number | null;
 }
 
 export class RaftTransport {
@@ -39,15 +48,16 @@ export class RaftTransport {
   private readonly inbound = new Set<net.Socket>();
   private server: net.Server | null = null;
   private closed = false;
+  private deadCheck: NodeJS.Timeout | null = null;
 
   constructor(options: RaftTransportOptions) {
-    this.o = { maxFrameBytes: 64 << 20, maxQueuedBytes: 32 << 20, reconnectMinMs: 50, reconnectMaxMs: 1000, ...options };
+    this.o = { maxFrameBytes: 64 << 20, maxQueuedBytes: 32 << 20, reconnectMinMs: 50, reconnectMaxMs: 1000, pongMs: 200, deadAfterMs: 3000, ...options };
     const self = options.peers.find((p) => p.id === options.selfId);
     if (!self) throw new Error(`raft transport: self ${options.selfId} is not among the peers`);
     this.self = self;
     for (const peer of options.peers) {
       if (peer.id === self.id) continue;
-      this.out.set(peer.id, { peer, socket: null, connected: false, backoffMs: this.o.reconnectMinMs, timer: null, dropped: 0 });
+      this.out.set(peer.id, { peer, socket: null, connected: false, backoffMs: this.o.reconnectMinMs, timer: null, dropped: 0, unansweredSince: null });
     }
   }
 
@@ -64,6 +74,17 @@ export class RaftTransport {
     server.on('error', (err) => this.o.logger.error('raft transport server error', { err }));
     this.server = server;
     for (const o of this.out.values()) this.connect(o);
+    this.deadCheck = setInterval(() => this.dropSilentPeers(), Math.max(10, Math.floor(this.o.deadAfterMs / 4)));
+  }
+
+  private dropSilentPeers(): void {
+    const now = performance.now();
+    for (const o of this.out.values()) {
+      if (o.connected && o.unansweredSince !== null && now - o.unansweredSince > this.o.deadAfterMs) {
+        this.o.logger.warn('raft peer silent; reconnecting', { peer: o.peer.name, silentMs: Math.round(now - o.unansweredSince) });
+        o.socket?.destroy();
+      }
+    }
   }
 
   /** Messages dropped so far per peer (peer down or backed up). */
@@ -79,6 +100,7 @@ export class RaftTransport {
       return;
     }
     o.socket.write(encodeRaftMessage(m));
+    o.unansweredSince ??= performance.now();
   }
 
   private connect(o: Outbound): void {
@@ -89,11 +111,13 @@ export class RaftTransport {
     socket.setNoDelay(true);
     socket.on('connect', () => {
       o.connected = true;
+      o.unansweredSince = null;
       o.backoffMs = this.o.reconnectMinMs;
       this.o.logger.info('raft peer connected', { peer: o.peer.name });
     });
-    // Nothing is expected back on an outbound connection; reading keeps the socket from stalling.
-    socket.on('data', () => {});
+    socket.on('data', () => {
+      o.unansweredSince = null;
+    });
     socket.on('error', () => {});
     socket.on('close', () => {
       if (o.connected && !this.closed) this.o.logger.warn('raft peer connection lost', { peer: o.peer.name });
@@ -114,7 +138,17 @@ export class RaftTransport {
     socket.setNoDelay(true);
     const decoder = new RaftFrameDecoder(this.o.maxFrameBytes);
     const remote = `${socket.remoteAddress}:${socket.remotePort}`;
+    let lastPong = -Infinity;
+    let pongTimer: NodeJS.Timeout | null = null;
+    const pong = (): void => {
+      pongTimer = null;
+      lastPong = performance.now();
+      if (!socket.destroyed) socket.write(PONG);
+    };
     socket.on('data', (chunk: Buffer) => {
+      const wait = lastPong + this.o.pongMs - performance.now();
+      if (wait <= 0) pong();
+      else pongTimer ??= setTimeout(pong, wait);
       let messages: Message[];
       try {
         messages = decoder.push(chunk);
@@ -129,11 +163,15 @@ export class RaftTransport {
       for (const m of messages) this.o.onMessage(m);
     });
     socket.on('error', () => {});
-    socket.on('close', () => this.inbound.delete(socket));
+    socket.on('close', () => {
+      if (pongTimer) clearTimeout(pongTimer);
+      this.inbound.delete(socket);
+    });
   }
 
   async close(): Promise<void> {
     this.closed = true;
+    if (this.deadCheck) clearInterval(this.deadCheck);
     for (const o of this.out.values()) {
       if (o.timer) clearTimeout(o.timer);
       o.socket?.destroy();

@@ -60,6 +60,41 @@ describe('raft transport on 127.0.0.1', () => {
     }, 5000, 30);
   });
 
+  it('reconnects to a peer that accepts but never answers (its address vanished without a reset), not to one that answers', async () => {
+    const ps = await peers(3);
+    const sockets: net.Socket[] = [];
+    const silent = net.createServer((s) => {
+      sockets.push(s);
+      s.on('error', () => {});
+    });
+    await new Promise<void>((resolve) => silent.listen(ps[1]!.port, '127.0.0.1', resolve));
+    try {
+      const a = new RaftTransport({ selfId: 1, peers: ps, logger, onMessage: () => {}, reconnectMinMs: 20, reconnectMaxMs: 50, deadAfterMs: 300 });
+      let atC = 0;
+      const c = new RaftTransport({ selfId: 3, peers: ps, logger, onMessage: () => { atC++; }, deadAfterMs: 300 });
+      open.push(a, c);
+      await a.start();
+      await c.start();
+      await waitFor('a to reach c', () => {
+        a.send(hb(1, 3, 0));
+        return atC > 0 && sockets.length > 0;
+      }, 5000, 20);
+      const droppedToC = a.dropped().get(3)!;
+      // Steady traffic for 1.5 s, five times deadAfterMs: c answers, so its connection is kept (nothing dropped);
+      // the silent peer's connection is given up and dialed again.
+      for (let i = 0; i < 75; i++) {
+        a.send(hb(1, 2, i));
+        a.send(hb(1, 3, i));
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(sockets.length).toBeGreaterThanOrEqual(2);
+      expect(a.dropped().get(3)).toBe(droppedToC);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
+  });
+
   it('a malformed frame closes only that connection', async () => {
     const ps = await peers(2);
     const a = node(1, ps);
@@ -73,6 +108,7 @@ describe('raft transport on 127.0.0.1', () => {
     const bad = net.connect(ps[1]!.port, '127.0.0.1');
     const closed = new Promise<void>((resolve) => bad.on('close', () => resolve()));
     bad.on('error', () => {});
+    bad.resume(); // the pong it gets back must be read for 'close' to come
     const frame = encodeRaftMessage(hb(1, 2, 5));
     frame[4] = 99; // unknown version
     bad.write(frame);
@@ -81,6 +117,7 @@ describe('raft transport on 127.0.0.1', () => {
     const spoof = net.connect(ps[1]!.port, '127.0.0.1');
     const spoofClosed = new Promise<void>((resolve) => spoof.on('close', () => resolve()));
     spoof.on('error', () => {});
+    spoof.resume();
     spoof.write(encodeRaftMessage(hb(9, 2, 5)));
     await spoofClosed;
     const mark = b.got.length;
