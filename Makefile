@@ -118,3 +118,13 @@ e2e-kind: image
 	mkdir -p .cache/kind && $(KIND) get kubeconfig --name $(KIND_CLUSTER) > .cache/kind/kubeconfig
 	KUBECONFIG=$(CURDIR)/.cache/kind/kubeconfig node_modules/.bin/vitest run --config e2e/vitest.config.ts
 .PHONY: e2e-kind
+
+# Seeded Raft core simulation: SEEDS runs per cluster size (3 and 5 nodes; npm test runs 100 each); SEED (+ SIZE) replays one run
+raft-sim: node_modules
+	cd broker && RAFT_SIM_SEEDS=$(or $(SEEDS),1000) $(if $(SEED),RAFT_SIM_SEED=$(SEED)) $(if $(SIZE),RAFT_SIM_SIZE=$(SIZE)) ../node_modules/.bin/vitest run --testTimeout=3600000 test/raft/raft-simulation.test.ts
+.PHONY: raft-sim
+
+# A 3-member RaftGroup on 127.0.0.1 in one process: proposals/s (1 KiB entries) and leader stop -> new leader (p50/max of 10)
+bench-raft-group: node_modules
+	cd broker && TERN_LOG_LEVEL=$(or $(TERN_LOG_LEVEL),error) ../node_modules/.bin/node --disable-warning=ExperimentalWarning bench/raft-group-bench.ts $(BENCH_ARGS)
+.PHONY: bench-raft-group

@@ -3,14 +3,15 @@
  * feeds it tick(), step(message), propose(data) and transferLeadership(to); it collects ready(),
  * sends its messages at once while it persists the hard state and entries, then sends
  * messagesAfterPersist, applies the committed entries and reports back with advance(ready). One Ready
- * is outstanding at a time; tick/step/propose may go on meanwhile (a leader keeps replicating while its
- * own fsync runs, and counts its own entries only once advance() says they are durable).
- *
- * Not wired into the broker yet: this slice is the core and its simulation tests only.
+ * is outstanding at a time; tick/step/propose may go on meanwhile, and takeMessages() hands out the
+ * leader traffic they produce at once (a leader keeps replicating while its own fsync runs, and counts
+ * its own entries only once advance() says they are durable). The stable log is read from the
+ * application's RaftEntryStore; proposals made between two takeMessages()/ready() calls share appends.
  */
 import { RaftLog } from './raft-log.ts';
 import { NONE, type Entry, type HardState, type Message, type NodeId, type Role, type VoteRequest } from './raft-messages.ts';
 import { Progress } from './progress.ts';
+import type { RaftEntryStore } from './raft-entry-store.ts';
 
 export interface RaftConfig {
   id: NodeId;
@@ -28,11 +29,16 @@ export interface RaftConfig {
   preVote?: boolean;
   /** Leader steps down without a majority heard within an election timeout; followers hold a lease. */
   checkQuorum?: boolean;
+  /** The stable log: empty for a new node, what it holds for a restart. */
+  store: RaftEntryStore;
   /** From storage, for a restart. */
   hardState?: HardState;
-  entries?: readonly Entry[];
   /** Last index the application had applied before the restart. */
   applied?: number;
+  /** Stabilized entries kept in memory besides the store, for followers close behind. */
+  cacheBytes?: number;
+  /** Bound on a Ready's committedEntries (at least one entry), so a restart does not read the whole log at once. */
+  maxApplyBytesPerReady?: number;
 }
 
 export interface Ready {
@@ -58,6 +64,15 @@ export type RaftLogView = Pick<RaftLog, 'lastIndex' | 'lastTerm' | 'term' | 'ent
 
 export type ProposeResult = { ok: true; index: number } | { ok: false; leader: NodeId; reason: string };
 
+/** A leader's view of one member (itself included). */
+export interface PeerProgress {
+  id: NodeId;
+  match: number;
+  next: number;
+  state: 'probe' | 'replicate';
+  recentActive: boolean;
+}
+
 export class RaftNode {
   readonly id: NodeId;
   private readonly raftLog: RaftLog;
@@ -70,6 +85,7 @@ export class RaftNode {
   private readonly maxInflight: number;
   private readonly preVote: boolean;
   private readonly checkQuorum: boolean;
+  private readonly maxApplyBytes: number;
 
   #term = 0;
   #vote: NodeId = NONE;
@@ -80,7 +96,7 @@ export class RaftNode {
   private heartbeatElapsed = 0;
   private randomizedTimeout = 0;
   private votes = new Map<NodeId, boolean>();
-  private progress = new Map<NodeId, Progress>();
+  private progressById = new Map<NodeId, Progress>();
   private transferee: NodeId = NONE;
   private transferElapsed = 0;
   private outbox: Message[] = [];
@@ -88,6 +104,8 @@ export class RaftNode {
   private persistedHard: HardState;
   private reportedRole: { role: Role; leader: NodeId; term: number } | null = null;
   private outstanding = false;
+  /** Proposals since the last takeMessages()/ready() not yet broadcast: they go out in one append per follower. */
+  private proposed = false;
 
   constructor(c: RaftConfig) {
     if (c.id <= 0 || !c.peers.includes(c.id)) throw new Error(`raft node id ${c.id} must be positive and among the peers`);
@@ -104,8 +122,9 @@ export class RaftNode {
     this.maxInflight = c.maxInflight ?? 16;
     this.preVote = c.preVote ?? true;
     this.checkQuorum = c.checkQuorum ?? true;
+    this.maxApplyBytes = c.maxApplyBytesPerReady ?? 16 << 20;
     const hs = c.hardState ?? { term: 0, vote: NONE, commit: 0 };
-    this.raftLog = new RaftLog(c.entries ?? [], hs.commit, c.applied ?? 0);
+    this.raftLog = new RaftLog(c.store, hs.commit, c.applied ?? 0, c.cacheBytes ?? 8 << 20);
     this.#term = hs.term;
     this.#vote = hs.vote;
     this.persistedHard = { ...hs };
@@ -134,6 +153,11 @@ export class RaftNode {
     return this.#leader;
   }
 
+  /** Leader only (empty otherwise): where each member stands. */
+  progress(): PeerProgress[] {
+    return [...this.progressById.values()].map((p) => ({ id: p.id, match: p.match, next: p.next, state: p.state, recentActive: p.recentActive }));
+  }
+
   private quorum(): number {
     return Math.floor(this.peers.length / 2) + 1;
   }
@@ -156,7 +180,7 @@ export class RaftNode {
     this.randomizedTimeout = this.electionTicks + Math.floor(this.random() * this.electionTicks);
     this.votes.clear();
     this.transferee = NONE;
-    this.progress.clear();
+    this.progressById.clear();
   }
 
   private becomeFollower(term: number, leader: NodeId): void {
@@ -175,7 +199,7 @@ export class RaftNode {
         pr.match = this.raftLog.persistedIndex();
         pr.recentActive = true;
       }
-      this.progress.set(p, pr);
+      this.progressById.set(p, pr);
     }
     // Entries of earlier terms commit only through one of ours (section 5.4.2).
     this.appendOwn(null);
@@ -236,7 +260,7 @@ export class RaftNode {
       this.electionElapsed = 0;
       if (this.checkQuorum) {
         let active = 0;
-        for (const pr of this.progress.values()) {
+        for (const pr of this.progressById.values()) {
           if (pr.recentActive || pr.id === this.id) active++;
           if (pr.id !== this.id) pr.recentActive = false;
         }
@@ -245,7 +269,7 @@ export class RaftNode {
     }
     if (this.heartbeatElapsed >= this.heartbeatTicks) {
       this.heartbeatElapsed = 0;
-      for (const pr of this.progress.values()) {
+      for (const pr of this.progressById.values()) {
         if (pr.id === this.id) continue;
         this.send({ type: 'heartbeat', from: this.id, to: pr.id, term: this.#term, commit: Math.min(pr.match, this.raftLog.committed) });
       }
@@ -256,16 +280,16 @@ export class RaftNode {
     if (this.#role !== 'leader') return { ok: false, leader: this.#leader, reason: 'not the leader' };
     if (this.transferee !== NONE) return { ok: false, leader: this.#leader, reason: `leadership is moving to ${this.transferee}` };
     const index = this.appendOwn(data);
-    this.broadcastAppend();
+    this.proposed = true;
     return { ok: true, index };
   }
 
   /** Hands leadership to a member once it holds the whole log; false when this node cannot start it. */
   transferLeadership(to: NodeId): boolean {
-    if (this.#role !== 'leader' || to === this.id || !this.progress.has(to)) return false;
+    if (this.#role !== 'leader' || to === this.id || !this.progressById.has(to)) return false;
     this.transferee = to;
     this.transferElapsed = 0;
-    const pr = this.progress.get(to)!;
+    const pr = this.progressById.get(to)!;
     if (pr.match === this.raftLog.lastIndex()) this.send({ type: 'timeoutNow', from: this.id, to, term: this.#term });
     else this.sendAppend(pr);
     return true;
@@ -369,7 +393,7 @@ export class RaftNode {
 
   /** commitChanged: followers up to date still get an empty append, to learn the new commit index. */
   private broadcastAppend(commitChanged = false): void {
-    for (const pr of this.progress.values()) if (pr.id !== this.id) this.sendAppend(pr, commitChanged);
+    for (const pr of this.progressById.values()) if (pr.id !== this.id) this.sendAppend(pr, commitChanged);
   }
 
   /** Sends what the window allows; an empty append only as a probe or to carry a new commit index. */
@@ -390,7 +414,7 @@ export class RaftNode {
 
   private handleAppendResponse(m: Extract<Message, { type: 'appendResp' }>): void {
     if (this.#role !== 'leader') return;
-    const pr = this.progress.get(m.from)!;
+    const pr = this.progressById.get(m.from)!;
     pr.recentActive = true;
     if (m.reject) {
       const next = this.raftLog.lastIndexAtOrBeforeTerm(m.hintIndex, m.hintTerm) + 1;
@@ -408,7 +432,7 @@ export class RaftNode {
 
   private handleHeartbeatResponse(from: NodeId): void {
     if (this.#role !== 'leader') return;
-    const pr = this.progress.get(from)!;
+    const pr = this.progressById.get(from)!;
     pr.recentActive = true;
     if (pr.match >= this.raftLog.lastIndex()) return;
     // A lost append or answer would stall the follower: a heartbeat round trip reopens the probe, and
@@ -420,7 +444,7 @@ export class RaftNode {
 
   /** Commits the highest index a majority holds durably, the leader's own fsync included, if it is of this term. */
   private maybeCommit(): boolean {
-    const matches = [...this.progress.values()].map((pr) => pr.match).sort((a, b) => b - a);
+    const matches = [...this.progressById.values()].map((pr) => pr.match).sort((a, b) => b - a);
     const index = matches[this.quorum() - 1]!;
     if (index <= this.raftLog.committed || this.raftLog.term(index) !== this.#term) return false;
     return this.raftLog.commitTo(index);
@@ -428,9 +452,23 @@ export class RaftNode {
 
   // ---- output ----
 
+  private flushProposals(): void {
+    if (this.proposed && this.#role === 'leader') this.broadcastAppend();
+    this.proposed = false;
+  }
+
+  /** Leader traffic that may go out now, even while a Ready is outstanding (appends, heartbeats, timeoutNow). */
+  takeMessages(): Message[] {
+    this.flushProposals();
+    const out = this.outbox;
+    this.outbox = [];
+    return out;
+  }
+
   hasReady(): boolean {
+    this.flushProposals();
     return this.outbox.length > 0 || this.outboxAfterPersist.length > 0 || this.raftLog.hasUnstable() || this.hardChanged()
-      || this.roleChanged() || this.raftLog.toApply().length > 0;
+      || this.roleChanged() || this.raftLog.hasToApply();
   }
 
   private hardChanged(): boolean {
@@ -445,6 +483,7 @@ export class RaftNode {
 
   ready(): Ready {
     if (this.outstanding) throw new Error('raft: advance(ready) before asking for the next Ready');
+    this.flushProposals();
     this.outstanding = true;
     const u = this.raftLog.takeUnstable();
     const rd: Ready = {
@@ -453,7 +492,7 @@ export class RaftNode {
       entries: u.entries,
       messages: this.outbox,
       messagesAfterPersist: this.outboxAfterPersist,
-      committedEntries: this.raftLog.toApply(),
+      committedEntries: this.raftLog.toApply(this.maxApplyBytes),
       roleChange: this.roleChanged() ? { role: this.#role, leader: this.#leader, term: this.#term } : null,
     };
     this.outbox = [];
@@ -471,7 +510,7 @@ export class RaftNode {
     const applied = rd.committedEntries.at(-1);
     if (applied) this.raftLog.applied = applied.index;
     if (this.#role === 'leader') {
-      const self = this.progress.get(this.id)!;
+      const self = this.progressById.get(this.id)!;
       if (self.acknowledge(this.raftLog.persistedIndex()) && this.maybeCommit()) this.broadcastAppend(true);
     }
   }

@@ -137,7 +137,7 @@ describe('raft commit counts the leader\'s own fsync', () => {
     if (!r.ok) throw new Error(r.reason);
     c.run(T);
     // f1 holds it durably and acknowledged, but f1 + an unsynced leader is not a majority.
-    expect(c.nodes.get(f1)!.disk.entries.at(-1)?.index).toBe(r.index);
+    expect(c.nodes.get(f1)!.disk.store.durableIndex()).toBe(r.index);
     expect(c.raft(leader.id).log.committed).toBeLessThan(r.index);
     c.releaseDisk(leader.id);
     c.until(() => c.raft(leader.id).log.committed >= r.index, 3, 'commit once the leader\'s write is durable');
@@ -180,5 +180,20 @@ describe('raft replication after a lost append', () => {
     c.run(6); // long enough for the commit's empty append to be lost too
     c.heal();
     c.until(() => c.nodes.get(f)!.applied.at(r.index - 1) === 'lost-once', 3 * T, 'the lost append to be resent');
+  });
+});
+
+describe('raft proposal batching', () => {
+  it('proposals made before the next takeMessages() leave in one append per follower, even while a Ready is outstanding', () => {
+    const c = new SimulatedCluster(3, 97);
+    const leader = stableLeader(c);
+    // Driven by hand: the simulation would drain after each proposal.
+    const rd = leader.ready();
+    for (let i = 0; i < 5; i++) expect(leader.propose(Buffer.from(`b${i}`)).ok).toBe(true);
+    const out = leader.takeMessages().filter((m) => m.type === 'append');
+    expect(out).toHaveLength(2);
+    for (const m of out) expect(m.type === 'append' && m.entries.map((e) => Buffer.from(e.data!).toString())).toEqual(['b0', 'b1', 'b2', 'b3', 'b4']);
+    expect(leader.takeMessages()).toEqual([]);
+    leader.advance(rd);
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { RaftNode } from '../../src/raft/raft-core.ts';
 import type { Entry, Message } from '../../src/raft/raft-messages.ts';
+import { MemoryEntryStore } from '../../src/raft/memory-entry-store.ts';
 import { SeededRandom } from '../../src/harness/seeded-random.ts';
 
 /**
@@ -17,7 +18,7 @@ describe('raft commit rule of section 5.4.2', () => {
     const random = new SeededRandom(3);
     const s1 = new RaftNode({
       id: 1, peers: [1, 2, 3, 4, 5], electionTicks: 10, heartbeatTicks: 2, random: () => random.next(),
-      preVote: false, maxEntriesPerAppend: 1, hardState: { term: 3, vote: 0, commit: 1 }, entries: stored,
+      preVote: false, maxEntriesPerAppend: 1, hardState: { term: 3, vote: 0, commit: 1 }, store: new MemoryEntryStore(stored),
     });
     const drain = (): Message[] => {
       const rd = s1.ready();

@@ -1,14 +1,18 @@
 /**
- * A deterministic simulated network for the Raft core: seeded loss, delay (hence reordering),
- * partitions, slow disks and crash + restart from what each node had persisted. Every step is
- * followed by the Raft safety checks; a violation throws with the seed, so the run replays.
+ * A deterministic simulated network for the Raft core: seeded loss, duplication, delay (hence
+ * reordering), partitions (both ways or one way), slow disks and crash + restart from what each node
+ * had synced (entries written but not synced are lost). Every step is followed by the Raft safety
+ * checks; a violation throws with the seed, so the run replays.
  */
 import { RaftNode, type RaftConfig, type Ready } from '../../src/raft/raft-core.ts';
 import type { Entry, HardState, Message, NodeId } from '../../src/raft/raft-messages.ts';
+import { MemoryEntryStore } from '../../src/raft/memory-entry-store.ts';
 import { SeededRandom } from '../../src/harness/seeded-random.ts';
 
 export interface NetworkFaults {
   loss: number;
+  /** Chance that a delivered message is delivered a second time, later. */
+  duplicate?: number;
   /** Delivery delay in rounds, uniform in [1, maxDelay]. */
   maxDelay: number;
   /** Chance, at each chance to finish, that a node's disk write is still under way. */
@@ -19,9 +23,11 @@ const CALM: NetworkFaults = { loss: 0, maxDelay: 1, slowDisk: 0 };
 
 interface SimNode {
   raft: RaftNode | null;
-  disk: { hard: HardState; entries: Entry[] };
+  disk: { hard: HardState; store: MemoryEntryStore };
+  /** Highest commit index this incarnation reported: it must never go back. */
+  commitSeen: number;
   applied: string[];
-  /** A Ready whose messages went out but whose disk write has not finished (slow disk). */
+  /** A Ready whose entries are written and messages went out, but whose sync has not finished (slow disk). */
   pending: Ready | null;
 }
 
@@ -51,14 +57,15 @@ export class SimulatedCluster {
   readonly committed = new Map<number, { key: string; atTerm: number }>();
   /** (index, term) -> key and previous term, for log matching. */
   private logShape = new Map<string, { key: string; prevTerm: number }>();
-  private readonly config: Omit<RaftConfig, 'id' | 'peers' | 'random'>;
+  private readonly config: Omit<RaftConfig, 'id' | 'peers' | 'random' | 'store'>;
 
-  constructor(size: number, seed: number, config: Partial<Omit<RaftConfig, 'id' | 'peers' | 'random'>> = {}) {
+  constructor(size: number, seed: number, config: Partial<Omit<RaftConfig, 'id' | 'peers' | 'random' | 'store'>> = {}) {
     this.rng = new SeededRandom(seed);
     this.ids = Array.from({ length: size }, (_, i) => i + 1);
-    this.config = { electionTicks: 10, heartbeatTicks: 2, ...config };
+    // No cache: every read of a stable entry goes through the store, as for a follower far behind.
+    this.config = { electionTicks: 10, heartbeatTicks: 2, cacheBytes: 0, ...config };
     for (const id of this.ids) {
-      this.nodes.set(id, { raft: null, disk: { hard: { term: 0, vote: 0, commit: 0 }, entries: [] }, applied: [], pending: null });
+      this.nodes.set(id, { raft: null, disk: { hard: { term: 0, vote: 0, commit: 0 }, store: new MemoryEntryStore() }, commitSeen: 0, applied: [], pending: null });
       this.start(id);
     }
   }
@@ -87,18 +94,27 @@ export class SimulatedCluster {
   private start(id: NodeId): void {
     const n = this.nodes.get(id)!;
     n.applied = [];
+    n.commitSeen = n.disk.hard.commit;
     const random = this.rng.fork(`node-${id}-${this.now}`);
     n.raft = new RaftNode({
       ...this.config, id, peers: this.ids, random: () => random.next(),
-      hardState: { ...n.disk.hard }, entries: [...n.disk.entries], applied: 0,
+      hardState: { ...n.disk.hard }, store: n.disk.store, applied: 0,
     });
     this.check(id);
   }
 
-  /** What the disk had not finished is lost. */
+  /** What the disk had not synced is lost. */
   crash(id: NodeId): void {
-    this.nodes.get(id)!.raft = null;
-    this.nodes.get(id)!.pending = null;
+    const n = this.nodes.get(id)!;
+    n.raft = null;
+    n.pending = null;
+    n.disk.store.loseUnsynced();
+  }
+
+  /** Entries the node's store holds (written, synced or not). */
+  stored(id: NodeId): Entry[] {
+    const store = this.nodes.get(id)!.disk.store;
+    return store.lastIndex() === 0 ? [] : store.entries(1, store.lastIndex() + 1, Infinity);
   }
 
   restart(id: NodeId): void {
@@ -111,6 +127,11 @@ export class SimulatedCluster {
       this.blocked.add(`${a}>${b}`);
       this.blocked.add(`${b}>${a}`);
     }
+  }
+
+  /** Cuts one direction only: `to` stops hearing from `from` (an asymmetric partition). */
+  block(from: NodeId, to: NodeId): void {
+    this.blocked.add(`${from}>${to}`);
   }
 
   holdDisk(id: NodeId): void {
@@ -171,6 +192,9 @@ export class SimulatedCluster {
   /** Safety checks that hold after any step, then the node's Ready unless its disk is slow this time. */
   private check(id: NodeId): void {
     const r = this.raft(id);
+    const n = this.nodes.get(id)!;
+    if (r.log.committed < n.commitSeen) this.fail(`commit went back on node ${id}: ${n.commitSeen} -> ${r.log.committed}`);
+    n.commitSeen = r.log.committed;
     if (r.role === 'leader') {
       const known = this.leadersByTerm.get(r.term);
       if (known !== undefined && known !== id) this.fail(`election safety: ${known} and ${id} both lead term ${r.term}`);
@@ -204,6 +228,7 @@ export class SimulatedCluster {
       }
       if (!r.hasReady()) return;
       n.pending = r.ready();
+      this.write(id, n.pending);
       this.transmit(n.pending.messages);
       finishSlow = false;
     }
@@ -214,18 +239,27 @@ export class SimulatedCluster {
       this.sent.push(m);
       if (this.rng.chance(this.faults.loss)) continue;
       this.inflight.push({ at: this.now + this.rng.int(1, this.faults.maxDelay), seq: this.seq++, m });
+      if (this.rng.chance(this.faults.duplicate ?? 0)) {
+        this.inflight.push({ at: this.now + this.rng.int(1, this.faults.maxDelay + 2), seq: this.seq++, m });
+      }
+    }
+  }
+
+  /** The Ready's entries reach the store at once (the page cache); they are durable only once persist() syncs. */
+  private write(id: NodeId, rd: Ready): void {
+    const store = this.nodes.get(id)!.disk.store;
+    if (rd.truncateFrom !== null) store.truncateFrom(rd.truncateFrom);
+    for (const e of rd.entries) {
+      if (e.index !== store.lastIndex() + 1) this.fail(`node ${id} writes index ${e.index} after ${store.lastIndex()}`);
+      this.checkLogMatching(id, e, store.term(store.lastIndex())!);
+      store.append([e]);
     }
   }
 
   private persist(id: NodeId, rd: Ready): void {
     const n = this.nodes.get(id)!;
     const disk = n.disk;
-    if (rd.truncateFrom !== null) disk.entries.length = Math.min(disk.entries.length, rd.truncateFrom - 1);
-    for (const e of rd.entries) {
-      if (e.index !== disk.entries.length + 1) this.fail(`node ${id} writes index ${e.index} after ${disk.entries.length}`);
-      this.checkLogMatching(id, e, disk.entries.at(-1)?.term ?? 0);
-      disk.entries.push(e);
-    }
+    void disk.store.sync();
     if (rd.hardState) disk.hard = { ...rd.hardState };
     this.transmit(rd.messagesAfterPersist);
     for (const e of rd.committedEntries) {
