@@ -194,6 +194,9 @@ export class ClientInstance {
   }
 
   setRoute(topic: string, route: TopicRouteData): void {
+    // Re-inserted so that it is the last one read: the freshest route says who a broker's master is now, not an
+    // older cached route of another topic (after a failover the old master would otherwise win until its refresh).
+    this.routes.delete(topic);
     this.routes.set(topic, route);
     this.rebuildBrokerTable();
   }
@@ -240,8 +243,13 @@ export class ClientInstance {
   }
 
   /** The master's address, or a ClientError saying the broker group has none. */
+  /** The master's address in the routes we know, if there is one. */
+  masterAddress(brokerName: string): string | undefined {
+    return this.brokerTable.get(brokerName)?.brokerAddrs[MASTER_ID];
+  }
+
   requireMaster(brokerName: string): string {
-    const addr = this.brokerTable.get(brokerName)?.brokerAddrs[MASTER_ID];
+    const addr = this.masterAddress(brokerName);
     if (!addr) throw new ClientError(`broker ${brokerName} has no master in the routes we know`);
     return addr;
   }

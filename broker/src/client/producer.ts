@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { deflateSync } from 'node:zlib';
 import { encodeBatchBody, type BatchItem } from '../message/batch-body.ts';
 import { javaStringHash } from '../message/java-string-hash.ts';
@@ -85,6 +86,12 @@ interface PublishInfo {
   queues: MessageQueue[];
   next: number;
 }
+
+/** How often a send re-reads the route while its topic has no master (during a failover). */
+const NO_MASTER_RETRY_MS = 100;
+
+/** Every broker of the topic is without a master right now; a send retries within its deadline. */
+class NoWritableQueueError extends ClientError {}
 
 const BATCH_PROPERTIES = encodeProperties(new Map([[MessageConst.WAIT, 'true']]));
 
@@ -198,18 +205,23 @@ export class Producer {
 
   private async sendPrepared(prepared: PreparedSend, msg: Message, options: SendOptions): Promise<SendResult> {
     const deadline = Date.now() + (options.timeoutMs ?? this.sendTimeoutMs);
-    let info = await this.publishInfo(prepared.topic);
+    let info = await this.publishInfoWithin(prepared.topic, deadline);
     const explicit = this.chooseExplicit(info, msg, options);
     const attempts = explicit ? 1 : this.attempts;
     let lastBroker: string | undefined;
+    let lastAddr: string | undefined;
     let lastError: unknown;
     for (let attempt = 0; attempt < attempts; attempt++) {
       const remaining = deadline - Date.now();
       if (remaining <= 0) break;
-      if (attempt > 0) info = await this.publishInfo(prepared.topic);
+      if (attempt > 0) info = await this.publishInfoWithin(prepared.topic, deadline);
       const mq = explicit ?? this.selectQueue(info, lastBroker);
+      // The only choice is the broker that just failed: wait (within the deadline) for its master to change, as in a
+      // Raft group's failover or handoff, rather than spend the attempt on the same address.
+      if (lastAddr !== undefined && mq.brokerName === lastBroker) await this.awaitMasterChange(prepared.topic, mq.brokerName, lastAddr, deadline);
       try {
         const broker = this.instance.requireMaster(mq.brokerName);
+        lastAddr = broker;
         const response = await this.instance.api.sendMessage(broker, this.header(prepared, mq), prepared.body, remaining);
         this.faults.recovered(mq.brokerName);
         return this.result(prepared, mq, response);
@@ -244,6 +256,34 @@ export class Producer {
     const fromTemplate = routeFromTemplate(template, this.defaultTopicQueueNums);
     this.instance.setRoute(topic, fromTemplate);
     return fromTemplate;
+  }
+
+  /**
+   * The topic's writable queues, waiting within the send's deadline while no broker of the topic has a master (a
+   * failover: the namesrv dropped the old master and the new one has not registered yet), re-reading the route.
+   */
+  private async publishInfoWithin(topic: string, deadline: number): Promise<PublishInfo> {
+    for (;;) {
+      try {
+        return await this.publishInfo(topic);
+      } catch (err) {
+        if (!(err instanceof NoWritableQueueError) || Date.now() + NO_MASTER_RETRY_MS >= deadline) throw err;
+      }
+      await delay(NO_MASTER_RETRY_MS);
+      await this.instance.refreshRoute(topic).catch(() => undefined);
+    }
+  }
+
+  /** Re-reads the route until `brokerName`'s master is no longer `failedAddr`, or little of the deadline is left. */
+  private async awaitMasterChange(topic: string, brokerName: string, failedAddr: string, deadline: number): Promise<void> {
+    // Leave the last third of what remains for the attempt itself.
+    const until = Date.now() + (deadline - Date.now()) * 2 / 3;
+    while (Date.now() + NO_MASTER_RETRY_MS < until) {
+      const master = this.instance.masterAddress(brokerName);
+      if (master !== undefined && master !== failedAddr) return;
+      await delay(NO_MASTER_RETRY_MS);
+      await this.instance.refreshRoute(topic).catch(() => undefined);
+    }
   }
 
   /** Re-reads a topic's route after a failed send, at most once a second per topic. */
@@ -305,7 +345,7 @@ export class Producer {
         route = this.instance.cachedRoute(topic) ?? route;
         queues = publishQueues(topic, route);
       }
-      if (queues.length === 0) throw new ClientError(`topic ${topic} has no writable queue on any broker with a master`);
+      if (queues.length === 0) throw new NoWritableQueueError(`topic ${topic} has no writable queue on any broker with a master`);
       info = { route, queues, next: info?.next ?? Math.floor(Math.random() * queues.length) };
       this.publishInfos.set(topic, info);
     }
