@@ -2,6 +2,7 @@ import os from 'node:os';
 import { boolKey, checkConfig, defaultsOf, intKey, oneOfKey, stringKey, type ConfigOf, type ConfigTable } from '../config/config-table.ts';
 import { messageStoreConfigTable } from '../store/message-store-config.ts';
 import { metricsConfigTable } from '../metrics/metrics-config.ts';
+import { parseRaftPeers, raftSelfId } from '../raft/raft-peers.ts';
 
 export type { FlushDiskType } from '../store/message-store-config.ts';
 
@@ -55,17 +56,15 @@ const brokerOnlyConfigTable = {
   transactionTimeOut: intKey({ default: 6000, min: 0, doc: 'Ms a half message waits before its producer is asked.' }),
   transactionCheckMax: intKey({ default: 15, min: 0, doc: 'Checks after which an undecided transaction is dropped.' }),
   shutdownGraceMs: intKey({ default: 10_000, min: 0, doc: 'Ms to wait for in-flight requests on SIGTERM (Tern only).' }),
-  // DLedger (Raft) keys under RocketMQ 4.x names: declared so they are checked, and refused while raft/ is not built,
-  // because a broker ignoring them would start as an independent master beside its group.
+  // DLedger (Raft) keys under RocketMQ 4.x names.
   enableDLegerCommitLog: boolKey({
     default: false,
-    check: (on) => (on ? 'is true, but Raft (DLedger) mode is not available yet in Tern; run master/slave (brokerId and brokerRole) instead' : undefined),
-    doc: 'Raft (DLedger) CommitLog (not available yet: true is refused).',
+    doc: 'Raft (DLedger) CommitLog: the group elects its master; brokerRole and brokerId then follow the election.',
   }),
   dLegerGroup: stringKey({ default: '', doc: 'Raft group name, usually the brokerName.' }),
   dLegerPeers: stringKey({
     default: '',
-    check: (v) => (v === '' ? undefined : parseDLedgerPeers(v).problem),
+    check: (v) => (v === '' ? undefined : dLedgerPeersProblem(v)),
     doc: 'Raft group members, n0-host:port;n1-host:port;...',
   }),
   dLegerSelfId: stringKey({ default: '', doc: 'This broker\'s id among dLegerPeers, e.g. n0.' }),
@@ -83,32 +82,21 @@ export function defaultBrokerConfig(): BrokerConfig {
 /** Every key's check plus what no single key can say; each problem names its keys. */
 export function validateBrokerConfig(c: BrokerConfig): string[] {
   const problems = checkConfig(brokerConfigTable, c);
-  if (c.brokerRole === 'SLAVE' && c.brokerId === 0) problems.push('brokerRole=SLAVE needs brokerId > 0 (0 is the master)');
-  if (c.brokerRole !== 'SLAVE' && c.brokerId !== 0) problems.push(`brokerRole=${c.brokerRole} needs brokerId=0`);
+  // In DLedger mode the election sets both, as RocketMQ does; the configured values do not matter.
+  if (!c.enableDLegerCommitLog && c.brokerRole === 'SLAVE' && c.brokerId === 0) problems.push('brokerRole=SLAVE needs brokerId > 0 (0 is the master)');
+  if (!c.enableDLegerCommitLog && c.brokerRole !== 'SLAVE' && c.brokerId !== 0) problems.push(`brokerRole=${c.brokerRole} needs brokerId=0`);
   problems.push(...dLedgerMembershipProblems(c));
   return problems;
 }
 
-export interface DLedgerPeer {
-  id: string;
-  host: string;
-  port: number;
-}
-
-/**
- * dLegerPeers as `id-host:port` entries split on `;` (one trailing `;` allowed, as Java's split drops it);
- * the id ends at the first '-' since host names hold dashes.
- */
-export function parseDLedgerPeers(text: string): { peers: DLedgerPeer[]; problem?: string } {
-  const peers: DLedgerPeer[] = [];
-  for (const entry of text.replace(/;$/, '').split(';')) {
-    const m = /^([A-Za-z0-9_]+)-([^\s:;]+):(\d{1,5})$/.exec(entry);
-    const port = m ? Number(m[3]) : 0;
-    if (!m || port < 1 || port > 65535) return { peers, problem: `has "${entry}", expected id-host:port with a port in 1..65535 (e.g. n0-broker-a-0:40911)` };
-    if (peers.some((p) => p.id === m[1])) return { peers, problem: `names the id "${m[1]}" twice` };
-    peers.push({ id: m[1]!, host: m[2]!, port });
+/** A dLegerPeers problem in the config table's words (the table names the key), or undefined when it parses. */
+function dLedgerPeersProblem(text: string): string | undefined {
+  try {
+    parseRaftPeers(text);
+    return undefined;
+  } catch (err) {
+    return (err as Error).message.replace(/^dLegerPeers /, '');
   }
-  return { peers };
 }
 
 /** What dLegerSelfId and the DLedger switch need from the other DLedger keys (per-key checks cover the peers' syntax). */
@@ -116,10 +104,11 @@ function dLedgerMembershipProblems(c: BrokerConfig): string[] {
   const problems: string[] = [];
   if (c.enableDLegerCommitLog && c.dLegerPeers === '') problems.push('dLegerPeers must list the group\'s members when enableDLegerCommitLog=true');
   if (c.enableDLegerCommitLog && c.dLegerSelfId === '') problems.push('dLegerSelfId must be set when enableDLegerCommitLog=true');
-  if (c.dLegerSelfId !== '' && c.dLegerPeers !== '') {
-    const { peers, problem } = parseDLedgerPeers(c.dLegerPeers);
-    if (problem === undefined && !peers.some((p) => p.id === c.dLegerSelfId)) {
-      problems.push(`dLegerSelfId "${c.dLegerSelfId}" is not among the ids of dLegerPeers (${peers.map((p) => p.id).join(', ')})`);
+  if (c.dLegerSelfId !== '' && c.dLegerPeers !== '' && dLedgerPeersProblem(c.dLegerPeers) === undefined) {
+    try {
+      raftSelfId(c.dLegerSelfId, parseRaftPeers(c.dLegerPeers));
+    } catch (err) {
+      problems.push((err as Error).message);
     }
   }
   return problems;

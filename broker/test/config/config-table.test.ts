@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { brokerConfigTable, defaultBrokerConfig, parseDLedgerPeers, validateBrokerConfig } from '../../src/broker/broker-config.ts';
+import { brokerConfigTable, defaultBrokerConfig, validateBrokerConfig } from '../../src/broker/broker-config.ts';
+import { parseRaftPeers } from '../../src/raft/raft-peers.ts';
 import {
   applyProperties, boolKey, checkConfig, defaultsOf, describeConfig, intKey, oneOfKey, pickKeys, stringKey,
 } from '../../src/config/config-table.ts';
@@ -95,15 +96,13 @@ describe('the broker, store and namesrv tables', () => {
     ]);
   });
 
-  it('refuse Raft (DLedger) mode by name, so no broker of a Raft group starts as an independent master', () => {
+  it('accept Raft (DLedger) mode with a valid membership, whatever brokerRole and brokerId say, and refuse it without one', () => {
     const broker = { ...defaultBrokerConfig(), brokerName: 'broker-a' };
     expect([broker.enableDLegerCommitLog, broker.dLegerGroup, broker.dLegerPeers, broker.dLegerSelfId]).toEqual([false, '', '', '']);
     const raft = { ...broker, enableDLegerCommitLog: true, dLegerGroup: 'broker-a', dLegerPeers: 'n0-127.0.0.1:40911;n1-127.0.0.1:40912;n2-127.0.0.1:40913', dLegerSelfId: 'n1' };
-    expect(validateBrokerConfig(raft)).toEqual([
-      'enableDLegerCommitLog is true, but Raft (DLedger) mode is not available yet in Tern; run master/slave (brokerId and brokerRole) instead',
-    ]);
+    expect(validateBrokerConfig(raft)).toEqual([]);
+    expect(validateBrokerConfig({ ...raft, brokerRole: 'SLAVE', brokerId: 0 })).toEqual([]);
     expect(validateBrokerConfig({ ...broker, enableDLegerCommitLog: true })).toEqual([
-      'enableDLegerCommitLog is true, but Raft (DLedger) mode is not available yet in Tern; run master/slave (brokerId and brokerRole) instead',
       'dLegerPeers must list the group\'s members when enableDLegerCommitLog=true',
       'dLegerSelfId must be set when enableDLegerCommitLog=true',
     ]);
@@ -112,19 +111,19 @@ describe('the broker, store and namesrv tables', () => {
   it('check dLegerPeers and dLegerSelfId as RocketMQ writes them, naming the key', () => {
     const broker = { ...defaultBrokerConfig(), brokerName: 'broker-a' };
     const peers = 'n0-demo-broker-0-0.demo-broker-0.mq.svc:40911;n1-demo-broker-0-1.demo-broker-0.mq.svc:40911';
-    expect(parseDLedgerPeers(peers)).toEqual({ peers: [
-      { id: 'n0', host: 'demo-broker-0-0.demo-broker-0.mq.svc', port: 40911 },
-      { id: 'n1', host: 'demo-broker-0-1.demo-broker-0.mq.svc', port: 40911 },
-    ] });
-    expect(parseDLedgerPeers('n0-a:1;').peers).toEqual([{ id: 'n0', host: 'a', port: 1 }]);
+    expect(parseRaftPeers(peers)).toEqual([
+      { id: 1, name: 'n0', host: 'demo-broker-0-0.demo-broker-0.mq.svc', port: 40911 },
+      { id: 2, name: 'n1', host: 'demo-broker-0-1.demo-broker-0.mq.svc', port: 40911 },
+    ]);
+    expect(parseRaftPeers('n0-a:1;')).toEqual([{ id: 1, name: 'n0', host: 'a', port: 1 }]);
     expect(validateBrokerConfig({ ...broker, dLegerPeers: peers, dLegerSelfId: 'n1' })).toEqual([]);
     expect(validateBrokerConfig({ ...broker, dLegerPeers: 'n0-a:40911,n1-b:40911' })).toEqual([
-      'dLegerPeers has "n0-a:40911,n1-b:40911", expected id-host:port with a port in 1..65535 (e.g. n0-broker-a-0:40911)',
+      'dLegerPeers has "n0-a:40911,n1-b:40911", expected n<k>-host:port (e.g. n0-broker-a-0:40911)',
     ]);
-    expect(validateBrokerConfig({ ...broker, dLegerPeers: 'n0-a:40911;n1-b' })[0]).toMatch(/^dLegerPeers has "n1-b", expected id-host:port/);
+    expect(validateBrokerConfig({ ...broker, dLegerPeers: 'n0-a:40911;n1-b' })[0]).toMatch(/^dLegerPeers has "n1-b", expected n<k>-host:port/);
     expect(validateBrokerConfig({ ...broker, dLegerPeers: 'n0-a:70000' })[0]).toMatch(/^dLegerPeers has "n0-a:70000"/);
-    expect(validateBrokerConfig({ ...broker, dLegerPeers: 'n0-a:1;;n1-b:2' })[0]).toMatch(/^dLegerPeers has "", expected/);
-    expect(validateBrokerConfig({ ...broker, dLegerPeers: 'n0-a:1;n0-b:2' })).toEqual(['dLegerPeers names the id "n0" twice']);
+    expect(validateBrokerConfig({ ...broker, dLegerPeers: 'x0-a:1' })[0]).toMatch(/^dLegerPeers has "x0-a:1", expected n<k>-host:port/);
+    expect(validateBrokerConfig({ ...broker, dLegerPeers: 'n0-a:1;n0-b:2' })).toEqual(['dLegerPeers repeats the id n0 in "n0-b:2"']);
     expect(validateBrokerConfig({ ...broker, dLegerPeers: peers, dLegerSelfId: 'n2' })).toEqual([
       'dLegerSelfId "n2" is not among the ids of dLegerPeers (n0, n1)',
     ]);

@@ -86,13 +86,13 @@ describe('raft peers (dLegerPeers syntax)', () => {
       { id: 3, name: 'n2', host: '::1', port: 40912 },
     ]);
     expect(raftSelfId('n1', peers)).toBe(2);
-    expect(() => raftSelfId('n7', peers)).toThrow(/not among the peers n0, n1, n2/);
+    expect(() => raftSelfId('n7', peers)).toThrow(/dLegerSelfId "n7" is not among the ids of dLegerPeers \(n0, n1, n2\)/);
   });
 
   it('refuses what it cannot use, saying which part', () => {
     expect(() => parseRaftPeers('')).toThrow(/empty/);
-    expect(() => parseRaftPeers('n0-a:1;x1-b:2')).toThrow(/"x1-b:2" is not n<k>-host:port/);
-    expect(() => parseRaftPeers('n0-a')).toThrow(/is not n<k>-host:port/);
+    expect(() => parseRaftPeers('n0-a:1;x1-b:2')).toThrow(/dLegerPeers has "x1-b:2", expected n<k>-host:port/);
+    expect(() => parseRaftPeers('n0-a')).toThrow(/expected n<k>-host:port/);
     expect(() => parseRaftPeers('n0-a:70000')).toThrow(/port 70000/);
     expect(() => parseRaftPeers('n0-a:1;n0-b:2')).toThrow(/repeats the id n0/);
     expect(() => parseRaftPeers('n0-a:1;n1-a:1')).toThrow(/repeats the address of n0/);
