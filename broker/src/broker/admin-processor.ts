@@ -21,6 +21,17 @@ export interface AdminHooks {
 
 /** mqadmin-facing requests: topics, broker config and runtime figures, connections. */
 export function registerAdminProcessor(server: RemotingServer, ctx: BrokerContext, hooks: AdminHooks): void {
+  server.registerProcessor(RequestCode.TERN_RAFT_TRANSFER_LEADERSHIP, async (req) => {
+    if (!ctx.raft) throw new RequestRefusedError(ResponseCode.SYSTEM_ERROR, `the broker[${ctx.config.brokerName}] is not in Raft (DLedger) mode`);
+    const before = ctx.raft.status();
+    if (before.role !== 'leader') {
+      throw new RequestRefusedError(ResponseCode.SYSTEM_ERROR, `${before.selfId} is not the Raft leader of ${ctx.config.brokerName} (leader: ${before.leaderId ?? 'none'})`);
+    }
+    if (!(await ctx.raft.transferLeadership())) {
+      throw new RequestRefusedError(ResponseCode.SYSTEM_ERROR, `${before.selfId} could not hand leadership of ${ctx.config.brokerName} to a caught-up follower in time`);
+    }
+    return createResponse(req, ResponseCode.SUCCESS, `leadership moved from ${before.selfId} to ${ctx.raft.status().leaderId ?? 'an elected follower'}`);
+  });
   server.registerProcessor(RequestCode.UPDATE_AND_CREATE_TOPIC, (req) => {
     const h = decodeCreateTopicHeader(req.extFields);
     const topic = h.topic;
@@ -161,6 +172,14 @@ export function runtimeInfo(ctx: BrokerContext, hooks: AdminHooks): Record<strin
   if (ctx.haSlave) {
     ha.haMasterAddress = ctx.haSlave.masterAddress ?? '';
     ha.haReplicaLagBytes = String(ctx.haSlave.lagBytes);
+  }
+  if (ctx.raft) {
+    const r = ctx.raft.status();
+    Object.assign(ha, {
+      dLegerSelfId: r.selfId, dLegerRole: r.role, dLegerTerm: String(r.term), dLegerLeaderId: r.leaderId ?? '',
+      dLegerCommitIndex: String(r.commitIndex), dLegerAppliedIndex: String(r.appliedIndex), dLegerLastIndex: String(r.lastIndex),
+      commitLogConfirmOffset: String(r.confirmOffset),
+    });
   }
   return {
     ...ha,

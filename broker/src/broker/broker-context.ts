@@ -14,6 +14,7 @@ import type { TransactionalMessageService } from './transactional-message-servic
 import type { TopicConfigManager } from './topic-config-manager.ts';
 import type { DailyTotals } from './daily-totals.ts';
 import type { BrokerMetrics } from './broker-metrics.ts';
+import type { RaftMemberStatus } from '../raft/raft-commit-log.ts';
 
 /** What the processors share: one broker's services. Processors stay thin: decode, call these, encode. */
 export interface BrokerContext {
@@ -29,6 +30,8 @@ export interface BrokerContext {
   /** The replication server (masters) or client (slaves); one of the two is set. */
   haMaster?: HaMaster | undefined;
   haSlave?: HaSlave | undefined;
+  /** DLedger mode: this member of its Raft group (neither HA side is set then). */
+  raft?: { status(): RaftMemberStatus; transferLeadership(): Promise<boolean> } | undefined;
   consumers: ConsumerManager;
   producers: ProducerManager;
   pullHold: PullRequestHoldService;

@@ -25,6 +25,8 @@ import { ConsumerOffsetManager } from './consumer-offset-manager.ts';
 import { HaMaster } from '../ha/ha-master.ts';
 import { HaSlave } from '../ha/ha-slave.ts';
 import { NamesrvRegistrar } from './namesrv-registrar.ts';
+import { RaftRoleHandler } from './raft-role-handler.ts';
+import { RaftCommitLog } from '../raft/raft-commit-log.ts';
 import { SlaveSynchronize } from './slave-synchronize.ts';
 import { registerPullProcessor, reexecuteHeldPull } from './pull-message-processor.ts';
 import { registerQueryMessageProcessor } from './query-message-processor.ts';
@@ -36,6 +38,7 @@ import { BrokerMetrics } from './broker-metrics.ts';
 import { MetricsHttpServer } from '../metrics/metrics-http-server.ts';
 
 const MASTER_LOOKUP_INTERVAL_MS = 2000;
+const RAFT_MASTER_LOOKUP_INTERVAL_MS = 250;
 
 /** One broker: store, metadata, processors, namesrv registration, and an orderly start and stop. */
 export class BrokerController {
@@ -51,6 +54,11 @@ export class BrokerController {
   private stopping: Promise<void> | undefined;
   /** What the namesrv told this slave about its master (REGISTER_BROKER response). */
   private learnedMaster: { brokerAddr?: string | undefined; haServerAddr?: string | undefined } = {};
+  /** DLedger mode: the Raft-replicated CommitLog and the role it gives this broker. */
+  private raft: RaftCommitLog | undefined;
+  private raftRoles: RaftRoleHandler | undefined;
+  private slaveSyncTimer: NodeJS.Timeout | undefined;
+  private slaveSync: SlaveSynchronize | undefined;
 
   constructor(config: BrokerConfig, log: Logger = createLogger(`broker ${config.brokerName}`)) {
     this.config = { ...config };
@@ -87,7 +95,8 @@ export class BrokerController {
     }
     // The fault run waits for this line before a "killed during startup": from here on, recovery is under way.
     this.log.info(`opening the store at ${root}: recovery starts`);
-    const store = await MessageStore.open(pickKeys(messageStoreConfigTable, c), { logger: this.log.child('store') });
+    const raftMode = c.enableDLegerCommitLog;
+    const store = await MessageStore.open(pickKeys(messageStoreConfigTable, c), { logger: this.log.child('store'), replicated: raftMode });
     const topics = new TopicConfigManager(c, path.join(root, 'config', 'topics.json'), this.log);
     topics.load();
     const offsets = new ConsumerOffsetManager(path.join(root, 'config', 'consumerOffset.json'), this.log);
@@ -121,7 +130,9 @@ export class BrokerController {
     };
     this.ctx = ctx;
     ctx.metrics.observe(ctx, server);
-    if (c.brokerRole === 'SLAVE') {
+    if (raftMode) {
+      // Raft replicates the CommitLog; HA's master/slave streams have no part in it.
+    } else if (c.brokerRole === 'SLAVE') {
       ctx.haSlave = new HaSlave(store, {
         masterHaAddress: () => c.haMasterAddress || this.learnedMaster.haServerAddr,
         reportIntervalMs: c.haSendHeartbeatInterval, reconnectDelayMs: 1000, connectTimeoutMs: 3000,
@@ -155,7 +166,7 @@ export class BrokerController {
     registerQueueLockProcessor(server, ctx.locks);
     registerEndTransactionProcessor(server, ctx);
     registerQueryMessageProcessor(server, ctx);
-    if (c.brokerRole !== 'SLAVE') {
+    if (c.brokerRole !== 'SLAVE' && !raftMode) {
       schedule.start();
       transactions.start();
     }
@@ -186,10 +197,15 @@ export class BrokerController {
         if (told && (told.masterAddr !== this.learnedMaster.brokerAddr || told.haServerAddr !== this.learnedMaster.haServerAddr)) {
           this.learnedMaster = { brokerAddr: told.masterAddr, haServerAddr: told.haServerAddr };
           this.log.info(`master of ${c.brokerName} is ${told.masterAddr} (HA ${told.haServerAddr})`);
+          // A Raft follower copies the new master's metadata at once: a topic created just before a failover must not be missing.
+          if (this.raftRoles?.role === 'slave') void this.slaveSync?.syncAll();
         }
       },
     });
     topics.onChange(() => void this.registrar?.scheduleRegister());
+    const slaveSync = new SlaveSynchronize(this.outbound, ctx, () => this.learnedMaster.brokerAddr, this.log);
+    this.slaveSync = slaveSync;
+    if (raftMode) await this.startRaft(ctx, slaveSync);
     if (this.registrar.namesrvAddrs().length > 0) await this.registrar.start();
     else this.log.warn('namesrvAddr is empty: the broker will not register anywhere');
     if (ctx.haSlave) {
@@ -200,11 +216,60 @@ export class BrokerController {
       this.every(MASTER_LOOKUP_INTERVAL_MS, () => {
         if (!ctx.haSlave?.masterAddress) void this.registrar?.scheduleRegister();
       });
-      const sync = new SlaveSynchronize(this.outbound, ctx, () => this.learnedMaster.brokerAddr, this.log);
-      void sync.syncAll();
-      this.every(c.slaveSyncInterval, () => void sync.syncAll());
+      void slaveSync.syncAll();
+      this.every(c.slaveSyncInterval, () => void slaveSync.syncAll());
+    }
+    if (raftMode) {
+      // A follower that does not know its master's address yet asks the namesrv often (metadata sync needs it; a new
+      // leader registers as soon as its term's first entry commits).
+      this.every(RAFT_MASTER_LOOKUP_INTERVAL_MS, () => {
+        if (this.raftRoles?.role === 'slave' && !this.learnedMaster.brokerAddr) void this.registrar?.scheduleRegister();
+      });
     }
     this.log.info(`broker ${c.brokerClusterName}/${c.brokerName} id ${c.brokerId} (${c.brokerRole}, ${c.flushDiskType}) serving at ${ctx.brokerAddr}, store ${root}`);
+  }
+
+  /** Status of this member of its Raft group; undefined outside DLedger mode. */
+  get raftStatus(): ReturnType<RaftCommitLog['status']> | undefined {
+    return this.raft?.status();
+  }
+
+  /** Hands leadership to a caught-up follower (planned restarts); false when not leading or it did not happen. */
+  async transferLeadership(): Promise<boolean> {
+    return (await this.raft?.transferLeadership('best')) ?? false;
+  }
+
+  private async startRaft(ctx: BrokerContext, slaveSync: SlaveSynchronize): Promise<void> {
+    const c = this.config;
+    const roleLog = this.log.child('raft');
+    let roles: RaftRoleHandler | undefined;
+    this.raft = RaftCommitLog.open({
+      store: ctx.store, peers: c.dLegerPeers, selfId: c.dLegerSelfId, syncFlush: c.flushDiskType === 'SYNC_FLUSH', log: roleLog,
+      onRole: (role, why) => void roles?.change(role, why),
+      onLeaderChange: () => {
+        this.learnedMaster = {};
+        void this.registrar?.scheduleRegister();
+      },
+    });
+    const raft = this.raft;
+    ctx.raft = { status: () => raft.status(), transferLeadership: () => raft.transferLeadership('best') };
+    roles = new RaftRoleHandler(ctx, {
+      registerNow: () => ctx.registerNow(),
+      startSlaveSync: () => {
+        if (this.slaveSyncTimer) return;
+        void slaveSync.syncAll();
+        this.slaveSyncTimer = setInterval(() => void slaveSync.syncAll(), c.slaveSyncInterval);
+        this.slaveSyncTimer.unref();
+      },
+      stopSlaveSync: () => {
+        clearInterval(this.slaveSyncTimer);
+        this.slaveSyncTimer = undefined;
+      },
+    }, this.raft.slaveBrokerId, roleLog);
+    this.raftRoles = roles;
+    // Every member starts as a slave; the election decides who becomes master.
+    await roles.change('slave', 'starting');
+    await this.raft.start();
   }
 
   private every(ms: number, fn: () => void): void {
@@ -228,8 +293,14 @@ export class BrokerController {
   private async doShutdown(): Promise<void> {
     const ctx = this.ctx;
     this.log.info('broker shutting down');
+    // A leader hands off first, so the group elects no one by timeout and sends that retry find the new master at once.
+    if (this.raft?.status().role === 'leader') {
+      const moved = await Promise.race([this.raft.transferLeadership('best'), new Promise<boolean>((r) => setTimeout(() => r(false), 3000).unref())]);
+      this.log.info(moved ? 'Raft leadership handed to a follower before stopping' : 'Raft leadership handoff did not complete; the group will elect by timeout');
+    }
     await this.registrar?.unregisterAll();
     for (const t of this.timers) clearInterval(t);
+    clearInterval(this.slaveSyncTimer);
     for (const s of this.samplers) s.stop();
     ctx?.daily.stop();
     ctx?.pullHold.releaseAll();
@@ -241,6 +312,7 @@ export class BrokerController {
     if (ctx) {
       ctx.schedule.shutdown();
       ctx.transactions.shutdown();
+      await this.raft?.stop();
       ctx.offsets.persist(true);
       ctx.topics.persist();
       ctx.groups.persist();

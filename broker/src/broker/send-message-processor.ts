@@ -99,7 +99,7 @@ async function processSend(ctx: BrokerContext, req: RemotingCommand, conn: Remot
   // A half message is checked too: its commit would deliver it at once.
   if (prepared || !applyDelayLevel(msg, props, ctx.schedule.maxLevel)) refuseTimerDelivery(props, ctx.schedule.maxLevel, Date.now());
   if (prepared) ctx.transactions.prepare(msg, props);
-  const result = await replicated(ctx, await timedPut(ctx, () => ctx.store.putMessage(msg)));
+  const result = await replicated(ctx, await committed(ctx, timedPut(ctx, () => ctx.store.putMessage(msg))));
   if (isStored(result.status)) {
     ctx.metrics.messagesStored(topic, messageType(props, prepared), [msg.body.length]);
     if (deadLetterGroup !== undefined) ctx.metrics.sentToDlq(deadLetterGroup, props.get(MessageConst.RETRY_TOPIC) ?? h.topic);
@@ -140,7 +140,7 @@ async function sendBatch(
       storeHost: ctx.storeHost, reconsumeTimes: 0, preparedTransactionOffset: 0, body: item.body, properties: encodeProperties(props),
     };
   });
-  const result = await replicated(ctx, await timedPut(ctx, () => ctx.store.putMessages(msgs)));
+  const result = await replicated(ctx, await committed(ctx, timedPut(ctx, () => ctx.store.putMessages(msgs))));
   if (isStored(result.status)) ctx.metrics.messagesStored(tc.topicName, messageType(batchProps, false), msgs.map((m) => m.body.length));
   return sendResponse(req, ctx, result, queueId, batchUniqKey);
 }
@@ -182,6 +182,25 @@ function sendResponse(
     queueOffset: result.queueOffset,
     transactionId: uniqKey,
   }));
+}
+
+/**
+ * A Raft leader's put settles once a majority holds it; without a majority (partitioned away) the sender is told
+ * within syncFlushTimeout and retries elsewhere. The write may still commit later: at-least-once, as RocketMQ.
+ */
+async function committed<R>(ctx: BrokerContext, put: Promise<R>): Promise<R> {
+  if (!ctx.raft) return put;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new RequestRefusedError(ResponseCode.SERVICE_NOT_AVAILABLE,
+      `the broker[${ctx.config.brokerName}] could not commit the message to a majority of its Raft group within ${ctx.config.syncFlushTimeout} ms`)),
+    ctx.config.syncFlushTimeout);
+  });
+  try {
+    return await Promise.race([put, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** A SYNC_MASTER answers only once a slave holds the bytes (or says why not, in RocketMQ's "sent but not safe" codes). */

@@ -17,6 +17,8 @@ export const adminUsage = `tern admin <command> [options]          (flags as in 
                                           move the group to TIME: now, epoch ms or ISO 8601 (-f false: only backwards)
   clusterList                             brokers with version, TPS and today's counts
   brokerStatus  -b BROKER_ADDR            the broker's runtime key/values
+  raftStatus                              Raft (DLedger) groups: each member's role, term, commit and applied index
+  transferLeadership -b LEADER_ADDR       a Raft leader hands leadership to its most caught-up follower
 
   -n, --namesrv ADDR   name servers (default $NAMESRV_ADDR or 127.0.0.1:9876)`;
 
@@ -140,6 +142,22 @@ export async function runAdmin(argv: string[]): Promise<number> {
         if (!values.broker) throw new UsageError('admin brokerStatus needs -b BROKER_ADDR');
         const table = await admin.brokerRuntimeInfo(values.broker);
         process.stdout.write(renderKeyValues(Object.entries(table).sort(([a], [b]) => a.localeCompare(b))));
+        return 0;
+      }
+      case 'raftStatus': {
+        const rows: string[][] = [];
+        for (const b of await admin.clusterList()) {
+          const t = b.error ? {} : await admin.brokerRuntimeInfo(b.address).catch(() => ({} as Record<string, string>));
+          if (!t.dLegerSelfId && !b.error) continue;
+          rows.push([b.brokerName, t.dLegerSelfId ?? '?', b.address, t.dLegerRole ?? (b.error ? `unreachable: ${b.error}` : '?'), t.dLegerTerm ?? '',
+            t.dLegerLeaderId ?? '', t.dLegerLastIndex ?? '', t.dLegerCommitIndex ?? '', t.dLegerAppliedIndex ?? '', t.commitLogConfirmOffset ?? '']);
+        }
+        process.stdout.write(renderTable(['BROKER', 'MEMBER', 'ADDRESS', 'ROLE', 'TERM', 'LEADER', 'LAST INDEX', 'COMMIT', 'APPLIED', 'CONFIRMED BYTES'], rows));
+        return 0;
+      }
+      case 'transferLeadership': {
+        if (!values.broker) throw new UsageError('admin transferLeadership needs -b LEADER_ADDR');
+        process.stdout.write(`${await admin.transferRaftLeadership(values.broker)}\n`);
         return 0;
       }
       default:

@@ -209,6 +209,11 @@ export class Admin {
     for (const err of failures) this.instance.log.warn(`delete topic ${topic}: ${err.message}`);
   }
 
+  /** A Raft group's leader hands leadership to its most caught-up follower (planned restarts); says where it went. */
+  transferRaftLeadership(leaderAddr: string): Promise<string> {
+    return this.instance.api.transferRaftLeadership(leaderAddr);
+  }
+
   /** GET_BROKER_RUNTIME_INFO: the broker's key/value status table. */
   brokerRuntimeInfo(brokerAddr: string): Promise<Record<string, string>> {
     return this.instance.api.getBrokerRuntimeInfo(brokerAddr);

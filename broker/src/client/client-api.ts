@@ -263,6 +263,12 @@ export class ClientApi {
     return decodeResetOffsetBody(r.body);
   }
 
+  /** Tern's TERN_RAFT_TRANSFER_LEADERSHIP: the remark says where leadership went. */
+  async transferRaftLeadership(broker: string): Promise<string> {
+    const r = await this.call(broker, 'Raft leadership transfer', RequestCode.TERN_RAFT_TRANSFER_LEADERSHIP, undefined, undefined, 10_000);
+    return r.remark ?? '';
+  }
+
   async getBrokerRuntimeInfo(broker: string): Promise<Record<string, string>> {
     const r = await this.call(broker, 'runtime info', RequestCode.GET_BROKER_RUNTIME_INFO);
     return decodeJson<{ table?: Record<string, string> }>(r.body, 'runtime info').table ?? {};

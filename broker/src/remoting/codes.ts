@@ -61,6 +61,8 @@ export const RequestCode = {
   SEND_BATCH_MESSAGE: 320,
   QUERY_DATA_VERSION: 322,
   LITE_PULL_MESSAGE: 361,
+  /** Tern's own (RocketMQ has no remoting request for it): a Raft leader hands leadership to a caught-up follower. */
+  TERN_RAFT_TRANSFER_LEADERSHIP: 60001,
 } as const;
 
 /** Response codes (RemotingSysResponseCode + ResponseCode, 5.x numbering). */

@@ -435,6 +435,11 @@ export class MessageStore {
     return this.queues.topics();
   }
 
+  /** Ids of the topic's ConsumeQueues that hold (or held) messages. */
+  getQueueIds(topic: string): number[] {
+    return this.queues.queuesOf(topic).map((cq) => cq.queueId).sort((a, b) => a - b);
+  }
+
   /** Drops the topic's ConsumeQueues and queue offsets; its CommitLog records stay until retention. */
   deleteTopic(topic: string): void {
     if (this.state === State.RUNNING && this.pipeline.writable && this.commitLog.hasUnwrittenBytes) {
