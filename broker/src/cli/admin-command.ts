@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { Admin, type BrokerSummary } from '../client/admin.ts';
 import { Perm, permToString } from '../protocol/index.ts';
-import { intOption, namesrvOption, UsageError } from './cli-error.ts';
+import { credentialOptions, credentialsOption, credentialUsage, intOption, namesrvOption, UsageError } from './cli-error.ts';
 import { renderKeyValues, renderTable } from './table.ts';
 
 export const adminUsage = `tern admin <command> [options]          (flags as in mqadmin)
@@ -18,7 +18,8 @@ export const adminUsage = `tern admin <command> [options]          (flags as in 
   clusterList                             brokers with version, TPS and today's counts
   brokerStatus  -b BROKER_ADDR            the broker's runtime key/values
 
-  -n, --namesrv ADDR   name servers (default $NAMESRV_ADDR or 127.0.0.1:9876)`;
+  -n, --namesrv ADDR   name servers (default $NAMESRV_ADDR or 127.0.0.1:9876)
+${credentialUsage}`;
 
 /** -s for resetOffsetByTime: now, epoch milliseconds or an ISO 8601 time. */
 function parseTime(text: string | undefined): number {
@@ -39,6 +40,7 @@ export async function runAdmin(argv: string[]): Promise<number> {
     args: rest,
     options: {
       namesrv: { type: 'string', short: 'n' },
+      ...credentialOptions,
       topic: { type: 'string', short: 't' },
       cluster: { type: 'string', short: 'c' },
       broker: { type: 'string', short: 'b' },
@@ -56,7 +58,7 @@ export async function runAdmin(argv: string[]): Promise<number> {
     if (!values.topic) throw new UsageError(`admin ${sub} needs -t TOPIC`);
     return values.topic;
   };
-  const admin = new Admin({ namesrvAddr: namesrvOption(values.namesrv) });
+  const admin = new Admin({ namesrvAddr: namesrvOption(values.namesrv), credentials: credentialsOption(values) });
   try {
     switch (sub) {
       case 'updateTopic': {
