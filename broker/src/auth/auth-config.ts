@@ -27,14 +27,9 @@ function jsonPairCheck(first: string, second: string) {
  * The ACL keys the broker and the namesrv share: RocketMQ 5.3's ACL 2.0 names, plus 4.x's aclEnable.
  */
 export const authConfigTable = {
-  aclEnable: boolKey({ default: false, doc: 'RocketMQ 4.x switch: the same as authenticationEnabled true.' }),
+  aclEnable: boolKey({ default: false, doc: 'RocketMQ 4.x switch: the same as authenticationEnabled and authorizationEnabled both true.' }),
   authenticationEnabled: boolKey({ default: false, doc: 'Refuse requests that are not signed by a known user (AclClientRPCHook).' }),
-  // Refused rather than accepted and ignored until policies land.
-  authorizationEnabled: boolKey({
-    default: false,
-    check: (on) => (on ? 'is not supported yet: Tern checks who signed a request (authenticationEnabled), not grants; leave it false' : undefined),
-    doc: 'Refuse requests the signing user holds no grant for (not supported yet: true is refused).',
-  }),
+  authorizationEnabled: boolKey({ default: false, doc: 'Refuse requests a normal user holds no grant for (acls.json); needs authenticationEnabled.' }),
   authConfigPath: stringKey({
     default: '',
     doc: 'Folder of users.json (and acls.json); empty: the broker\'s <storePathRootDir>/config, the namesrv keeps only initAuthenticationUser.',
@@ -60,6 +55,10 @@ export type AuthConfig = ConfigOf<typeof authConfigTable>;
 
 export function authenticationOn(c: AuthConfig): boolean {
   return c.aclEnable || c.authenticationEnabled;
+}
+
+export function authorizationOn(c: AuthConfig): boolean {
+  return c.aclEnable || c.authorizationEnabled;
 }
 
 export function initialUser(c: AuthConfig): { username: string; password: string } | undefined {

@@ -117,7 +117,7 @@ describe('authentication (AclClientRPCHook signatures)', { timeout: 60_000 }, ()
     write([{ username: 'bob', password: bob.secretKey, userStatus: 'disable' }]);
     await waitFor('bob to be disabled', async () => (await ask()).remark === 'user bob is disabled', 10_000);
     fs.writeFileSync(file, '[{"username": "bob", "passw');
-    await waitFor('the bad file to be reported', () => brokerLog.lines.some((l) => l.level === 'error' && /users\.json ignored, keeping the users read before/.test(l.msg)), 10_000);
+    await waitFor('the bad file to be reported', () => brokerLog.lines.some((l) => l.level === 'error' && /users\.json ignored, keeping what was read before/.test(l.msg)), 10_000);
     expect((await ask()).remark).toBe('user bob is disabled');
     write([]);
     await waitFor('bob to be removed', async () => (await ask()).remark === 'user bob is not found', 10_000);
