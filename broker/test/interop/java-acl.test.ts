@@ -1,4 +1,9 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../../src/harness/temp-dir.ts';
+import { waitFor } from '../../src/harness/wait-for.ts';
+import { Admin } from '../../src/client/index.ts';
 import { startLocalCluster, type LocalCluster } from '../support/local-cluster.ts';
 import { consumedKeys, runJava } from '../support/java-interop.ts';
 import { parseSamples, sampleSum, scrapeMetrics } from '../../src/harness/prometheus-text.ts';
@@ -60,6 +65,30 @@ describe('official Java client with AclClientRPCHook against Tern', { timeout: 1
       expect(unsigned.stderr).toMatch(/CODE: 16\b[\s\S]*not signed/);
     } finally {
       await open.stop();
+    }
+  });
+
+  it('with aclEnable, a user holding Sub but not Pub on the topic is refused the send by the broker', async () => {
+    const storeDir = tempDir('tern-java-acl-');
+    const config = path.join(storeDir, 'config');
+    fs.mkdirSync(config, { recursive: true });
+    fs.writeFileSync(path.join(config, 'users.json'), JSON.stringify([{ username: 'reader', password: 'reader-secret', userType: 'Normal' }]));
+    fs.writeFileSync(path.join(config, 'acls.json'), JSON.stringify([{
+      subject: 'User:reader', policies: [{ policyType: 'Custom', entries: [{ resource: ['Topic:java-acl-*'], actions: ['Sub'], decision: 'Allow' }] }],
+    }]));
+    const acl = { ...AUTH, aclEnable: true };
+    const secured = await startLocalCluster({ ...acl, storePathRootDir: storeDir }, { ...acl, authConfigPath: config });
+    const admin = new Admin({ namesrvAddr: secured.namesrvAddr, credentials: USER });
+    try {
+      await waitFor('the broker to register', () => admin.masterAddresses().then((a) => a.length > 0, () => false), 10_000);
+      await admin.createTopic('java-acl-ro');
+      const produced = await runJava(['produce', '-n', secured.namesrvAddr, '-t', 'java-acl-ro', '-c', '1', '--mode', 'sync',
+        '--access-key', 'reader', '--secret-key', 'reader-secret']);
+      expect(produced.stdout).toMatch(/SENT ok=0 failed=1/);
+      expect(produced.stderr).toMatch(/CODE: 16\b[\s\S]*user reader has no grant of Pub on Topic:java-acl-ro/);
+    } finally {
+      await admin.shutdown();
+      await secured.stop();
     }
   });
 });
