@@ -3,6 +3,7 @@ import { boolKey, checkConfig, defaultsOf, intKey, oneOfKey, stringKey, type Con
 import { messageStoreConfigTable } from '../store/message-store-config.ts';
 import { metricsConfigTable } from '../metrics/metrics-config.ts';
 import { parseRaftPeers, raftSelfId } from '../raft/raft-peers.ts';
+import { authConfigTable } from '../auth/auth-config.ts';
 
 export type { FlushDiskType } from '../store/message-store-config.ts';
 
@@ -70,8 +71,8 @@ const brokerOnlyConfigTable = {
   dLegerSelfId: stringKey({ default: '', doc: 'This broker\'s id among dLegerPeers, e.g. n0.' }),
 } satisfies ConfigTable;
 
-/** broker.conf: the broker's keys, the /metrics keys and the store's, under RocketMQ's names. */
-export const brokerConfigTable = { ...brokerOnlyConfigTable, ...metricsConfigTable, ...messageStoreConfigTable } satisfies ConfigTable;
+/** broker.conf: the broker's keys, the /metrics keys, the ACL keys and the store's, under RocketMQ's names. */
+export const brokerConfigTable = { ...brokerOnlyConfigTable, ...metricsConfigTable, ...authConfigTable, ...messageStoreConfigTable } satisfies ConfigTable;
 
 export type BrokerConfig = ConfigOf<typeof brokerConfigTable>;
 

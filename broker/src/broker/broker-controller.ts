@@ -36,6 +36,7 @@ import { TopicConfigManager } from './topic-config-manager.ts';
 import { TpsSampler } from './tps-sampler.ts';
 import { BrokerMetrics } from './broker-metrics.ts';
 import { MetricsHttpServer } from '../metrics/metrics-http-server.ts';
+import { innerRequestSigner, ServerSecurity } from '../auth/server-security.ts';
 
 const MASTER_LOOKUP_INTERVAL_MS = 2000;
 const RAFT_MASTER_LOOKUP_INTERVAL_MS = 250;
@@ -47,6 +48,7 @@ export class BrokerController {
   private ctx: BrokerContext | undefined;
   private server: RemotingServer | undefined;
   private outbound: RemotingClient | undefined;
+  private security: ServerSecurity | undefined;
   private registrar: NamesrvRegistrar | undefined;
   private metricsServer: MetricsHttpServer | undefined;
   private timers: NodeJS.Timeout[] = [];
@@ -108,6 +110,7 @@ export class BrokerController {
     // The server listens first so that port 0 (tests) resolves before the address goes into routes and msgIds.
     const server = new RemotingServer({ port: c.listenPort, host: c.bindAddress, logger: this.log, frameTimeoutMs: 30_000 });
     this.server = server;
+    this.security = new ServerSecurity(server, c, path.join(root, 'config'), this.log);
     await server.listen();
 
     const producers = new ProducerManager();
@@ -188,7 +191,7 @@ export class BrokerController {
       await this.metricsServer.listen(c.metricsPromExporterPort, c.metricsPromExporterHost || c.bindAddress);
     }
 
-    this.outbound = new RemotingClient({ logger: this.log });
+    this.outbound = new RemotingClient({ logger: this.log, beforeRequest: innerRequestSigner(c) });
     this.registrar = new NamesrvRegistrar({
       client: this.outbound, config: c, brokerAddr: ctx.brokerAddr, haServerAddr: `${c.brokerIP1}:${ctx.haMaster?.port ?? c.haListenPort}`,
       topics: () => routableTopics(topics.serializeWrapper(), c.brokerPermission), log: this.log,
@@ -308,6 +311,7 @@ export class BrokerController {
     await ctx?.haMaster?.shutdown();
     await this.server?.shutdown(this.config.shutdownGraceMs);
     await this.outbound?.close();
+    this.security?.close();
     await this.metricsServer?.close();
     if (ctx) {
       ctx.schedule.shutdown();

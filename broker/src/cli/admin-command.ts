@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { Admin, type BrokerSummary } from '../client/admin.ts';
 import { Perm, permToString } from '../protocol/index.ts';
-import { intOption, namesrvOption, UsageError } from './cli-error.ts';
+import { credentialOptions, credentialsOption, credentialUsage, intOption, namesrvOption, UsageError } from './cli-error.ts';
 import { renderKeyValues, renderTable } from './table.ts';
 
 export const adminUsage = `tern admin <command> [options]          (flags as in mqadmin)
@@ -20,7 +20,8 @@ export const adminUsage = `tern admin <command> [options]          (flags as in 
   raftStatus                              Raft (DLedger) groups: each member's role, term, commit and applied index
   transferLeadership -b LEADER_ADDR       a Raft leader hands leadership to its most caught-up follower
 
-  -n, --namesrv ADDR   name servers (default $NAMESRV_ADDR or 127.0.0.1:9876)`;
+  -n, --namesrv ADDR   name servers (default $NAMESRV_ADDR or 127.0.0.1:9876)
+${credentialUsage}`;
 
 /** -s for resetOffsetByTime: now, epoch milliseconds or an ISO 8601 time. */
 function parseTime(text: string | undefined): number {
@@ -41,6 +42,7 @@ export async function runAdmin(argv: string[]): Promise<number> {
     args: rest,
     options: {
       namesrv: { type: 'string', short: 'n' },
+      ...credentialOptions,
       topic: { type: 'string', short: 't' },
       cluster: { type: 'string', short: 'c' },
       broker: { type: 'string', short: 'b' },
@@ -58,7 +60,7 @@ export async function runAdmin(argv: string[]): Promise<number> {
     if (!values.topic) throw new UsageError(`admin ${sub} needs -t TOPIC`);
     return values.topic;
   };
-  const admin = new Admin({ namesrvAddr: namesrvOption(values.namesrv) });
+  const admin = new Admin({ namesrvAddr: namesrvOption(values.namesrv), credentials: credentialsOption(values) });
   try {
     switch (sub) {
       case 'updateTopic': {

@@ -1,3 +1,5 @@
+import type { SessionCredentials } from '../protocol/request-signature.ts';
+
 /** A mistake in how `tern` was called: printed as one line with a hint, exit code 2. */
 export class UsageError extends Error {
   constructor(message: string) {
@@ -17,4 +19,21 @@ export function intOption(name: string, value: string | undefined, fallback: num
 /** -n, then $NAMESRV_ADDR (what mqadmin reads), then the local default. */
 export function namesrvOption(value: string | undefined): string {
   return value ?? process.env.NAMESRV_ADDR ?? '127.0.0.1:9876';
+}
+
+/** The options every client command takes for ACL: parseArgs entries and their lines of usage. */
+export const credentialOptions = {
+  'access-key': { type: 'string' },
+  'secret-key': { type: 'string' },
+} as const;
+export const credentialUsage = `  --access-key AK, --secret-key SK
+                       sign requests as this ACL user (default $TERN_ACCESS_KEY, $TERN_SECRET_KEY)`;
+
+/** --access-key/--secret-key, then $TERN_ACCESS_KEY/$TERN_SECRET_KEY; none means unsigned requests. */
+export function credentialsOption(values: { 'access-key'?: string | undefined; 'secret-key'?: string | undefined }): SessionCredentials | undefined {
+  const accessKey = values['access-key'] ?? process.env.TERN_ACCESS_KEY;
+  const secretKey = values['secret-key'] ?? process.env.TERN_SECRET_KEY;
+  if (accessKey === undefined && secretKey === undefined) return undefined;
+  if (!accessKey || !secretKey) throw new UsageError('an access key needs its secret key: give both --access-key and --secret-key (or TERN_ACCESS_KEY and TERN_SECRET_KEY)');
+  return { accessKey, secretKey };
 }

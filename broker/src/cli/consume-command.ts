@@ -1,12 +1,13 @@
 import { parseArgs } from 'node:util';
 import { Admin } from '../client/admin.ts';
 import { PushConsumer, type ConsumeFrom } from '../client/push-consumer.ts';
-import { intOption, namesrvOption, UsageError } from './cli-error.ts';
+import { credentialOptions, credentialsOption, credentialUsage, intOption, namesrvOption, UsageError } from './cli-error.ts';
 import { LatencyRecorder, Progress, renderSummary } from './run-stats.ts';
 
 export const consumeUsage = `tern consume -n NAMESRV -t TOPIC -g GROUP [options]
 
   -n, --namesrv ADDR      name servers (default $NAMESRV_ADDR or 127.0.0.1:9876)
+${credentialUsage}
   -t, --topic TOPIC       topic to read
   -g, --group GROUP       consumer group; its committed offsets decide where reading resumes
       --tag EXPR          subscription expression, e.g. "TagA || TagB" (default *)
@@ -47,6 +48,7 @@ export async function runConsume(argv: string[]): Promise<number> {
     args: argv,
     options: {
       namesrv: { type: 'string', short: 'n' },
+      ...credentialOptions,
       topic: { type: 'string', short: 't' },
       group: { type: 'string', short: 'g' },
       tag: { type: 'string' },
@@ -68,9 +70,10 @@ export async function runConsume(argv: string[]): Promise<number> {
   const idleSeconds = values['idle-exit'] === undefined ? undefined : Number(values['idle-exit']);
   if (idleSeconds !== undefined && !(idleSeconds > 0)) throw new UsageError(`--idle-exit wants a positive number of seconds, got "${values['idle-exit']}"`);
   const namesrvAddr = namesrvOption(values.namesrv);
+  const credentials = credentialsOption(values);
 
   // A clear error for a topic that does not exist, instead of waiting for it forever.
-  const admin = new Admin({ namesrvAddr });
+  const admin = new Admin({ namesrvAddr, credentials });
   try {
     await admin.topicRoute(topic);
   } finally {
@@ -79,6 +82,7 @@ export async function runConsume(argv: string[]): Promise<number> {
 
   const consumer = new PushConsumer({
     namesrvAddr,
+    credentials,
     group: values.group,
     subscriptions: { [topic]: values.tag ?? '*' },
     messageModel: values.broadcast ? 'BROADCASTING' : 'CLUSTERING',

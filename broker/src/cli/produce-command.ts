@@ -6,12 +6,13 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { Message } from '../message/message.ts';
 import { Producer } from '../client/producer.ts';
 import { SendStatus, type SendResult } from '../client/send-result.ts';
-import { intOption, namesrvOption, UsageError } from './cli-error.ts';
+import { credentialOptions, credentialsOption, credentialUsage, intOption, namesrvOption, UsageError } from './cli-error.ts';
 import { LatencyRecorder, Progress, renderSummary } from './run-stats.ts';
 
 export const produceUsage = `tern produce -n NAMESRV -t TOPIC [options]
 
   -n, --namesrv ADDR      name servers, host:port;host:port (default $NAMESRV_ADDR or 127.0.0.1:9876)
+${credentialUsage}
   -t, --topic TOPIC       topic to send to (created from TBW102 if the cluster auto-creates topics)
       --count N           messages to send (1000)
       --size BYTES        body size (128)
@@ -49,6 +50,7 @@ export async function runProduce(argv: string[]): Promise<number> {
     args: argv,
     options: {
       namesrv: { type: 'string', short: 'n' },
+      ...credentialOptions,
       topic: { type: 'string', short: 't' },
       count: { type: 'string' },
       size: { type: 'string' },
@@ -83,6 +85,7 @@ export async function runProduce(argv: string[]): Promise<number> {
 
   const producer = new Producer({
     namesrvAddr: namesrvOption(values.namesrv), group: values.group ?? 'tern_producer', sendTimeoutMs: timeoutMs,
+    credentials: credentialsOption(values),
   });
   await producer.start();
   const ackLog = values['ack-log'] ? openSync(values['ack-log'], 'a') : undefined;

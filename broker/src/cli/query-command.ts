@@ -14,8 +14,9 @@ import { MessageConst } from '../message/properties.ts';
 import { decodeStoredMessages, type MessageExt } from '../message/stored-message.ts';
 import { MessageSysFlag, compressionType } from '../message/sys-flag.ts';
 import { RemotingClient, RequestCode, ResponseCode } from '../remoting/index.ts';
+import { signRequest } from '../protocol/request-signature.ts';
 import { encodeQueryMessageHeader, encodeViewMessageHeader } from '../protocol/index.ts';
-import { intOption, namesrvOption, UsageError } from './cli-error.ts';
+import { credentialOptions, credentialsOption, credentialUsage, intOption, namesrvOption, UsageError } from './cli-error.ts';
 import { renderTable } from './table.ts';
 
 export const QUERY_COMMANDS = ['queryMsgById', 'queryMsgByKey', 'queryMsgByUniqueKey'] as const;
@@ -28,6 +29,7 @@ export const queryUsage = `tern admin queryMsgById -i OFFSET_MSG_ID[,ID...] [-b 
       the message(s) with that client message id (UNIQ_KEY)
 
   -n, --namesrv ADDR   name servers for the topic route (default $NAMESRV_ADDR or 127.0.0.1:9876)
+${credentialUsage}
   --json               print the messages as JSON`;
 
 /** "No upper bound": the query header sends it as Java's Long.MAX_VALUE, as the Java admin does. */
@@ -40,6 +42,7 @@ export async function runQuery(argv: string[]): Promise<number> {
     args: rest,
     options: {
       namesrv: { type: 'string', short: 'n' },
+      ...credentialOptions,
       topic: { type: 'string', short: 't' },
       key: { type: 'string', short: 'k' },
       msgId: { type: 'string', short: 'i' },
@@ -50,7 +53,8 @@ export async function runQuery(argv: string[]): Promise<number> {
       json: { type: 'boolean' },
     },
   });
-  const remoting = new RemotingClient({ logger: createLogger('tern') });
+  const credentials = credentialsOption(values);
+  const remoting = new RemotingClient({ logger: createLogger('tern'), beforeRequest: credentials && ((r) => signRequest(r, credentials)) });
   const api = new ClientApi(remoting);
   try {
     let messages: MessageExt[];

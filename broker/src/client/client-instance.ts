@@ -12,6 +12,7 @@ import {
   type RemotingCommand, type SerializeTypeValue,
 } from '../remoting/index.ts';
 import { type BrokerData, type ConsumerData, type HeartbeatData, type TopicRouteData } from '../protocol/index.ts';
+import { signRequest, type SessionCredentials } from '../protocol/request-signature.ts';
 import { ClientApi } from './client-api.ts';
 import { ClientError, isNetworkError } from './client-error.ts';
 import { decodeResetOffsetBody, type QueueOffset } from './message-queue.ts';
@@ -32,6 +33,8 @@ export interface ClientOptions {
   /** Header encoding of our requests: JSON (RocketMQ's default) or the binary ROCKETMQ form. */
   serializeType?: 'JSON' | 'ROCKETMQ';
   logger?: Logger;
+  /** ACL user to sign every request as (AclClientRPCHook's AccessKey/SecretKey); unsigned without. */
+  credentials?: SessionCredentials | undefined;
 }
 
 /** What a consumer tells the instance so heartbeats and broker notifications reach it. */
@@ -91,7 +94,11 @@ export class ClientInstance {
     this.clientId = newClientId(options.instanceName);
     this.log = options.logger ?? createLogger('client');
     this.requestTimeoutMs = options.requestTimeoutMs ?? 3000;
-    this.remoting = new RemotingClient({ logger: this.log, handler: (req) => this.onServerRequest(req) });
+    const credentials = options.credentials;
+    this.remoting = new RemotingClient({
+      logger: this.log, handler: (req) => this.onServerRequest(req),
+      beforeRequest: credentials && ((request) => signRequest(request, credentials)),
+    });
     const serializeType: SerializeTypeValue = options.serializeType === 'ROCKETMQ' ? SerializeType.ROCKETMQ : SerializeType.JSON;
     this.api = new ClientApi(this.remoting, serializeType);
   }

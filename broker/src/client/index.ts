@@ -26,3 +26,4 @@ export type { AllocateStrategy } from './allocate.ts';
 export type { ExpressionType } from './subscription.ts';
 export type { Message } from '../message/message.ts';
 export { Perm } from '../protocol/index.ts';
+export type { SessionCredentials } from '../protocol/request-signature.ts';

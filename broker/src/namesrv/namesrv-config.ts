@@ -1,5 +1,6 @@
 import { boolKey, defaultsOf, intKey, stringKey, type ConfigOf, type ConfigTable } from '../config/config-table.ts';
 import { metricsConfigTable } from '../metrics/metrics-config.ts';
+import { authConfigTable } from '../auth/auth-config.ts';
 
 /** namesrv.conf, under RocketMQ's key names. */
 export const namesrvConfigTable = {
@@ -9,6 +10,7 @@ export const namesrvConfigTable = {
   brokerChannelExpiredTime: intKey({ default: 120_000, min: 1, doc: 'Ms of silence after which a broker is dropped, unless it registered its own timeout.' }),
   orderMessageEnable: boolKey({ default: false, doc: 'Put a topic\'s ORDER_TOPIC_CONFIG KV entry into its route.' }),
   ...metricsConfigTable,
+  ...authConfigTable,
 } satisfies ConfigTable;
 
 export type NamesrvConfig = ConfigOf<typeof namesrvConfigTable>;

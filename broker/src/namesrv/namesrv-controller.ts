@@ -6,6 +6,7 @@ import { KvConfigTable, registerNamesrvProcessors } from './namesrv-processor.ts
 import { RouteInfoManager } from './route-info-manager.ts';
 import { MetricsHttpServer } from '../metrics/metrics-http-server.ts';
 import { namesrvMetricsRegistry } from './namesrv-metrics.ts';
+import { ServerSecurity } from '../auth/server-security.ts';
 
 /** A running name server: the route table, its request handlers and the liveness scan. */
 export class NamesrvController {
@@ -15,6 +16,7 @@ export class NamesrvController {
   private readonly log: Logger;
   private scanTimer: NodeJS.Timeout | undefined;
   private metricsServer: MetricsHttpServer | undefined;
+  private readonly security: ServerSecurity;
 
   constructor(config: NamesrvConfig, log: Logger = createLogger('namesrv')) {
     this.config = config;
@@ -22,6 +24,7 @@ export class NamesrvController {
     this.routes = new RouteInfoManager(log, config.brokerChannelExpiredTime);
     this.server = new RemotingServer({ port: config.listenPort, host: config.bindAddress, logger: log, frameTimeoutMs: 30_000 });
     registerNamesrvProcessors(this.server, this.routes, new KvConfigTable(), config.orderMessageEnable);
+    this.security = new ServerSecurity(this.server, config, undefined, log);
   }
 
   get port(): number {
@@ -53,6 +56,7 @@ export class NamesrvController {
   async shutdown(): Promise<void> {
     if (this.scanTimer) clearInterval(this.scanTimer);
     await this.server.shutdown();
+    this.security.close();
     await this.metricsServer?.close();
     this.log.info('namesrv stopped');
   }

@@ -113,6 +113,7 @@ export function languageName(code: number): LanguageName {
 export const MQVersion = {
   V3_4_9: 121,
   V4_1_0_SNAPSHOT: 232,
+  V4_9_3: 399,
   V4_9_4: 401,
   V5_3_3: 479,
 } as const;

@@ -8,6 +8,8 @@ export interface RemotingClientOptions {
   connectTimeoutMs?: number;
   /** Handles requests the server sends us (NOTIFY_CONSUMER_IDS_CHANGED, CHECK_TRANSACTION_STATE...). */
   handler?: RequestHandler;
+  /** Rewrites each request before it leaves, on every connection (the ACL signature). */
+  beforeRequest?: (request: RemotingCommand) => RemotingCommand;
 }
 
 /** Keeps one connection per "host:port" and sends requests over it. */
@@ -84,7 +86,9 @@ export class RemotingClient {
       socket.once('connect', () => {
         clearTimeout(timer);
         socket.removeAllListeners('error');
-        const connection = new RemotingConnection(socket, { logger: this.options.logger, handler: this.options.handler });
+        const connection = new RemotingConnection(socket, {
+          logger: this.options.logger, handler: this.options.handler, beforeRequest: this.options.beforeRequest,
+        });
         connection.onClose(() => {
           if (this.connections.get(address)) {
             this.connections.get(address)!.then((c) => c === connection && this.connections.delete(address), () => {});

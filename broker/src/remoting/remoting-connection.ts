@@ -22,6 +22,8 @@ export interface ConnectionOptions {
   drainTimeoutMs?: number;
   /** Idle connections (no bytes either way) are closed, as Netty's idle handler does (120 s). */
   idleTimeoutMs?: number;
+  /** Rewrites each request we send just before it leaves (the ACL signature: RocketMQ's RPCHook). */
+  beforeRequest?: (request: RemotingCommand) => RemotingCommand;
 }
 
 export class RemoteError extends Error {}
@@ -101,7 +103,7 @@ export class RemotingConnection {
   invoke(request: RemotingCommand, timeoutMs: number): Promise<RemotingCommand> {
     if (this.closedReason !== undefined) return Promise.reject(new RemoteError(`connection to ${this.remoteAddress} is closed: ${this.closedReason}`));
     const opaque = (globalOpaque = (globalOpaque + 1) | 0);
-    const cmd = { ...request, opaque, flag: request.flag & ~ONEWAY_FLAG };
+    const cmd = { ...this.prepared(request), opaque, flag: request.flag & ~ONEWAY_FLAG };
     return new Promise<RemotingCommand>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(opaque);
@@ -116,7 +118,11 @@ export class RemotingConnection {
   invokeOneway(request: RemotingCommand): void {
     if (this.closedReason !== undefined) return;
     const opaque = (globalOpaque = (globalOpaque + 1) | 0);
-    this.write({ ...request, opaque, flag: request.flag | ONEWAY_FLAG });
+    this.write({ ...this.prepared(request), opaque, flag: request.flag | ONEWAY_FLAG });
+  }
+
+  private prepared(request: RemotingCommand): RemotingCommand {
+    return this.options.beforeRequest ? this.options.beforeRequest(request) : request;
   }
 
   /**

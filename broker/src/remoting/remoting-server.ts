@@ -13,6 +13,9 @@ export interface AnsweredRequest {
   refusedAs?: string | undefined;
 }
 
+/** Looks at every request before its processor and throws a RequestRefusedError to refuse it (ACL). */
+export type RequestGate = (request: RemotingCommand, connection: RemotingConnection) => void;
+
 export interface RemotingServerOptions extends Omit<ConnectionOptions, 'handler'> {
   port: number;
   host?: string;
@@ -28,6 +31,7 @@ export class RemotingServer {
   private readonly connectionListeners: ((c: RemotingConnection, event: 'open' | 'close') => void)[] = [];
   private readonly answeredListeners: ((a: AnsweredRequest) => void)[] = [];
   private accepting = true;
+  private gate: RequestGate | undefined;
 
   constructor(options: RemotingServerOptions) {
     this.options = options;
@@ -37,6 +41,11 @@ export class RemotingServer {
 
   registerProcessor(codes: number | number[], handler: RequestHandler): void {
     for (const code of Array.isArray(codes) ? codes : [codes]) this.processors.set(code, handler);
+  }
+
+  /** The one check every request passes before its processor (set once, by the security module). */
+  setRequestGate(gate: RequestGate): void {
+    this.gate = gate;
   }
 
   onConnection(listener: (c: RemotingConnection, event: 'open' | 'close') => void): void {
@@ -133,6 +142,7 @@ export class RemotingServer {
   }
 
   private route(request: RemotingCommand, connection: RemotingConnection): ReturnType<RequestHandler> {
+    this.gate?.(request, connection);
     const processor = this.processors.get(request.code);
     if (!processor) {
       return createResponse(request, ResponseCode.REQUEST_CODE_NOT_SUPPORTED, ` request type ${request.code} not supported`);

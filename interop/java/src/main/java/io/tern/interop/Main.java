@@ -15,6 +15,8 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.rocketmq.acl.common.AclClientRPCHook;
+import org.apache.rocketmq.acl.common.SessionCredentials;
 import org.apache.rocketmq.client.consumer.DefaultMQPushConsumer;
 import org.apache.rocketmq.client.consumer.listener.ConsumeConcurrentlyStatus;
 import org.apache.rocketmq.client.consumer.listener.MessageListenerConcurrently;
@@ -26,6 +28,7 @@ import org.apache.rocketmq.common.consumer.ConsumeFromWhere;
 import org.apache.rocketmq.common.message.Message;
 import org.apache.rocketmq.common.message.MessageClientIDSetter;
 import org.apache.rocketmq.common.message.MessageExt;
+import org.apache.rocketmq.remoting.RPCHook;
 
 /**
  * Drives the official RocketMQ Java client from the command line so tests can check a broker
@@ -39,7 +42,8 @@ public final class Main {
         "          [--tag TAG] [--key-prefix P] [--ack-log FILE] [--batch N] [--window N] [--timeout-ms T]",
         "          [--deliver-in-ms MS]   (timer message: Message.setDeliverTimeMs(now + MS))",
         "  consume -n NAMESRV -t TOPIC -g GROUP -c COUNT [--timeout-ms T] [--from first|last]",
-        "          [--print keys|bodies] [--tag EXPR] [--linger-ms MS]");
+        "          [--print keys|bodies] [--tag EXPR] [--linger-ms MS]",
+        "  both: [--access-key AK --secret-key SK]   (sign requests with AclClientRPCHook)");
 
     private Main() {
     }
@@ -90,7 +94,7 @@ public final class Main {
             fail("produce: --batch works with --mode sync only");
         }
 
-        DefaultMQProducer producer = new DefaultMQProducer(o.get("--group", "tern_interop_producer"));
+        DefaultMQProducer producer = new DefaultMQProducer(o.get("--group", "tern_interop_producer"), aclHook(o));
         producer.setNamesrvAddr(namesrv);
         producer.start();
         AckLog ackLog = new AckLog(o.get("--ack-log", null));
@@ -207,7 +211,7 @@ public final class Main {
         Set<String> distinct = ConcurrentHashMap.newKeySet();
         AtomicInteger total = new AtomicInteger();
         CountDownLatch enough = new CountDownLatch(1);
-        DefaultMQPushConsumer consumer = new DefaultMQPushConsumer(o.required("-g"));
+        DefaultMQPushConsumer consumer = new DefaultMQPushConsumer(o.required("-g"), aclHook(o));
         consumer.setNamesrvAddr(o.required("-n"));
         consumer.setConsumeFromWhere(o.get("--from", "first").equals("last")
             ? ConsumeFromWhere.CONSUME_FROM_LAST_OFFSET : ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET);
@@ -240,6 +244,12 @@ public final class Main {
             System.err.println("timed out with " + distinct.size() + " of " + count + " distinct keys");
         }
         return distinct.size() >= count ? 0 : 1;
+    }
+
+    /** The official ACL signing hook when --access-key is given, else none (unsigned requests). */
+    private static RPCHook aclHook(Options o) {
+        String accessKey = o.get("--access-key", null);
+        return accessKey == null ? null : new AclClientRPCHook(new SessionCredentials(accessKey, o.required("--secret-key")));
     }
 
     private static int fail(String message) {
