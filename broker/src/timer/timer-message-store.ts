@@ -1,0 +1,373 @@
+import type { Logger } from '../logging/logger.ts';
+import { encodeProperties, MessageConst } from '../message/properties.ts';
+import type { HostAddress } from '../message/host-address.ts';
+import type { MessageExt } from '../message/stored-message.ts';
+import { isStored, type MessageStore, type MessageToStore } from '../store/message-store.ts';
+import { TimeWheel } from './time-wheel.ts';
+import { TimerCheckpoint, type TimerCheckpointState } from './timer-checkpoint.ts';
+import { TimerLog, TimerRecordKind, type TimerLogRecord } from './timer-log.ts';
+
+/** RocketMQ 5's system topic holding timer messages until due (queue 0). */
+export const TIMER_TOPIC = 'rmq_sys_wheel_timer';
+/**
+ * Tern's delivery-progress marker in the timer topic: "every timer due at or before this many ms was delivered".
+ * Written after the re-puts it covers, so a replica (or a promoted master) replaying the CommitLog never delivers
+ * those again.
+ */
+export const TIMER_PROGRESS_PROPERTY = 'TERN_TIMER_DELIVERED_UP_TO_MS';
+
+/** Properties a delivered message no longer carries: where it waited and when it was due. */
+const TIMER_ONLY_PROPERTIES = [
+  MessageConst.REAL_TOPIC, MessageConst.REAL_QID, MessageConst.TIMER_OUT_MS, MessageConst.TIMER_DELIVER_MS,
+  MessageConst.TIMER_DELAY_SEC, MessageConst.TIMER_DELAY_MS, MessageConst.STARTDELIVERTIME, MessageConst.TIMER_ROLL_TIMES,
+];
+
+export interface TimerStoreOptions {
+  store: MessageStore;
+  /** Directory of the timer log's segments. */
+  logDir: string;
+  checkpointPath: string;
+  precisionMs: number;
+  timerLogSegmentBytes: number;
+  flushIntervalMs: number;
+  log: Logger;
+  /** A master delivers; a replica only indexes, following the master's progress markers. */
+  deliver: boolean;
+  /** Host written into the progress markers this broker stores. */
+  storeHost: HostAddress;
+  /** The clock timers are due by; tests inject one and never sleep. */
+  clock?: () => number;
+}
+
+/** Key of a timer among the records of its slot: a recall names it so, and a rolled copy shares it. */
+export function timerKey(realTopic: string, uniqKey: string): string {
+  return `${realTopic}+${uniqKey}`;
+}
+
+/**
+ * Messages delayed to any time. Sends due later are stored once in the timer topic (see timer-request.ts); this
+ * service indexes that topic's ConsumeQueue into the timer log and a hierarchical time wheel, and, on a master,
+ * re-puts each message to its real topic and queue when its slot is due. A replica runs only the indexing, following
+ * the master's progress markers, so that on promotion it delivers what the old master had pending.
+ */
+export class TimerMessageStore {
+  readonly precisionMs: number;
+  private readonly store: MessageStore;
+  private readonly log: Logger;
+  private readonly clock: () => number;
+  private readonly checkpoint: TimerCheckpoint;
+  private readonly opts: TimerStoreOptions;
+  private timerLog!: TimerLog;
+  private wheel!: TimeWheel;
+  /** Latest record of each pending slot (records of a slot link backwards in the timer log). */
+  private readonly heads = new Map<number, number>();
+  /** Slots the wheel gave out, ascending, not yet fully delivered. */
+  private dueSlots: number[] = [];
+  /** How many records of dueSlots[0] were already re-put (a failed put resumes there). */
+  private doneInFirstSlot = 0;
+  private queueOffset = 0;
+  private deliveredSlot = 0;
+  /** Delivered slots waiting for their re-puts to be flushed before the checkpoint may name them. */
+  private unflushedProgress: { slot: number; endOffset: number }[] = [];
+  private durableDeliveredSlot = 0;
+  private markedSlot = 0;
+  private readonly delivering: boolean;
+  private stopped = false;
+  private busy = false;
+  private timers: NodeJS.Timeout[] = [];
+  private pendingCount = 0;
+  private persisting: Promise<void> = Promise.resolve();
+  private readonly counters = { enqueued: 0, delivered: 0, recalled: 0 };
+
+  constructor(opts: TimerStoreOptions) {
+    this.opts = opts;
+    this.store = opts.store;
+    this.precisionMs = opts.precisionMs;
+    this.delivering = opts.deliver;
+    this.log = opts.log;
+    this.clock = opts.clock ?? Date.now;
+    this.checkpoint = new TimerCheckpoint(opts.checkpointPath, opts.log);
+  }
+
+  /** Slot of a due time: the first slot edge at or after it, so nothing is ever delivered early. */
+  slotOf(dueMs: number): number {
+    return Math.max(0, Math.ceil(dueMs / this.precisionMs));
+  }
+
+  /** Loads the checkpoint and the timer log, and rebuilds the wheel; indexing of the queue starts on start(). */
+  load(): void {
+    let cp = this.checkpoint.load();
+    const logDir = this.opts.logDir;
+    if (cp && cp.precisionMs !== this.precisionMs) {
+      this.log.warn(`timerPrecisionMs changed from ${cp.precisionMs} to ${this.precisionMs}: the timer log is indexed again from the timer topic`);
+      cp = { timerQueueOffset: 0, timerLogEnd: 0, deliveredSlot: Math.floor(cp.deliveredSlot * cp.precisionMs / this.precisionMs), precisionMs: this.precisionMs };
+    }
+    this.timerLog = TimerLog.open(logDir, this.opts.timerLogSegmentBytes, cp?.timerLogEnd ?? 0);
+    if (cp && this.timerLog.end !== cp.timerLogEnd) {
+      this.log.warn(`the timer log ends at ${this.timerLog.end}, its checkpoint says ${cp.timerLogEnd}: indexed again from the timer topic`);
+      this.timerLog.close();
+      this.timerLog = TimerLog.open(logDir, this.opts.timerLogSegmentBytes, 0);
+      cp = { ...cp, timerQueueOffset: 0, timerLogEnd: 0 };
+    }
+    this.deliveredSlot = cp?.deliveredSlot ?? 0;
+    this.durableDeliveredSlot = this.deliveredSlot;
+    this.markedSlot = this.deliveredSlot;
+    this.queueOffset = Math.max(cp?.timerQueueOffset ?? 0, this.store.getMinOffsetInQueue(TIMER_TOPIC, 0));
+    this.wheel = new TimeWheel(this.deliveredSlot);
+    this.timerLog.forEach((rec, index) => {
+      const slot = this.slotOf(rec.dueMs);
+      if (slot <= this.deliveredSlot) return;
+      if (!this.heads.has(slot)) this.wheel.add(slot);
+      this.heads.set(slot, index);
+      if (rec.kind === TimerRecordKind.TIMER) this.pendingCount++;
+    });
+  }
+
+  /** Starts indexing (and, on a master, delivering) on timers of its own. */
+  start(): void {
+    // A tick at most 10 ms apart keeps lateness near the slot precision rather than adding a slot of its own.
+    const tick = setInterval(() => void this.tick(), Math.max(1, Math.min(this.precisionMs, 10)));
+    const persist = setInterval(() => void this.persist().catch((err: unknown) => this.log.error('timer checkpoint failed', { err })), this.opts.flushIntervalMs);
+    tick.unref();
+    persist.unref();
+    this.timers.push(tick, persist);
+  }
+
+  /** One pass: index what the timer topic gained, then (master) deliver what is due. */
+  async tick(): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      this.enqueue();
+      if (this.delivering) await this.deliverDue(this.clock());
+    } catch (err) {
+      this.log.error(`timer pass failed: ${(err as Error).message}`);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  /** Indexes the timer topic's new ConsumeQueue units into the timer log and the wheel. */
+  enqueue(): number {
+    const max = this.store.getMaxOffsetInQueue(TIMER_TOPIC, 0);
+    let n = 0;
+    for (; this.queueOffset < max; this.queueOffset++, n++) {
+      const phy = this.store.getCommitLogOffsetInQueue(TIMER_TOPIC, 0, this.queueOffset);
+      const msg = phy >= 0 ? this.store.lookMessageByOffset(phy) : null;
+      if (!msg) continue;
+      const progress = msg.properties.get(TIMER_PROGRESS_PROPERTY);
+      if (progress !== undefined) {
+        this.followProgress(Math.floor(Number(progress) / this.precisionMs));
+        continue;
+      }
+      const dueMs = Number(msg.properties.get(MessageConst.TIMER_OUT_MS));
+      if (!Number.isFinite(dueMs)) {
+        this.log.warn(`timer topic message at ${phy} has no TIMER_OUT_MS: skipped`);
+        continue;
+      }
+      const kind = msg.properties.has(MessageConst.TIMER_DEL_UNIQKEY) ? TimerRecordKind.RECALL : TimerRecordKind.TIMER;
+      // One that arrives for a slot already passed (indexing lagged, or a recall came late) goes to the next slot.
+      const slot = Math.max(this.slotOf(dueMs), this.wheel.currentSlot + 1);
+      const rec: TimerLogRecord = { dueMs: slot === this.slotOf(dueMs) ? dueMs : slot * this.precisionMs, commitLogOffset: phy, size: msg.storeSize, prev: this.heads.get(slot) ?? -1, kind };
+      const index = this.timerLog.append(rec);
+      if (rec.prev < 0) this.wheel.add(slot);
+      this.heads.set(slot, index);
+      if (kind === TimerRecordKind.TIMER) {
+        this.pendingCount++;
+        this.counters.enqueued++;
+      }
+    }
+    return n;
+  }
+
+  /** A replica drops what its master says was delivered; a master already has. */
+  private followProgress(slot: number): void {
+    if (this.delivering || slot <= this.deliveredSlot) return;
+    for (const s of this.wheel.advance(slot)) this.dropSlot(s);
+    this.deliveredSlot = slot;
+    this.durableDeliveredSlot = slot;
+    this.markedSlot = slot;
+  }
+
+  private dropSlot(slot: number): void {
+    for (const rec of this.slotRecords(slot)) if (rec.kind === TimerRecordKind.TIMER) this.pendingCount--;
+    this.heads.delete(slot);
+  }
+
+  /** The records of a pending slot, oldest first. */
+  private slotRecords(slot: number): TimerLogRecord[] {
+    const out: TimerLogRecord[] = [];
+    for (let i = this.heads.get(slot) ?? -1; i >= 0;) {
+      const rec = this.timerLog.read(i);
+      out.push(rec);
+      i = rec.prev;
+    }
+    return out.reverse();
+  }
+
+  /** Re-puts every timer of every slot due by `now`, slot by slot; stops at a failed put and resumes there next time. */
+  async deliverDue(now: number): Promise<number> {
+    const nowSlot = Math.floor(now / this.precisionMs);
+    if (nowSlot > this.wheel.currentSlot) this.dueSlots.push(...this.wheel.advance(nowSlot));
+    let delivered = 0;
+    while (this.dueSlots.length > 0) {
+      const slot = this.dueSlots[0]!;
+      const result = await this.deliverSlot(slot);
+      delivered += result.delivered;
+      if (!result.complete) return delivered;
+      this.dueSlots.shift();
+      this.doneInFirstSlot = 0;
+      this.heads.delete(slot);
+    }
+    const reached = this.wheel.currentSlot;
+    if (reached > this.deliveredSlot) {
+      this.deliveredSlot = reached;
+      this.unflushedProgress.push({ slot: reached, endOffset: this.store.getCommitLogMaxOffset() });
+    }
+    return delivered;
+  }
+
+  private async deliverSlot(slot: number): Promise<{ delivered: number; complete: boolean }> {
+    const records = this.slotRecords(slot);
+    const cancelled = new Set<string>();
+    const messages: (MessageExt | null)[] = records.map((r) => this.store.lookMessageByOffset(r.commitLogOffset));
+    for (const [i, rec] of records.entries()) {
+      const key = rec.kind === TimerRecordKind.RECALL ? messages[i]?.properties.get(MessageConst.TIMER_DEL_UNIQKEY) : undefined;
+      if (key) cancelled.add(key);
+    }
+    const seen = new Set<string>();
+    const puts: Promise<{ ok: boolean; index: number }>[] = [];
+    let delivered = 0;
+    for (let i = 0; i < records.length; i++) {
+      const rec = records[i]!;
+      const msg = messages[i];
+      if (rec.kind !== TimerRecordKind.TIMER) continue;
+      const realTopic = msg?.properties.get(MessageConst.REAL_TOPIC);
+      const uniq = msg?.properties.get(MessageConst.UNIQ_KEY);
+      const key = realTopic && uniq ? timerKey(realTopic, uniq) : undefined;
+      const skip = !msg || !realTopic || (key !== undefined && (cancelled.has(key) || seen.has(key)));
+      if (key) seen.add(key);
+      if (i < this.doneInFirstSlot) continue;
+      if (skip) {
+        if (!msg) this.log.warn(`timer message at CommitLog ${rec.commitLogOffset} is gone (deleted by retention?): not delivered`);
+        else if (key && cancelled.has(key)) this.counters.recalled++;
+        continue;
+      }
+      puts.push(this.store.putMessage(deliveryOf(msg, realTopic)).then((r) => ({ ok: isStored(r.status), index: i })));
+      delivered++;
+    }
+    const results = await Promise.all(puts);
+    const failed = results.findIndex((r) => !r.ok);
+    if (failed >= 0) {
+      // Puts before the failure are stored and not repeated; at-least-once allows any after it to be put again.
+      this.doneInFirstSlot = results[failed]!.index;
+      this.log.warn(`timer delivery of slot ${slot} failed at one of its re-puts: retried on the next pass`);
+      return { delivered: failed, complete: false };
+    }
+    this.pendingCount -= records.filter((r) => r.kind === TimerRecordKind.TIMER).length;
+    this.counters.delivered += delivered;
+    return { delivered, complete: true };
+  }
+
+  /**
+   * Makes progress durable: flushes the timer log, saves the checkpoint naming only slots whose re-puts are flushed,
+   * writes a progress marker to the timer topic for replicas, and deletes timer log segments wholly delivered.
+   */
+  persist(): Promise<void> {
+    this.persisting = this.persisting.then(() => this.persistOnce());
+    return this.persisting;
+  }
+
+  private async persistOnce(): Promise<void> {
+    if (!this.timerLog) return;
+    const state: TimerCheckpointState = {
+      timerQueueOffset: this.queueOffset, timerLogEnd: this.timerLog.end, deliveredSlot: this.durableDeliveredSlot, precisionMs: this.precisionMs,
+    };
+    const flushed = this.store.runtimeStats().commitLogFlushedOffset;
+    while (this.unflushedProgress.length > 0 && this.unflushedProgress[0]!.endOffset <= flushed) {
+      state.deliveredSlot = this.unflushedProgress.shift()!.slot;
+    }
+    await this.timerLog.flush();
+    this.checkpoint.save(state);
+    this.durableDeliveredSlot = state.deliveredSlot;
+    if (this.delivering && !this.stopped && state.deliveredSlot > this.markedSlot) {
+      const r = await this.store.putMessage(progressMarker(state.deliveredSlot * this.precisionMs, this.opts.storeHost));
+      if (isStored(r.status)) this.markedSlot = state.deliveredSlot;
+    }
+    this.timerLog.deleteDelivered(state.deliveredSlot * this.precisionMs);
+  }
+
+  /** Pending timers, the wheel's lag behind the clock, and the timer log's disk use. */
+  stats(): TimerStats {
+    const now = this.clock();
+    const next = this.dueSlots[0] ?? this.wheel.pending()[0];
+    return {
+      pending: this.pendingCount,
+      deliveredUpToMs: this.deliveredSlot * this.precisionMs,
+      lagMs: this.delivering ? Math.max(0, now - (this.dueSlots[0] ?? this.wheel.currentSlot) * this.precisionMs) : 0,
+      nextDueMs: next === undefined ? -1 : next * this.precisionMs,
+      timerLogBytes: this.timerLog.diskBytes,
+      slots: this.heads.size,
+      ...this.counters,
+    };
+  }
+
+  /** Pending timers per real topic (admin view; reads every pending timer's message). */
+  pendingByTopic(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const slot of this.heads.keys()) {
+      for (const rec of this.slotRecords(slot)) {
+        if (rec.kind !== TimerRecordKind.TIMER) continue;
+        const topic = this.store.lookMessageByOffset(rec.commitLogOffset)?.properties.get(MessageConst.REAL_TOPIC) ?? '?';
+        out.set(topic, (out.get(topic) ?? 0) + 1);
+      }
+    }
+    return out;
+  }
+
+  /** Whether a message of the timer topic due at `dueMs` was already delivered (its slot passed). */
+  isDelivered(dueMs: number): boolean {
+    return this.slotOf(dueMs) <= this.deliveredSlot;
+  }
+
+  async shutdown(): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    while (this.busy) await new Promise((r) => setTimeout(r, 5));
+    this.stopped = true;
+    await this.persist().catch((err: unknown) => this.log.error('final timer checkpoint failed', { err }));
+    this.timerLog?.close();
+  }
+}
+
+export interface TimerStats {
+  pending: number;
+  deliveredUpToMs: number;
+  lagMs: number;
+  nextDueMs: number;
+  timerLogBytes: number;
+  slots: number;
+  enqueued: number;
+  delivered: number;
+  recalled: number;
+}
+
+/** The message as it is delivered: its real topic and queue, its properties without the timer ones, its ids kept. */
+function deliveryOf(msg: MessageExt, realTopic: string): MessageToStore {
+  const props = new Map(msg.properties);
+  const queueId = Number(props.get(MessageConst.REAL_QID) ?? 0);
+  for (const key of TIMER_ONLY_PROPERTIES) props.delete(key);
+  return {
+    topic: realTopic, queueId: Number.isInteger(queueId) && queueId >= 0 ? queueId : 0, flag: msg.flag, sysFlag: msg.sysFlag,
+    bornTimestamp: msg.bornTimestamp, bornHost: msg.bornHost, storeHost: msg.storeHost, reconsumeTimes: msg.reconsumeTimes,
+    preparedTransactionOffset: msg.preparedTransactionOffset, body: Buffer.from(msg.body), properties: encodeProperties(props),
+  };
+}
+
+function progressMarker(upToMs: number, host: HostAddress): MessageToStore {
+  return {
+    topic: TIMER_TOPIC, queueId: 0, flag: 0, sysFlag: 0, bornTimestamp: Date.now(), bornHost: host, storeHost: host,
+    reconsumeTimes: 0, preparedTransactionOffset: 0, body: Buffer.alloc(0),
+    properties: encodeProperties(new Map([[TIMER_PROGRESS_PROPERTY, String(upToMs)]])),
+  };
+}
