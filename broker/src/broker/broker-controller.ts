@@ -32,6 +32,7 @@ import { PullRequestHoldService } from './pull-request-hold-service.ts';
 import { registerSendProcessor } from './send-message-processor.ts';
 import { TopicConfigManager } from './topic-config-manager.ts';
 import { TpsSampler } from './tps-sampler.ts';
+import { TimerMessageStore } from '../timer/timer-message-store.ts';
 
 const MASTER_LOOKUP_INTERVAL_MS = 2000;
 
@@ -96,10 +97,16 @@ export class BrokerController {
     const producers = new ProducerManager();
     const transactions = new TransactionalMessageService({
       store, producers, config: c, storeHost: { address: c.brokerIP1, port: server.port }, brokerName: c.brokerName, log: this.log,
-      maxDelayLevel: schedule.maxLevel,
+      maxDelayLevel: schedule.maxLevel, timer: c,
     });
+    const timer = new TimerMessageStore({
+      store, logDir: path.join(root, 'timerlog'), checkpointPath: path.join(root, 'config', 'timercheck.json'),
+      precisionMs: c.timerPrecisionMs, timerLogSegmentBytes: c.mappedFileSizeTimerLog, flushIntervalMs: c.timerFlushIntervalMs,
+      log: this.log.child('timer'), deliver: c.brokerRole !== 'SLAVE', storeHost: { address: c.brokerIP1, port: server.port },
+    });
+    timer.load();
     const ctx: BrokerContext = {
-      config: c, log: this.log, store, topics, offsets, groups, schedule, locks: new RebalanceLockManager(),
+      config: c, log: this.log, store, topics, offsets, groups, schedule, timer, locks: new RebalanceLockManager(),
       consumers: new ConsumerManager(this.log, c.notifyConsumerIdsChangedEnable),
       producers, transactions,
       pullHold: new PullRequestHoldService((pull) => reexecuteHeldPull(ctx, pull), (t, q) => store.getMaxOffsetInQueue(t, q)),
@@ -145,6 +152,8 @@ export class BrokerController {
     registerQueueLockProcessor(server, ctx.locks);
     registerEndTransactionProcessor(server, ctx);
     registerQueryMessageProcessor(server, ctx);
+    // A slave indexes the timers it replicates, following its master's progress, so that as a master it delivers them.
+    if (c.timerWheelEnable) timer.start();
     if (c.brokerRole !== 'SLAVE') {
       schedule.start();
       transactions.start();
@@ -224,6 +233,7 @@ export class BrokerController {
     await this.outbound?.close();
     if (ctx) {
       ctx.schedule.shutdown();
+      await ctx.timer.shutdown();
       ctx.transactions.shutdown();
       ctx.offsets.persist(true);
       ctx.topics.persist();

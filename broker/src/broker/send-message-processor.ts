@@ -12,12 +12,13 @@ import {
 import type { MessageToStore, PutMessageResult, PutMessagesResult } from '../store/message-store.ts';
 import type { BrokerContext } from './broker-context.ts';
 import { applyDelayLevel } from './schedule-message-service.ts';
-import { refuseTimerDelivery } from './timer-message-refusal.ts';
+import { applyTimer, refuseTimerInBatch } from './timer-request.ts';
+import { TIMER_TOPIC } from '../timer/timer-message-store.ts';
 
 /** Topics producers may not write to directly. */
 const NOT_SENDABLE = new Set<string>([
   SystemTopic.SCHEDULE, SystemTopic.TRANS_HALF, SystemTopic.TRANS_OP_HALF, SystemTopic.TRANS_CHECK_MAX_TIME,
-  SystemTopic.SELF_TEST, SystemTopic.OFFSET_MOVED_EVENT,
+  SystemTopic.SELF_TEST, SystemTopic.OFFSET_MOVED_EVENT, TIMER_TOPIC,
 ]);
 
 const DEFAULT_MAX_RECONSUME_TIMES = 16;
@@ -92,8 +93,9 @@ async function processSend(ctx: BrokerContext, req: RemotingCommand, conn: Remot
     bornHost: peerHost(conn), storeHost: ctx.storeHost, reconsumeTimes, preparedTransactionOffset: 0,
     body: req.body ?? Buffer.alloc(0), properties: encodeProperties(props),
   };
-  // A half message is checked too: its commit would deliver it at once.
-  if (prepared || !applyDelayLevel(msg, props, ctx.schedule.maxLevel)) refuseTimerDelivery(props, ctx.schedule.maxLevel, Date.now());
+  // A half message's timer applies at its commit (as RocketMQ's); it is checked now, on a copy, so a bad one is refused here.
+  if (prepared) applyTimer({ ...msg }, new Map(props), ctx.config, Date.now());
+  else if (!applyDelayLevel(msg, props, ctx.schedule.maxLevel)) applyTimer(msg, props, ctx.config, Date.now());
   if (prepared) ctx.transactions.prepare(msg, props);
   const result = await replicated(ctx, await ctx.store.putMessage(msg));
   return sendResponse(req, ctx, result, h.queueId < 0 ? queueId : h.queueId, props.get(MessageConst.UNIQ_KEY));
@@ -121,7 +123,7 @@ async function sendBatch(
     const props = decodeProperties(item.properties);
     for (const [k, v] of batchProps) if (!props.has(k)) props.set(k, v);
     // Nothing applies a delay level inside a batch, so no DELAY excuses a timer property here.
-    refuseTimerDelivery(props, ctx.schedule.maxLevel, now, `message ${i} of the batch: `);
+    refuseTimerInBatch(props, now, `message ${i} of the batch: `);
     // Apache stores such a message and delivers it at once (its check reads only the batch's own properties): refused
     // here instead, rather than accepting a delay level and ignoring it.
     if (Number(props.get(MessageConst.DELAY) ?? 0) > 0) {
