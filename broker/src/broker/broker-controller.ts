@@ -233,12 +233,13 @@ export class BrokerController {
     await this.outbound?.close();
     if (ctx) {
       ctx.schedule.shutdown();
-      await ctx.timer.shutdown();
+      await ctx.timer.stop();
       ctx.transactions.shutdown();
       ctx.offsets.persist(true);
       ctx.topics.persist();
       ctx.groups.persist();
       await ctx.store.shutdown();
+      await ctx.timer.close();
     }
     this.log.info('broker stopped');
   }

@@ -43,6 +43,22 @@ export interface SendOptions {
   selector?: QueueSelector;
   /** Overrides the producer's sendTimeoutMs. */
   timeoutMs?: number;
+  /** Deliver at this time (epoch ms or a Date), not before: a timer message (TIMER_DELIVER_MS). */
+  deliverAt?: number | Date;
+  /** Deliver this many ms after the broker stores it: a timer message (TIMER_DELAY_MS). */
+  delayMs?: number;
+}
+
+/** The message with the timer property `options` ask for (deliverAt or delayMs, not both). */
+function withTimer(msg: Message, options: Pick<SendOptions, 'deliverAt' | 'delayMs'>): Message {
+  const { deliverAt, delayMs } = options;
+  if (deliverAt === undefined && delayMs === undefined) return msg;
+  if (deliverAt !== undefined && delayMs !== undefined) throw new ClientError('give deliverAt or delayMs, not both');
+  const [key, value] = deliverAt !== undefined
+    ? [MessageConst.TIMER_DELIVER_MS, deliverAt instanceof Date ? deliverAt.getTime() : deliverAt]
+    : [MessageConst.TIMER_DELAY_MS, delayMs!];
+  if (!Number.isSafeInteger(value) || value < 0) throw new ClientError(`${deliverAt !== undefined ? 'deliverAt' : 'delayMs'} must be a whole number of ms >= 0, got ${String(value)}`);
+  return { ...msg, properties: new Map([...(msg.properties ?? []), [key, String(value)]]) };
 }
 
 /**
@@ -158,7 +174,7 @@ export class Producer {
    */
   send(msg: Message, options: SendOptions = {}): Promise<SendResult> {
     return this.track(async () => {
-      const prepared = this.prepareSingle(msg);
+      const prepared = this.prepareSingle(withTimer(msg, options));
       return this.sendPrepared(prepared, msg, options);
     });
   }
@@ -169,6 +185,8 @@ export class Producer {
    */
   sendBatch(msgs: readonly Message[], options: SendOptions = {}): Promise<SendResult> {
     return this.track(async () => {
+      // A batch is stored in one queue: its messages cannot wait in the timer topic.
+      if (options.deliverAt !== undefined || options.delayMs !== undefined) throw new ClientError('a batch cannot be delayed: send timer messages one by one');
       const prepared = this.prepareBatch(msgs);
       return this.sendPrepared(prepared, msgs[0]!, options);
     });
@@ -177,7 +195,7 @@ export class Producer {
   /** Writes the message to a broker without waiting for an answer: fastest, and no delivery guarantee. */
   sendOneway(msg: Message, options: Omit<SendOptions, 'timeoutMs'> = {}): Promise<void> {
     return this.track(async () => {
-      const prepared = this.prepareSingle(msg);
+      const prepared = this.prepareSingle(withTimer(msg, options));
       const info = await this.publishInfo(prepared.topic);
       const mq = this.chooseExplicit(info, msg, options) ?? this.selectQueue(info, undefined);
       const broker = this.instance.requireMaster(mq.brokerName);

@@ -330,11 +330,20 @@ export class TimerMessageStore {
     return this.slotOf(dueMs) <= this.deliveredSlot;
   }
 
-  async shutdown(): Promise<void> {
+  /** Stops indexing and delivering; the store is shut down next, and close() then saves the final checkpoint. */
+  async stop(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     while (this.busy) await new Promise((r) => setTimeout(r, 5));
     this.stopped = true;
+  }
+
+  /**
+   * The final checkpoint, after the store's shutdown flushed the CommitLog: it then names every slot delivered, so a
+   * clean restart repeats nothing.
+   */
+  async close(): Promise<void> {
+    await this.stop();
     await this.persist().catch((err: unknown) => this.log.error('final timer checkpoint failed', { err }));
     this.timerLog?.close();
   }

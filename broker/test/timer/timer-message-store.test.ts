@@ -75,7 +75,7 @@ describe('TimerMessageStore over a real MessageStore, with an injected clock', (
     }
     expect(outAt.size).toBe(delays.length);
     expect(timer.stats().pending).toBe(0);
-    await timer.shutdown();
+    await timer.close();
   });
 
   it('a timer whose slot already passed when it is indexed goes out on the next pass', async () => {
@@ -90,7 +90,7 @@ describe('TimerMessageStore over a real MessageStore, with an injected clock', (
     expect(delivered(store, 'late')).toEqual([]);
     await timer.deliverDue(T0 + 5010);
     expect(delivered(store, 'late')).toEqual(['L']);
-    await timer.shutdown();
+    await timer.close();
   });
 
   it('keeps the id, keys, body and real queue; the timer message stays in the timer topic', async () => {
@@ -111,7 +111,7 @@ describe('TimerMessageStore over a real MessageStore, with an injected clock', (
     expect(m.properties.get('TAGS')).toBe('tagA');
     expect(m.properties.get('TIMER_DELAY_MS')).toBeUndefined();
     expect(store.queryMessageByUniqueKey('realq', 'U1').map((x) => x.topic)).toEqual(['realq']);
-    await timer.shutdown();
+    await timer.close();
   });
 
   it('a restart from the checkpoint delivers every pending timer once, none early; the timer log spans segments', async () => {
@@ -150,7 +150,7 @@ describe('TimerMessageStore over a real MessageStore, with an injected clock', (
     await timer.persist();
     // Wholly delivered timer log segments are deleted.
     expect(fs.readdirSync(path.join(root, 'timerlog')).length).toBe(1);
-    await timer.shutdown();
+    await timer.close();
   });
 
   it('a replica indexing the same queue drops what the master\'s progress marker says was delivered', async () => {
@@ -168,8 +168,8 @@ describe('TimerMessageStore over a real MessageStore, with an injected clock', (
     replica.enqueue();
     expect(replica.stats().pending).toBe(10);
     expect(replica.stats().deliveredUpToMs).toBe(T0 + 10_000);
-    await master.shutdown();
-    await replica.shutdown();
+    await master.close();
+    await replica.close();
   });
 });
 
