@@ -38,6 +38,7 @@ public final class Main {
         "  produce -n NAMESRV -t TOPIC -c COUNT [--mode sync|async|oneway] [--size BYTES] [--group G]",
         "          [--tag TAG] [--key-prefix P] [--ack-log FILE] [--batch N] [--window N] [--timeout-ms T]",
         "          [--deliver-in-ms MS]   (timer message: Message.setDeliverTimeMs(now + MS))",
+        "          [--delay-ms MS]        (timer message: Message.setDelayTimeMs(MS))",
         "  consume -n NAMESRV -t TOPIC -g GROUP -c COUNT [--timeout-ms T] [--from first|last]",
         "          [--print keys|bodies] [--tag EXPR] [--linger-ms MS]");
 
@@ -83,6 +84,7 @@ public final class Main {
         String tag = o.get("--tag", "TagA");
         String keyPrefix = o.get("--key-prefix", "key-");
         int deliverInMs = o.integer("--deliver-in-ms", -1);
+        int delayMs = o.integer("--delay-ms", -1);
         if (count < 0) {
             fail("produce: -c COUNT is required");
         }
@@ -102,6 +104,9 @@ public final class Main {
                 Message message = new Message(topic, tag, keyPrefix + i, body(i, size));
                 if (deliverInMs >= 0) {
                     message.setDeliverTimeMs(System.currentTimeMillis() + deliverInMs);
+                }
+                if (delayMs >= 0) {
+                    message.setDelayTimeMs(delayMs);
                 }
                 messages.add(message);
             }
