@@ -102,6 +102,8 @@ export class BrokerController {
     const timer = new TimerMessageStore({
       store, logDir: path.join(root, 'timerlog'), checkpointPath: path.join(root, 'config', 'timercheck.json'),
       precisionMs: c.timerPrecisionMs, timerLogSegmentBytes: c.mappedFileSizeTimerLog, flushIntervalMs: c.timerFlushIntervalMs,
+      // Half the retention time leaves a retention pass (or a restart) between the roll and the deletion.
+      rollAfterMs: Math.max(60_000, (c.fileReservedTime * 3_600_000) / 2),
       log: this.log.child('timer'), deliver: c.brokerRole !== 'SLAVE', storeHost: { address: c.brokerIP1, port: server.port },
     });
     timer.load();

@@ -7,8 +7,11 @@ export const TIMER_LOG_RECORD_SIZE = 32;
 const MAGIC = 0x544d5200;
 const MAGIC_MASK = 0xffffff00;
 
-/** What a record indexes: a timer to deliver, or a recall marker cancelling one due in the same slot. */
-export const TimerRecordKind = { TIMER: 1, RECALL: 2 } as const;
+/**
+ * What a record indexes: a timer to deliver, a recall marker cancelling one due in the same slot, or a timer whose
+ * message was rolled forward into a newer CommitLog record (indexed again under that one; this record is dead).
+ */
+export const TimerRecordKind = { TIMER: 1, RECALL: 2, ROLLED: 3 } as const;
 export type TimerRecordKind = (typeof TimerRecordKind)[keyof typeof TimerRecordKind];
 
 export interface TimerLogRecord {
@@ -26,8 +29,10 @@ interface Segment {
   start: number;
   /** The segment's bytes, written through to the file: chains are walked in memory. */
   bytes: Buffer;
-  /** Latest due time of any record in it: once delivered up to it, the segment can go. */
+  /** Latest due time of any live (not rolled) record in it: once delivered up to it, the segment can go. */
   maxDueMs: number;
+  /** A record was marked rolled since maxDueMs was computed. */
+  stale: boolean;
 }
 
 /**
@@ -71,9 +76,8 @@ export class TimerLog {
         bytes.fill(0, kept * TIMER_LOG_RECORD_SIZE);
         file.zeroFrom(kept * TIMER_LOG_RECORD_SIZE);
       }
-      let maxDueMs = 0;
-      for (let i = 0; i < kept; i++) maxDueMs = Math.max(maxDueMs, bytes.readDoubleLE(i * TIMER_LOG_RECORD_SIZE));
-      log.segments.push({ file, start, bytes, maxDueMs });
+      const seg = { file, start, bytes, maxDueMs: 0, stale: true };
+      log.segments.push(seg);
       log.nextIndex = start + kept;
     }
     return log;
@@ -104,7 +108,7 @@ export class TimerLog {
       const start = index - (index % this.recordsPerSegment);
       const file = SegmentFile.create(this.dir, start * TIMER_LOG_RECORD_SIZE, this.recordsPerSegment * TIMER_LOG_RECORD_SIZE);
       syncDirectory(this.dir);
-      seg = { file, start, bytes: Buffer.alloc(file.size), maxDueMs: 0 };
+      seg = { file, start, bytes: Buffer.alloc(file.size), maxDueMs: 0, stale: false };
       this.segments.push(seg);
     }
     const pos = (index - seg.start) * TIMER_LOG_RECORD_SIZE;
@@ -137,6 +141,16 @@ export class TimerLog {
     };
   }
 
+  /** Marks a timer record rolled: its message lives on in a newer record, indexed after this one. */
+  markRolled(index: number): void {
+    const seg = this.segmentOf(index);
+    const pos = (index - seg.start) * TIMER_LOG_RECORD_SIZE + 28;
+    seg.bytes.writeInt32LE((MAGIC | TimerRecordKind.ROLLED) | 0, pos);
+    seg.file.write(seg.bytes, pos, 4, pos);
+    this.dirty.add(seg.file);
+    seg.stale = true;
+  }
+
   /** Calls `fn` for every record held, in index order (startup rebuild). */
   forEach(fn: (rec: TimerLogRecord, index: number) => void): void {
     for (const seg of this.segments) {
@@ -157,10 +171,17 @@ export class TimerLog {
     }
   }
 
-  /** Deletes every segment but the last whose records are all due at or before `deliveredUpToMs`. */
+  /**
+   * Deletes the oldest segments (never the last) whose live records are all due at or before `deliveredUpToMs`.
+   * Only a leading run goes, so a chain reaching below start() reaches only dead records.
+   */
   deleteDelivered(deliveredUpToMs: number): number {
-    const last = this.segments.at(-1);
-    const gone = this.segments.filter((s) => s !== last && s.maxDueMs <= deliveredUpToMs);
+    const gone: Segment[] = [];
+    for (const s of this.segments.slice(0, -1)) {
+      if (s.stale) this.recomputeMaxDue(s);
+      if (s.maxDueMs > deliveredUpToMs) break;
+      gone.push(s);
+    }
     if (gone.length === 0) return 0;
     for (const s of gone) {
       this.dirty.delete(s.file);
@@ -169,6 +190,17 @@ export class TimerLog {
     this.segments = this.segments.filter((s) => !gone.includes(s));
     syncDirectory(this.dir);
     return gone.length;
+  }
+
+  private recomputeMaxDue(seg: Segment): void {
+    let max = 0;
+    const last = Math.min(seg.start + this.recordsPerSegment, this.nextIndex);
+    for (let i = seg.start; i < last; i++) {
+      const pos = (i - seg.start) * TIMER_LOG_RECORD_SIZE;
+      if ((seg.bytes.readInt32LE(pos + 28) & 0xff) !== TimerRecordKind.ROLLED) max = Math.max(max, seg.bytes.readDoubleLE(pos));
+    }
+    seg.maxDueMs = max;
+    seg.stale = false;
   }
 
   close(): void {

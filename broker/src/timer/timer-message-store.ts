@@ -35,6 +35,11 @@ export interface TimerStoreOptions {
   deliver: boolean;
   /** Host written into the progress markers this broker stores. */
   storeHost: HostAddress;
+  /**
+   * A pending timer whose message was stored longer ago than this is rolled forward into a new CommitLog record, so
+   * retention (fileReservedTime) never deletes it before it is due.
+   */
+  rollAfterMs: number;
   /** The clock timers are due by; tests inject one and never sleep. */
   clock?: () => number;
 }
@@ -76,8 +81,11 @@ export class TimerMessageStore {
   private busy = false;
   private timers: NodeJS.Timeout[] = [];
   private pendingCount = 0;
+  /** Timer log index from which the roll looks for old pending timers (records are in store order). */
+  private rollCursor = 0;
+  private lastRollAt = 0;
   private persisting: Promise<void> = Promise.resolve();
-  private readonly counters = { enqueued: 0, delivered: 0, recalled: 0 };
+  private readonly counters = { enqueued: 0, delivered: 0, recalled: 0, rolled: 0 };
 
   constructor(opts: TimerStoreOptions) {
     this.opts = opts;
@@ -121,6 +129,7 @@ export class TimerMessageStore {
       this.heads.set(slot, index);
       if (rec.kind === TimerRecordKind.TIMER) this.pendingCount++;
     });
+    this.rollCursor = this.timerLog.start;
   }
 
   /** Starts indexing (and, on a master, delivering) on timers of its own. */
@@ -139,7 +148,14 @@ export class TimerMessageStore {
     this.busy = true;
     try {
       this.enqueue();
-      if (this.delivering) await this.deliverDue(this.clock());
+      if (this.delivering) {
+        const now = this.clock();
+        await this.deliverDue(now);
+        if (now - this.lastRollAt >= this.opts.flushIntervalMs) {
+          this.lastRollAt = now;
+          await this.rollOld(now);
+        }
+      }
     } catch (err) {
       this.log.error(`timer pass failed: ${(err as Error).message}`);
     } finally {
@@ -197,12 +213,45 @@ export class TimerMessageStore {
   /** The records of a pending slot, oldest first. */
   private slotRecords(slot: number): TimerLogRecord[] {
     const out: TimerLogRecord[] = [];
-    for (let i = this.heads.get(slot) ?? -1; i >= 0;) {
+    // Below start() only dead records remain (see TimerLog.deleteDelivered).
+    for (let i = this.heads.get(slot) ?? -1; i >= this.timerLog.start;) {
       const rec = this.timerLog.read(i);
       out.push(rec);
       i = rec.prev;
     }
     return out.reverse();
+  }
+
+  /**
+   * Rolls forward pending timers whose message is older than rollAfterMs: the same message is stored again in the
+   * timer topic (TIMER_ROLL_TIMES + 1), indexed into the same slot, and the old record is marked rolled.
+   */
+  async rollOld(now: number): Promise<number> {
+    let rolled = 0;
+    for (this.rollCursor = Math.max(this.rollCursor, this.timerLog.start); this.rollCursor < this.timerLog.end; this.rollCursor++) {
+      const rec = this.timerLog.read(this.rollCursor);
+      if (rec.kind !== TimerRecordKind.TIMER || this.slotOf(rec.dueMs) <= this.wheel.currentSlot) continue;
+      const msg = this.store.lookMessageByOffset(rec.commitLogOffset);
+      if (!msg) continue;
+      if (msg.storeTimestamp > now - this.opts.rollAfterMs) break;
+      const props = new Map(msg.properties);
+      props.set(MessageConst.TIMER_ROLL_TIMES, String(Number(props.get(MessageConst.TIMER_ROLL_TIMES) ?? 0) + 1));
+      const copy: MessageToStore = {
+        topic: TIMER_TOPIC, queueId: 0, flag: msg.flag, sysFlag: msg.sysFlag, bornTimestamp: msg.bornTimestamp, bornHost: msg.bornHost,
+        storeHost: msg.storeHost, reconsumeTimes: msg.reconsumeTimes, preparedTransactionOffset: msg.preparedTransactionOffset,
+        body: Buffer.from(msg.body), properties: encodeProperties(props),
+      };
+      const r = await this.store.putMessage(copy);
+      if (!isStored(r.status)) {
+        this.log.warn(`rolling the timer at CommitLog ${rec.commitLogOffset} forward failed (${r.status}): retried later`);
+        break;
+      }
+      this.timerLog.markRolled(this.rollCursor);
+      this.pendingCount--;
+      this.counters.rolled++;
+      rolled++;
+    }
+    return rolled;
   }
 
   /** Re-puts every timer of every slot due by `now`, slot by slot; stops at a failed put and resumes there next time. */
@@ -359,6 +408,7 @@ export interface TimerStats {
   enqueued: number;
   delivered: number;
   recalled: number;
+  rolled: number;
 }
 
 /** The message as it is delivered: its real topic and queue, its properties without the timer ones, its ids kept. */

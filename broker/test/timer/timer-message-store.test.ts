@@ -20,6 +20,7 @@ function timerStore(store: MessageStore, root: string, clock: { now: number }, d
     deliver,
     store, logDir: path.join(root, 'timerlog'), checkpointPath: path.join(root, 'config', 'timercheck.json'), precisionMs,
     timerLogSegmentBytes: segmentBytes, flushIntervalMs: 1000, log, storeHost: STORE_HOST, clock: () => clock.now,
+    rollAfterMs: 36 * 3_600_000,
   });
   t.load();
   return t;
@@ -170,6 +171,57 @@ describe('TimerMessageStore over a real MessageStore, with an injected clock', (
     expect(replica.stats().deliveredUpToMs).toBe(T0 + 10_000);
     await master.close();
     await replica.close();
+  });
+});
+
+describe('timers outliving CommitLog retention', () => {
+  it('a 30-day timer is rolled forward and still delivered after retention deleted its original segment', async () => {
+    const root = tempDir('tern-timer-roll-');
+    const store = await open(root, { flushDiskType: 'SYNC_FLUSH', fileReservedTime: 72 });
+    const now = Date.now();
+    const clock = { now };
+    const timer = timerStore(store, root, clock);
+    const month = 30 * 86_400_000;
+    await sendTimer(store, 'roll', 'LONG', now + month, now);
+    await sendTimer(store, 'roll', 'SHORT', now + 3_600_000, now);
+    timer.enqueue();
+    const original = store.getCommitLogOffsetInQueue(TIMER_TOPIC, 0, 0);
+    const filler = Buffer.alloc(8 * 1024, 1);
+    const fill = async (n: number) => {
+      for (let i = 0; i < n; i++) expect((await store.putMessage(message('filler', 0, filler))).status).toBe('PUT_OK');
+    };
+    await fill(20); // a few 64 KB segments past the timer's
+    // Two days later: the short one is delivered; the long one is older than rollAfterMs and is rolled.
+    clock.now = now + 2 * 86_400_000;
+    await timer.deliverDue(clock.now);
+    expect(delivered(store, 'roll')).toEqual(['SHORT']);
+    expect(await timer.rollOld(clock.now)).toBe(1);
+    expect(await timer.rollOld(clock.now)).toBe(0);
+    timer.enqueue();
+    expect(timer.stats().pending).toBe(1);
+    // The copy is in the segment being written (the file times here are real, the timer's clock is simulated).
+    // Four days in: retention (72 h) deletes every segment but the one being written, the timer's original among them.
+    store.executeDeleteFilesManually();
+    const run = await store.cleanFiles(now + 4 * 86_400_000);
+    expect(run?.deletedSegments).toBeGreaterThan(0);
+    expect(store.getCommitLogMinOffset()).toBeGreaterThan(original);
+    expect(store.lookMessageByOffset(original)).toBeNull();
+    // The rolled copy is itself rolled again before its own segment could expire, and is delivered on day 30.
+    clock.now = now + 20 * 86_400_000;
+    await timer.deliverDue(clock.now);
+    expect(await timer.rollOld(clock.now)).toBe(1);
+    timer.enqueue();
+    clock.now = now + month - 1;
+    await timer.deliverDue(clock.now);
+    expect(delivered(store, 'roll')).toEqual(['SHORT']);
+    clock.now = now + month + 10;
+    await timer.deliverDue(clock.now);
+    expect(delivered(store, 'roll')).toEqual(['SHORT', 'LONG']);
+    const got = store.lookMessageByOffset(store.getCommitLogOffsetInQueue('roll', 0, 1))!;
+    expect(got.properties.get('TIMER_ROLL_TIMES')).toBeUndefined();
+    expect(got.body.toString()).toBe('LONG');
+    expect(timer.stats()).toMatchObject({ pending: 0, rolled: 2, delivered: 2 });
+    await timer.close();
   });
 });
 
