@@ -28,6 +28,7 @@ import { NamesrvRegistrar } from './namesrv-registrar.ts';
 import { SlaveSynchronize } from './slave-synchronize.ts';
 import { registerPullProcessor, reexecuteHeldPull } from './pull-message-processor.ts';
 import { registerQueryMessageProcessor } from './query-message-processor.ts';
+import { registerRecallProcessor } from './recall-message-processor.ts';
 import { PullRequestHoldService } from './pull-request-hold-service.ts';
 import { registerSendProcessor } from './send-message-processor.ts';
 import { TopicConfigManager } from './topic-config-manager.ts';
@@ -154,6 +155,7 @@ export class BrokerController {
     registerQueueLockProcessor(server, ctx.locks);
     registerEndTransactionProcessor(server, ctx);
     registerQueryMessageProcessor(server, ctx);
+    registerRecallProcessor(server, ctx);
     // A slave indexes the timers it replicates, following its master's progress, so that as a master it delivers them.
     if (c.timerWheelEnable) timer.start();
     if (c.brokerRole !== 'SLAVE') {

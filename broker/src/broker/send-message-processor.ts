@@ -2,7 +2,7 @@ import { decodeBatchBody } from '../message/batch-body.ts';
 import { decodeProperties, encodeProperties, MessageConst } from '../message/properties.ts';
 import { MessageSysFlag, transactionType } from '../message/sys-flag.ts';
 import {
-  decodeSendHeader, dlqTopic, encodeSendMessageResponseHeader, isWriteable, newTopicConfig, RETRY_GROUP_TOPIC_PREFIX, SystemTopic, validateTopicName,
+  decodeSendHeader, dlqTopic, encodeRecallHandle, encodeSendMessageResponseHeader, isWriteable, newTopicConfig, RETRY_GROUP_TOPIC_PREFIX, SystemTopic, validateTopicName,
   type SendMessageHeader, type TopicConfig,
 } from '../protocol/index.ts';
 import {
@@ -94,11 +94,17 @@ async function processSend(ctx: BrokerContext, req: RemotingCommand, conn: Remot
     body: req.body ?? Buffer.alloc(0), properties: encodeProperties(props),
   };
   // A half message's timer applies at its commit (as RocketMQ's); it is checked now, on a copy, so a bad one is refused here.
+  let timer = false;
   if (prepared) applyTimer({ ...msg }, new Map(props), ctx.config, Date.now());
-  else if (!applyDelayLevel(msg, props, ctx.schedule.maxLevel)) applyTimer(msg, props, ctx.config, Date.now());
+  else if (!applyDelayLevel(msg, props, ctx.schedule.maxLevel)) timer = applyTimer(msg, props, ctx.config, Date.now());
   if (prepared) ctx.transactions.prepare(msg, props);
   const result = await replicated(ctx, await ctx.store.putMessage(msg));
-  return sendResponse(req, ctx, result, h.queueId < 0 ? queueId : h.queueId, props.get(MessageConst.UNIQ_KEY));
+  const uniq = props.get(MessageConst.UNIQ_KEY);
+  // A timer message's send answer carries the handle RECALL_MESSAGE takes, as RocketMQ 5.3+ answers.
+  const recallHandle = timer && uniq ? encodeRecallHandle({
+    topic, brokerName: ctx.config.brokerName, timestamp: props.get(MessageConst.TIMER_OUT_MS)!, messageId: uniq,
+  }) : undefined;
+  return sendResponse(req, ctx, result, h.queueId < 0 ? queueId : h.queueId, uniq, recallHandle);
 }
 
 async function sendBatch(
@@ -147,6 +153,7 @@ function stampBrokerProperties(ctx: BrokerContext, props: Map<string, string>): 
 
 function sendResponse(
   req: RemotingCommand, ctx: BrokerContext, result: PutMessageResult | PutMessagesResult, queueId: number, uniqKey: string | undefined,
+  recallHandle?: string,
 ): RemotingCommand {
   const code = putStatusToResponseCode(result.status);
   // These four mean "stored": clients count them as sent.
@@ -159,11 +166,12 @@ function sendResponse(
     queueId,
     queueOffset: result.queueOffset,
     transactionId: uniqKey,
+    recallHandle,
   }));
 }
 
 /** A SYNC_MASTER answers only once a slave holds the bytes (or says why not, in RocketMQ's "sent but not safe" codes). */
-async function replicated<R extends PutMessageResult | PutMessagesResult>(ctx: BrokerContext, result: R): Promise<R> {
+export async function replicated<R extends PutMessageResult | PutMessagesResult>(ctx: BrokerContext, result: R): Promise<R> {
   if (ctx.config.brokerRole !== 'SYNC_MASTER' || !ctx.haMaster) return result;
   if (result.status !== 'PUT_OK' && result.status !== 'FLUSH_DISK_TIMEOUT') return result;
   const outcome = await ctx.haMaster.waitForReplica(result.wroteOffset + result.wroteBytes, ctx.config.syncFlushTimeout);
@@ -200,6 +208,6 @@ function createTopic(ctx: BrokerContext, tc: TopicConfig): TopicConfig {
   return tc;
 }
 
-function peerHost(conn: RemotingConnection): { address: string; port: number } {
+export function peerHost(conn: RemotingConnection): { address: string; port: number } {
   return { address: (conn.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, ''), port: conn.socket.remotePort ?? 0 };
 }

@@ -7,7 +7,7 @@ import { createUniqId } from '../message/message-id.ts';
 import { encodeProperties, MAX_PROPERTIES_BYTES, MessageConst } from '../message/properties.ts';
 import { MessageSysFlag } from '../message/sys-flag.ts';
 import { ResponseCode } from '../remoting/index.ts';
-import { RETRY_GROUP_TOPIC_PREFIX, SystemTopic, validateTopicName, type TopicRouteData } from '../protocol/index.ts';
+import { decodeRecallHandle, RETRY_GROUP_TOPIC_PREFIX, SystemTopic, validateTopicName, type TopicRouteData } from '../protocol/index.ts';
 import { ClientError, isNetworkError } from './client-error.ts';
 import { ClientInstance, type ClientOptions } from './client-instance.ts';
 import type { SendHeader, SendResponse } from './client-api.ts';
@@ -189,6 +189,20 @@ export class Producer {
       if (options.deliverAt !== undefined || options.delayMs !== undefined) throw new ClientError('a batch cannot be delayed: send timer messages one by one');
       const prepared = this.prepareBatch(msgs);
       return this.sendPrepared(prepared, msgs[0]!, options);
+    });
+  }
+
+  /**
+   * Cancels a timer message not yet delivered (RECALL_MESSAGE), given the recallHandle its send returned. Rejects
+   * with the broker's answer when it was already delivered or the handle is not valid.
+   */
+  recall(recallHandle: string): Promise<string> {
+    return this.track(async () => {
+      const handle = decodeRecallHandle(recallHandle);
+      if (handle instanceof Error) throw new ClientError(handle.message);
+      await this.publishInfo(handle.topic);
+      const broker = this.instance.requireMaster(handle.brokerName);
+      return this.instance.api.recallMessage(broker, { topic: handle.topic, recallHandle, producerGroup: this.group, bname: handle.brokerName });
     });
   }
 
@@ -425,6 +439,7 @@ export class Producer {
     };
     if (r.transactionId !== undefined) result.transactionId = r.transactionId;
     if (r.regionId !== undefined) result.regionId = r.regionId;
+    if (r.recallHandle !== undefined) result.recallHandle = r.recallHandle;
     return result;
   }
 }

@@ -31,3 +31,4 @@ export * from './get-topics-by-cluster-header.ts';
 export * from './wipe-write-perm-header.ts';
 export * from './kv-config-header.ts';
 export * from './offset-response-header.ts';
+export * from './recall-message-header.ts';

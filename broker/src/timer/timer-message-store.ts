@@ -1,14 +1,14 @@
 import type { Logger } from '../logging/logger.ts';
 import { encodeProperties, MessageConst } from '../message/properties.ts';
 import type { HostAddress } from '../message/host-address.ts';
+import { SystemTopic } from '../protocol/topic-config.ts';
 import type { MessageExt } from '../message/stored-message.ts';
 import { isStored, type MessageStore, type MessageToStore } from '../store/message-store.ts';
 import { TimeWheel } from './time-wheel.ts';
 import { TimerCheckpoint, type TimerCheckpointState } from './timer-checkpoint.ts';
 import { TimerLog, TimerRecordKind, type TimerLogRecord } from './timer-log.ts';
 
-/** RocketMQ 5's system topic holding timer messages until due (queue 0). */
-export const TIMER_TOPIC = 'rmq_sys_wheel_timer';
+export const TIMER_TOPIC = SystemTopic.TIMER;
 /**
  * Tern's delivery-progress marker in the timer topic: "every timer due at or before this many ms was delivered".
  * Written after the re-puts it covers, so a replica (or a promoted master) replaying the CommitLog never delivers

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ClientError, Producer, PushConsumer, type ReceivedMessage } from '../../src/client/index.ts';
+import { Admin, ClientError, Producer, PushConsumer, type ReceivedMessage } from '../../src/client/index.ts';
 import { startLocalCluster, type LocalCluster } from '../support/local-cluster.ts';
 import { waitFor } from '../../src/harness/wait-for.ts';
 
@@ -51,5 +51,27 @@ describe('Producer.send with deliverAt / delayMs', () => {
     await expect(producer.send(msg, { delayMs: 1.5 })).rejects.toThrow(/delayMs must be a whole number/);
     await expect(producer.send(msg, { deliverAt: new Date(Number.NaN) })).rejects.toThrow(/deliverAt must be a whole number/);
     await expect(producer.sendBatch([msg], { delayMs: 100 })).rejects.toThrow(/a batch cannot be delayed/);
+  });
+
+  it('recall: a recalled timer is never delivered; recalling one already delivered says so', async () => {
+    const admin = new Admin({ namesrvAddr: cluster.namesrvAddr });
+    try {
+      const topic = 'ts-timer-recall';
+      const send = (key: string) => producer.send({ topic, body: Buffer.from(key), keys: [key] }, { delayMs: 1500 });
+      const [byHandle, byAdmin, kept] = [await send('by-handle'), await send('by-admin'), await send('kept')];
+      expect(byHandle.recallHandle).toMatch(/^[A-Za-z0-9_-]+=*$/);
+      expect(await producer.recall(byHandle.recallHandle!)).toBe(byHandle.msgId);
+      expect(await admin.recall(topic, byAdmin.msgId)).toMatchObject({ brokerName: expect.any(String) as string });
+      const stored = async () => (await admin.topicStatus(topic)).reduce((a, q) => a + q.maxOffset, 0);
+      await waitFor('the kept timer delivered', async () => (await stored()) >= 1, 15_000);
+      // Past the due time of all three: only the one not recalled was delivered.
+      await new Promise((r) => setTimeout(r, 500));
+      expect(await stored()).toBe(1);
+      await expect(producer.recall(kept.recallHandle!)).rejects.toThrow(/recall failed, timestamp invalid: .* has been delivered/);
+      await expect(admin.recall(topic, kept.msgId)).rejects.toThrow(/has been delivered: too late to recall/);
+      await expect(producer.recall('bm90IGEgaGFuZGxl')).rejects.toThrow(/recall handle is invalid/);
+    } finally {
+      await admin.shutdown();
+    }
   });
 });
