@@ -190,6 +190,25 @@ export function runtimeInfo(ctx: BrokerContext, hooks: AdminHooks): Record<strin
     sendThreadPoolQueueHeadWaitTimeMills: '0',
     pullThreadPoolQueueHeadWaitTimeMills: '0',
     pageCacheLockTimeMills: '0',
+    ...timerRuntimeInfo(ctx),
+  };
+}
+
+/** The timer wheel's state: RocketMQ's timer keys plus Tern's pending counts (tern admin timerStatus prints them). */
+function timerRuntimeInfo(ctx: BrokerContext): Record<string, string> {
+  const t = ctx.timer.stats();
+  return {
+    timerOffsetBehind: String(ctx.timer.offsetBehind()),
+    timerReadBehind: String(t.lagMs),
+    timerPending: String(t.pending),
+    timerNextDueMs: String(t.nextDueMs),
+    timerDeliveredUpToMs: String(t.deliveredUpToMs),
+    timerLogBytes: String(t.timerLogBytes),
+    timerEnqueued: String(t.enqueued),
+    timerDelivered: String(t.delivered),
+    timerRecalled: String(t.recalled),
+    timerRolled: String(t.rolled),
+    timerPendingByTopic: JSON.stringify(Object.fromEntries(ctx.timer.pendingByTopic())),
   };
 }
 

@@ -84,6 +84,7 @@ export class TimerMessageStore {
   /** Timer log index from which the roll looks for old pending timers (records are in store order). */
   private rollCursor = 0;
   private lastRollAt = 0;
+  private byTopicCache: { at: number; counts: Map<string, number> } | undefined;
   private persisting: Promise<void> = Promise.resolve();
   private readonly counters = { enqueued: 0, delivered: 0, recalled: 0, rolled: 0 };
 
@@ -361,8 +362,18 @@ export class TimerMessageStore {
     };
   }
 
-  /** Pending timers per real topic (admin view; reads every pending timer's message). */
+  /** Queue units of the timer topic not yet indexed (RocketMQ's timerOffsetBehind). */
+  offsetBehind(): number {
+    return Math.max(0, this.store.getMaxOffsetInQueue(TIMER_TOPIC, 0) - this.queueOffset);
+  }
+
+  /**
+   * Pending timers per real topic (admin view). It reads every pending timer's message, so the answer is kept for
+   * ten seconds: a broker holding a million timers does not rescan them for every poll.
+   */
   pendingByTopic(): Map<string, number> {
+    const now = this.clock();
+    if (this.byTopicCache && now - this.byTopicCache.at < 10_000) return this.byTopicCache.counts;
     const out = new Map<string, number>();
     for (const slot of this.heads.keys()) {
       for (const rec of this.slotRecords(slot)) {
@@ -371,6 +382,7 @@ export class TimerMessageStore {
         out.set(topic, (out.get(topic) ?? 0) + 1);
       }
     }
+    this.byTopicCache = { at: now, counts: out };
     return out;
   }
 
