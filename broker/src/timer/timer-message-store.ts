@@ -90,6 +90,7 @@ export class TimerMessageStore {
   private lastRollAt = 0;
   private byTopicCache: { at: number; counts: Map<string, number> } | undefined;
   private persisting: Promise<void> = Promise.resolve();
+  private savedCheckpoint = '';
   private readonly counters = { enqueued: 0, delivered: 0, recalled: 0, rolled: 0 };
 
   constructor(opts: TimerStoreOptions) {
@@ -382,7 +383,12 @@ export class TimerMessageStore {
       state.deliveredSlot = this.unflushedProgress.shift()!.slot;
     }
     await this.timerLog.flush();
-    this.checkpoint.save(state);
+    // An idle broker does not rewrite (and fsync) an unchanged checkpoint every interval.
+    const text = JSON.stringify(state);
+    if (text !== this.savedCheckpoint) {
+      this.checkpoint.save(state);
+      this.savedCheckpoint = text;
+    }
     this.durableDeliveredSlot = state.deliveredSlot;
     if (this.delivering && !this.stopped && state.deliveredSlot > this.markedSlot) {
       const r = await this.store.putMessage(progressMarker(state.deliveredSlot * this.precisionMs, this.opts.storeHost));
