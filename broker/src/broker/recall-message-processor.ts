@@ -4,7 +4,7 @@ import {
   createResponse, RequestCode, RequestRefusedError, ResponseCode, type RemotingCommand, type RemotingConnection, type RemotingServer,
 } from '../remoting/index.ts';
 import { isStored, type MessageToStore } from '../store/message-store.ts';
-import { timerKey } from '../timer/timer-message-store.ts';
+import { timerKey } from '../timer/timer-messages.ts';
 import type { BrokerContext } from './broker-context.ts';
 import { peerHost, replicated } from './send-message-processor.ts';
 import { applyTimer } from './timer-request.ts';

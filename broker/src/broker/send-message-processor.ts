@@ -13,7 +13,7 @@ import type { MessageToStore, PutMessageResult, PutMessagesResult } from '../sto
 import type { BrokerContext } from './broker-context.ts';
 import { applyDelayLevel } from './schedule-message-service.ts';
 import { applyTimer, refuseTimerInBatch } from './timer-request.ts';
-import { TIMER_TOPIC } from '../timer/timer-message-store.ts';
+import { TIMER_TOPIC } from '../timer/timer-messages.ts';
 
 /** Topics producers may not write to directly. */
 const NOT_SENDABLE = new Set<string>([

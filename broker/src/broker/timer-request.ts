@@ -1,7 +1,7 @@
 import { encodeProperties, MessageConst } from '../message/properties.ts';
 import { RequestRefusedError, ResponseCode } from '../remoting/index.ts';
 import type { MessageToStore } from '../store/message-store.ts';
-import { TIMER_TOPIC } from '../timer/timer-message-store.ts';
+import { TIMER_TOPIC } from '../timer/timer-messages.ts';
 
 /**
  * The properties by which a client asks for delivery at a time of its choosing, in RocketMQ 5's order of precedence

@@ -18,7 +18,8 @@ import { createLogger } from '../logging/logger.ts';
 import { tempDir } from '../harness/temp-dir.ts';
 import { encodeProperties, MessageConst } from '../message/properties.ts';
 import { MessageStore, type MessageToStore } from '../store/message-store.ts';
-import { TIMER_TOPIC, TimerMessageStore } from '../timer/timer-message-store.ts';
+import { TimerMessageStore } from '../timer/timer-message-store.ts';
+import { TIMER_TOPIC } from '../timer/timer-messages.ts';
 
 const HOST = { address: '127.0.0.1', port: 10911 };
 const quiet = createLogger('bench', { level: 'error' });

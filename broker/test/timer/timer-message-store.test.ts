@@ -6,7 +6,8 @@ import { decodeProperties } from '../../src/message/properties.ts';
 import { applyTimer } from '../../src/broker/timer-request.ts';
 import { tempDir } from '../../src/harness/temp-dir.ts';
 import type { MessageStore } from '../../src/store/message-store.ts';
-import { TIMER_TOPIC, TimerMessageStore } from '../../src/timer/timer-message-store.ts';
+import { TimerMessageStore } from '../../src/timer/timer-message-store.ts';
+import { TIMER_TOPIC } from '../../src/timer/timer-messages.ts';
 import { TimerLog } from '../../src/timer/timer-log.ts';
 import { message, STORE_HOST, useStores } from '../store/store-fixtures.ts';
 
