@@ -72,6 +72,26 @@ describe('official Java client against Tern', { timeout: 120_000 }, () => {
     }
   });
 
+  it('DefaultMQProducer.recallMessage with the send\'s recall handle: a recalled timer is never delivered', async () => {
+    const admin = new Admin({ namesrvAddr: cluster.namesrvAddr });
+    try {
+      await admin.createTopic('java-recall');
+      const sentAt = Date.now();
+      const produced = await runJava(['produce', '-n', cluster.namesrvAddr, '-t', 'java-recall', '-c', '6', '--delay-ms', '6000', '--recall-first', '2', '--key-prefix', 'rc-']);
+      expect(produced.stdout, produced.stderr).toMatch(/SENT ok=6 failed=0/);
+      expect(produced.stdout).toMatch(/^RECALLED rc-0 \S+$/m);
+      expect(produced.stdout).toMatch(/^RECALLED rc-1 \S+$/m);
+      const consumed = await runJava(['consume', '-n', cluster.namesrvAddr, '-t', 'java-recall', '-g', 'java-recall-group', '-c', '4', '--timeout-ms', '60000']);
+      expect(consumed.code, consumed.stderr).toBe(0);
+      expect(new Set(consumedKeys(consumed.stdout))).toEqual(new Set(['rc-2', 'rc-3', 'rc-4', 'rc-5']));
+      // Past every due time: the two recalled ones never arrive.
+      await new Promise((r) => setTimeout(r, Math.max(0, sentAt + 7000 - Date.now())));
+      expect((await admin.topicStatus('java-recall')).reduce((a, q) => a + q.maxOffset, 0)).toBe(4);
+    } finally {
+      await admin.shutdown();
+    }
+  });
+
   it('Java reads what the TS producer wrote', async () => {
     const producer = new Producer({ namesrvAddr: cluster.namesrvAddr, group: 'ts-producer' });
     await producer.start();

@@ -39,6 +39,7 @@ public final class Main {
         "          [--tag TAG] [--key-prefix P] [--ack-log FILE] [--batch N] [--window N] [--timeout-ms T]",
         "          [--deliver-in-ms MS]   (timer message: Message.setDeliverTimeMs(now + MS))",
         "          [--delay-ms MS]        (timer message: Message.setDelayTimeMs(MS))",
+        "          [--recall-first K]     (sync: then DefaultMQProducer.recallMessage for the first K sent; RECALLED lines)",
         "  consume -n NAMESRV -t TOPIC -g GROUP -c COUNT [--timeout-ms T] [--from first|last]",
         "          [--print keys|bodies] [--tag EXPR] [--linger-ms MS]");
 
@@ -85,6 +86,7 @@ public final class Main {
         String keyPrefix = o.get("--key-prefix", "key-");
         int deliverInMs = o.integer("--deliver-in-ms", -1);
         int delayMs = o.integer("--delay-ms", -1);
+        int recallFirst = o.integer("--recall-first", 0);
         if (count < 0) {
             fail("produce: -c COUNT is required");
         }
@@ -117,6 +119,9 @@ public final class Main {
                         try {
                             SendResult result = chunk.size() == 1 ? producer.send(chunk.get(0)) : producer.send(chunk);
                             record(result, chunk, ok, failed, ackLog);
+                            if (from < recallFirst) {
+                                recall(producer, topic, chunk.get(0).getKeys(), result.getRecallHandle());
+                            }
                         } catch (Exception e) {
                             failed.addAndGet(chunk.size());
                             reportFailure(chunk.get(0).getKeys(), e);
@@ -168,6 +173,15 @@ public final class Main {
         }
         System.out.println("SENT ok=" + ok.get() + " failed=" + failed.get());
         return ok.get() == count ? 0 : 1;
+    }
+
+    /** Recalls one timer message by the handle its send returned; prints RECALLED key msgId or RECALL_FAILED key why. */
+    private static void recall(DefaultMQProducer producer, String topic, String key, String handle) {
+        try {
+            System.out.println("RECALLED " + key + " " + producer.recallMessage(topic, handle));
+        } catch (Exception e) {
+            System.out.println("RECALL_FAILED " + key + " " + e);
+        }
     }
 
     private static void record(SendResult result, List<Message> sent, AtomicInteger ok, AtomicInteger failed,
