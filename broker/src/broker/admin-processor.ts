@@ -15,6 +15,9 @@ import type { TpsSampler } from './tps-sampler.ts';
 export interface AdminHooks {
   putTps: TpsSampler;
   getTps: TpsSampler;
+  /** Timers indexed and delivered per second (RocketMQ's timerEnqueueTps / timerDequeueTps). */
+  timerEnqueueTps: TpsSampler;
+  timerDequeueTps: TpsSampler;
   /** Run-time config changed: tell the namesrv (a permission change changes routes). */
   configChanged(): void;
 }
@@ -191,6 +194,8 @@ export function runtimeInfo(ctx: BrokerContext, hooks: AdminHooks): Record<strin
     pullThreadPoolQueueHeadWaitTimeMills: '0',
     pageCacheLockTimeMills: '0',
     ...timerRuntimeInfo(ctx),
+    timerEnqueueTps: hooks.timerEnqueueTps.tps(10).toFixed(2),
+    timerDequeueTps: hooks.timerDequeueTps.tps(10).toFixed(2),
   };
 }
 

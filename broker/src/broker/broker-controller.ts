@@ -141,7 +141,9 @@ export class BrokerController {
 
     const putTps = new TpsSampler(() => store.runtimeStats().putMessageTimesTotal);
     const getTps = new TpsSampler(() => ctx.stats.pulledMessages);
-    this.samplers = [putTps, getTps];
+    const timerEnqueueTps = new TpsSampler(() => timer.stats().enqueued);
+    const timerDequeueTps = new TpsSampler(() => timer.stats().delivered);
+    this.samplers = [putTps, getTps, timerEnqueueTps, timerDequeueTps];
     for (const s of this.samplers) s.start();
     ctx.daily.start();
 
@@ -149,7 +151,7 @@ export class BrokerController {
     registerPullProcessor(server, ctx);
     registerClientManageProcessor(server, ctx);
     registerConsumerManageProcessor(server, ctx);
-    registerAdminProcessor(server, ctx, { putTps, getTps, configChanged: () => void this.registrar?.scheduleRegister() });
+    registerAdminProcessor(server, ctx, { putTps, getTps, timerEnqueueTps, timerDequeueTps, configChanged: () => void this.registrar?.scheduleRegister() });
     registerSendBackProcessor(server, ctx);
     registerStatsProcessor(server, ctx);
     registerQueueLockProcessor(server, ctx.locks);

@@ -157,6 +157,7 @@ export async function runAdmin(argv: string[]): Promise<number> {
           ['wheel lag (ms)', table.timerReadBehind ?? '0'],
           ['not yet indexed', table.timerOffsetBehind ?? '0'],
           ['timer log bytes', table.timerLogBytes ?? '0'],
+          ['enqueue / delivery rate (per s, last 10 s)', `${table.timerEnqueueTps ?? '0'} / ${table.timerDequeueTps ?? '0'}`],
           ['enqueued / delivered / recalled / rolled since start',
             [table.timerEnqueued, table.timerDelivered, table.timerRecalled, table.timerRolled].map((v) => v ?? '0').join(' / ')],
         ]));

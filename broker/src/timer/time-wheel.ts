@@ -77,7 +77,28 @@ export class TimeWheel {
     return due.sort((a, b) => a - b);
   }
 
-  /** Every slot still waiting, ascending (admin views and tests; O(size)). */
+  /**
+   * The earliest slot waiting, or undefined. Each level's first non-empty bucket in clock order holds that level's
+   * earliest; an entry not yet cascaded can be earlier than a finer level's, so every level is asked.
+   */
+  earliest(): number | undefined {
+    let best: number | undefined;
+    let tick = 1;
+    for (const level of this.levels) {
+      const base = Math.floor(this.current / tick);
+      for (let t = base; t < base + this.wheelSize; t++) {
+        const bucket = level[t % this.wheelSize];
+        if (bucket && bucket.length > 0) {
+          for (const s of bucket) if (best === undefined || s < best) best = s;
+          break;
+        }
+      }
+      tick *= this.wheelSize;
+    }
+    return best;
+  }
+
+  /** Every slot still waiting, ascending (tests; O(size log size)). */
   pending(): number[] {
     const all: number[] = [];
     for (const level of this.levels) for (const bucket of level) if (bucket) all.push(...bucket);

@@ -381,7 +381,7 @@ export class TimerMessageStore {
   /** Pending timers, the wheel's lag behind the clock, and the timer log's disk use. */
   stats(): TimerStats {
     const now = this.clock();
-    const next = this.dueSlots[0] ?? this.wheel.pending()[0];
+    const next = this.dueSlots[0] ?? this.wheel.earliest();
     return {
       pending: this.pendingCount,
       deliveredUpToMs: this.deliveredSlot * this.precisionMs,
