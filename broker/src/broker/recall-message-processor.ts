@@ -52,5 +52,9 @@ async function processRecall(ctx: BrokerContext, req: RemotingCommand, conn: Rem
   applyTimer(marker, props, ctx.config, now);
   const result = await replicated(ctx, await ctx.store.putMessage(marker));
   if (!isStored(result.status)) throw refuse(ResponseCode.SYSTEM_ERROR, 'recall failed, execute error');
+  // A recall racing the due time: the answer waits for the wheel, which knows whether the marker beat the slot.
+  if (await ctx.timer.recallOutcome(result.queueOffset, 3000)) {
+    throw refuse(ResponseCode.ILLEGAL_OPERATION, `recall failed, timestamp invalid: the message was due at ${new Date(due).toISOString()} and has been delivered`);
+  }
   return createResponse(req, ResponseCode.SUCCESS, undefined, { msgId: handle.messageId });
 }

@@ -72,6 +72,8 @@ export class TimerMessageStore {
   private byTopicCache: { at: number; counts: Map<string, number> } | undefined;
   private persisting: Promise<void> = Promise.resolve();
   private savedCheckpoint = '';
+  private readonly recallOutcomes = new Map<number, boolean>();
+  private readonly recallWaiters = new Map<number, (late: boolean) => void>();
   private readonly counters = { enqueued: 0, delivered: 0, recalled: 0, rolled: 0 };
 
   constructor(opts: TimerStoreOptions) {
@@ -206,6 +208,7 @@ export class TimerMessageStore {
     const kind = msg.properties.has(MessageConst.TIMER_DEL_UNIQKEY) ? TimerRecordKind.RECALL : TimerRecordKind.TIMER;
     // One that arrives for a slot already passed (indexing lagged, or a recall came late) goes to the next slot.
     const slot = Math.max(this.slotOf(dueMs), this.wheel.currentSlot + 1);
+    if (kind === TimerRecordKind.RECALL) this.settleRecall(this.queueOffset, slot !== this.slotOf(dueMs));
     const rec: TimerLogRecord = { dueMs: slot === this.slotOf(dueMs) ? dueMs : slot * this.precisionMs, commitLogOffset: phy, size: msg.storeSize, prev: this.heads.get(slot) ?? -1, kind };
     const index = this.timerLog.append(rec);
     if (rec.prev < 0) this.wheel.add(slot);
@@ -214,6 +217,41 @@ export class TimerMessageStore {
       this.pendingCount++;
       this.counters.enqueued++;
     }
+  }
+
+  /**
+   * Resolves once the recall marker at timer-topic `queueOffset` is indexed: true when it came too late, its slot
+   * already given out (the timer it names was delivered), false when it is in the slot with the timer; undefined when
+   * not indexed within `timeoutMs`.
+   */
+  recallOutcome(queueOffset: number, timeoutMs: number): Promise<boolean | undefined> {
+    const known = this.recallOutcomes.get(queueOffset);
+    if (known !== undefined) {
+      this.recallOutcomes.delete(queueOffset);
+      return Promise.resolve(known);
+    }
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.recallWaiters.delete(queueOffset);
+        resolve(undefined);
+      }, timeoutMs);
+      this.recallWaiters.set(queueOffset, (late) => {
+        clearTimeout(timer);
+        resolve(late);
+      });
+    });
+  }
+
+  private settleRecall(queueOffset: number, late: boolean): void {
+    const waiter = this.recallWaiters.get(queueOffset);
+    if (waiter) {
+      this.recallWaiters.delete(queueOffset);
+      waiter(late);
+      return;
+    }
+    // Indexed before the recall asked (a tick ran while its put was answered); kept briefly, bounded.
+    this.recallOutcomes.set(queueOffset, late);
+    if (this.recallOutcomes.size > 1024) this.recallOutcomes.delete(this.recallOutcomes.keys().next().value!);
   }
 
   /** A replica drops what its master says was delivered; a master already has. */

@@ -74,4 +74,26 @@ describe('Producer.send with deliverAt / delayMs', () => {
       await admin.shutdown();
     }
   });
+
+  it('a recall racing the due time answers truly: recalled and never delivered, or refused as delivered', async () => {
+    const admin = new Admin({ namesrvAddr: cluster.namesrvAddr });
+    try {
+      const outcomes: string[] = [];
+      for (let i = 0; i < 8; i++) {
+        const topic = `ts-timer-race-${i}`;
+        const sent = await producer.send({ topic, body: Buffer.from('r') }, { delayMs: 5 + i * 5 });
+        const answer = await producer.recall(sent.recallHandle!).then(() => 'recalled', (err: Error) => {
+          expect(err.message).toMatch(/has been delivered/);
+          return 'delivered';
+        });
+        await new Promise((r) => setTimeout(r, 300));
+        const stored = (await admin.topicStatus(topic)).reduce((a, q) => a + q.maxOffset, 0);
+        expect(stored, `${topic}: the recall answered ${answer}`).toBe(answer === 'recalled' ? 0 : 1);
+        outcomes.push(answer);
+      }
+      expect(outcomes.length).toBe(8);
+    } finally {
+      await admin.shutdown();
+    }
+  });
 });
