@@ -202,6 +202,7 @@ export function runtimeInfo(ctx: BrokerContext, hooks: AdminHooks): Record<strin
 /** The timer wheel's state: RocketMQ's timer keys plus Tern's pending counts (tern admin timerStatus prints them). */
 function timerRuntimeInfo(ctx: BrokerContext): Record<string, string> {
   const t = ctx.timer.stats();
+  const byTopic = ctx.timer.pendingByTopic();
   return {
     timerOffsetBehind: String(ctx.timer.offsetBehind()),
     timerReadBehind: String(t.lagMs),
@@ -213,7 +214,8 @@ function timerRuntimeInfo(ctx: BrokerContext): Record<string, string> {
     timerDelivered: String(t.delivered),
     timerRecalled: String(t.recalled),
     timerRolled: String(t.rolled),
-    timerPendingByTopic: JSON.stringify(Object.fromEntries(ctx.timer.pendingByTopic())),
+    timerPendingByTopic: JSON.stringify(Object.fromEntries(byTopic.counts)),
+    timerPendingByTopicScanned: String(byTopic.scanned),
   };
 }
 

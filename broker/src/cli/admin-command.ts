@@ -163,6 +163,9 @@ export async function runAdmin(argv: string[]): Promise<number> {
         ]));
         const byTopic = Object.entries(JSON.parse(table.timerPendingByTopic ?? '{}') as Record<string, number>).sort(([a], [b]) => a.localeCompare(b));
         process.stdout.write(renderTable(['TOPIC', 'PENDING TIMERS'], byTopic));
+        const scanned = Number(table.timerPendingByTopicScanned ?? 0);
+        // Past 10,000 the broker counts per topic at most once a minute, and over at most 100,000 timers.
+        if (scanned >= 10_000) process.stdout.write(`(per topic: counted over ${scanned} of the pending timers, up to a minute ago)\n`);
         return 0;
       }
       case 'recall': {

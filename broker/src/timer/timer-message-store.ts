@@ -11,6 +11,8 @@ import { chunkByQueue, deliveryOf, progressMarker, TIMER_PROGRESS_PROPERTY, TIME
 /** A run of records read at once spans at most this much of the CommitLog, plus room for its last record. */
 const LOOK_RUN_BYTES = 1024 * 1024;
 const LOOK_TAIL_BYTES = 64 * 1024;
+/** Pending timers read for the per-topic admin view (see pendingByTopic). */
+const PER_TOPIC_SCAN_LIMIT = 100_000;
 
 export interface TimerStoreOptions {
   store: MessageStore;
@@ -69,7 +71,7 @@ export class TimerMessageStore {
   /** Timer log index from which the roll looks for old pending timers (records are in store order). */
   private rollCursor = 0;
   private lastRollAt = 0;
-  private byTopicCache: { at: number; counts: Map<string, number> } | undefined;
+  private byTopicCache: { at: number; counts: Map<string, number>; scanned: number } | undefined;
   private persisting: Promise<void> = Promise.resolve();
   private savedCheckpoint = '';
   private readonly recallOutcomes = new Map<number, boolean>();
@@ -437,22 +439,26 @@ export class TimerMessageStore {
   }
 
   /**
-   * Pending timers per real topic (admin view). It reads every pending timer's message, so the answer is kept for
-   * ten seconds: a broker holding a million timers does not rescan them for every poll.
+   * Pending timers per real topic (admin view), from the messages of at most PER_TOPIC_SCAN_LIMIT pending timers
+   * (`scanned` says how many; fewer than `pending` means a sample), kept for a minute once that is more than a few
+   * thousand: the timer log does not hold topics, and a broker with a million timers must not stall reading them all
+   * for every admin poll.
    */
-  pendingByTopic(): Map<string, number> {
+  pendingByTopic(): { counts: Map<string, number>; scanned: number } {
     const now = this.clock();
-    if (this.byTopicCache && now - this.byTopicCache.at < 10_000) return this.byTopicCache.counts;
-    const out = new Map<string, number>();
+    if (this.byTopicCache && this.byTopicCache.scanned >= 10_000 && now - this.byTopicCache.at < 60_000) return this.byTopicCache;
+    const offsets: number[] = [];
     for (const slot of this.heads.keys()) {
-      for (const rec of this.slotRecords(slot)) {
-        if (rec.kind !== TimerRecordKind.TIMER) continue;
-        const topic = this.store.lookMessageByOffset(rec.commitLogOffset)?.properties.get(MessageConst.REAL_TOPIC) ?? '?';
-        out.set(topic, (out.get(topic) ?? 0) + 1);
-      }
+      for (const rec of this.slotRecords(slot)) if (rec.kind === TimerRecordKind.TIMER) offsets.push(rec.commitLogOffset);
+      if (offsets.length >= PER_TOPIC_SCAN_LIMIT) break;
     }
-    this.byTopicCache = { at: now, counts: out };
-    return out;
+    const counts = new Map<string, number>();
+    for (const msg of this.lookMessages(offsets)) {
+      const topic = msg?.properties.get(MessageConst.REAL_TOPIC) ?? '?';
+      counts.set(topic, (counts.get(topic) ?? 0) + 1);
+    }
+    this.byTopicCache = { at: now, counts, scanned: offsets.length };
+    return this.byTopicCache;
   }
 
   /** Whether a message of the timer topic due at `dueMs` was already delivered (its slot passed). */
