@@ -49,6 +49,10 @@ faults: node_modules
 
 # Store append rate against a bare sequential write loop (128 B / 1 KiB / 4 KiB, ratio printed), and restart time
 # on a RESTART_GB GiB CommitLog (default 10) after a clean stop and after SIGKILL
+bench-timer: node_modules
+	cd broker && ../node_modules/.bin/node --expose-gc --disable-warning=ExperimentalWarning src/tools/timer-bench.ts --pending $(or $(PENDING),1000000) --burst $(or $(BURST),100000)
+.PHONY: bench-timer
+
 bench-store: node_modules
 	cd broker && ../node_modules/.bin/node --disable-warning=ExperimentalWarning src/tools/store-bench.ts --mb $(or $(BENCH_MB),256) --restart-gb $(or $(RESTART_GB),10)
 .PHONY: faults bench-store

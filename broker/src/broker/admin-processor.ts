@@ -15,6 +15,9 @@ import type { TpsSampler } from './tps-sampler.ts';
 export interface AdminHooks {
   putTps: TpsSampler;
   getTps: TpsSampler;
+  /** Timers indexed and delivered per second (RocketMQ's timerEnqueueTps / timerDequeueTps). */
+  timerEnqueueTps: TpsSampler;
+  timerDequeueTps: TpsSampler;
   /** Run-time config changed: tell the namesrv (a permission change changes routes). */
   configChanged(): void;
 }
@@ -211,6 +214,29 @@ export function runtimeInfo(ctx: BrokerContext, hooks: AdminHooks): Record<strin
     sendThreadPoolQueueHeadWaitTimeMills: '0',
     pullThreadPoolQueueHeadWaitTimeMills: '0',
     pageCacheLockTimeMills: '0',
+    ...timerRuntimeInfo(ctx),
+    timerEnqueueTps: hooks.timerEnqueueTps.tps(10).toFixed(2),
+    timerDequeueTps: hooks.timerDequeueTps.tps(10).toFixed(2),
+  };
+}
+
+/** The timer wheel's state: RocketMQ's timer keys plus Tern's pending counts (tern admin timerStatus prints them). */
+function timerRuntimeInfo(ctx: BrokerContext): Record<string, string> {
+  const t = ctx.timer.stats();
+  const byTopic = ctx.timer.pendingByTopic();
+  return {
+    timerOffsetBehind: String(ctx.timer.offsetBehind()),
+    timerReadBehind: String(t.lagMs),
+    timerPending: String(t.pending),
+    timerNextDueMs: String(t.nextDueMs),
+    timerDeliveredUpToMs: String(t.deliveredUpToMs),
+    timerLogBytes: String(t.timerLogBytes),
+    timerEnqueued: String(t.enqueued),
+    timerDelivered: String(t.delivered),
+    timerRecalled: String(t.recalled),
+    timerRolled: String(t.rolled),
+    timerPendingByTopic: JSON.stringify(Object.fromEntries(byTopic.counts)),
+    timerPendingByTopicScanned: String(byTopic.scanned),
   };
 }
 

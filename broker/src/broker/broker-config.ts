@@ -44,6 +44,16 @@ const brokerOnlyConfigTable = {
     check: (on) => (on ? 'is not supported yet: Tern keeps no trace topic; leave it false' : undefined),
     doc: 'Keep a trace topic (not supported yet: true is refused).',
   }),
+  // Timer messages (delivery at any time), under RocketMQ 5's names; Tern's defaults are finer and longer.
+  timerWheelEnable: boolKey({ default: true, doc: 'Accept timer messages (TIMER_DELIVER_MS / TIMER_DELAY_SEC / TIMER_DELAY_MS); false refuses them.' }),
+  timerMaxDelaySec: intKey({ default: 366 * 24 * 3600, min: 1, doc: 'Longest timer delay accepted, in seconds (Tern 366 days, RocketMQ 3 days).' }),
+  timerPrecisionMs: intKey({ default: 10, min: 1, max: 60_000, doc: 'Slot width of the time wheel in ms: a timer is delivered at most this late (Tern 10, RocketMQ 1000).' }),
+  timerFlushIntervalMs: intKey({ default: 1000, min: 1, doc: 'Ms between timer log flushes and timer checkpoints.' }),
+  mappedFileSizeTimerLog: intKey({
+    default: 32 * 1024 * 1024, min: 32,
+    check: (v) => (v % 32 === 0 ? undefined : 'must be a multiple of 32 (the timer log record)'),
+    doc: 'Bytes per timer log segment (32 bytes per timer).',
+  }),
   rejectTransactionMessage: boolKey({ default: false, doc: 'Refuse transactional half messages.' }),
   haMasterAddress: stringKey({ default: '', doc: 'A slave\'s master HA address; learned from the name server when empty.' }),
   haTransferBatchSize: intKey({ default: 32 * 1024, min: 1024, max: 16 * 1024 * 1024, doc: 'Most bytes the master sends a slave in one frame.' }),

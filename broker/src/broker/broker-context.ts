@@ -9,6 +9,7 @@ import type { ConsumerManager, ProducerManager } from './consumer-manager.ts';
 import type { PullRequestHoldService } from './pull-request-hold-service.ts';
 import type { RebalanceLockManager } from './rebalance-lock-manager.ts';
 import type { ScheduleMessageService } from './schedule-message-service.ts';
+import type { TimerMessageStore } from '../timer/timer-message-store.ts';
 import type { SubscriptionGroupManager } from './subscription-group-manager.ts';
 import type { TransactionalMessageService } from './transactional-message-service.ts';
 import type { TopicConfigManager } from './topic-config-manager.ts';
@@ -25,6 +26,8 @@ export interface BrokerContext {
   offsets: ConsumerOffsetManager;
   groups: SubscriptionGroupManager;
   schedule: ScheduleMessageService;
+  /** Timer messages: the timer log, the time wheel and delivery. */
+  timer: TimerMessageStore;
   locks: RebalanceLockManager;
   transactions: TransactionalMessageService;
   /** The replication server (masters) or client (slaves); one of the two is set. */

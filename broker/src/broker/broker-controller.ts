@@ -30,6 +30,7 @@ import { RaftCommitLog } from '../raft/raft-commit-log.ts';
 import { SlaveSynchronize } from './slave-synchronize.ts';
 import { registerPullProcessor, reexecuteHeldPull } from './pull-message-processor.ts';
 import { registerQueryMessageProcessor } from './query-message-processor.ts';
+import { registerRecallProcessor } from './recall-message-processor.ts';
 import { PullRequestHoldService } from './pull-request-hold-service.ts';
 import { registerSendProcessor } from './send-message-processor.ts';
 import { TopicConfigManager } from './topic-config-manager.ts';
@@ -37,6 +38,7 @@ import { TpsSampler } from './tps-sampler.ts';
 import { BrokerMetrics } from './broker-metrics.ts';
 import { MetricsHttpServer } from '../metrics/metrics-http-server.ts';
 import { innerRequestSigner, ServerSecurity } from '../auth/server-security.ts';
+import { TimerMessageStore } from '../timer/timer-message-store.ts';
 
 const MASTER_LOOKUP_INTERVAL_MS = 2000;
 const RAFT_MASTER_LOOKUP_INTERVAL_MS = 250;
@@ -116,10 +118,18 @@ export class BrokerController {
     const producers = new ProducerManager();
     const transactions = new TransactionalMessageService({
       store, producers, config: c, storeHost: { address: c.brokerIP1, port: server.port }, brokerName: c.brokerName, log: this.log,
-      maxDelayLevel: schedule.maxLevel,
+      maxDelayLevel: schedule.maxLevel, timer: c,
     });
+    const timer = new TimerMessageStore({
+      store, logDir: path.join(root, 'timerlog'), checkpointPath: path.join(root, 'config', 'timercheck.json'),
+      precisionMs: c.timerPrecisionMs, timerLogSegmentBytes: c.mappedFileSizeTimerLog, flushIntervalMs: c.timerFlushIntervalMs,
+      // Half the retention time leaves a retention pass (or a restart) between the roll and the deletion.
+      rollAfterMs: Math.max(60_000, (c.fileReservedTime * 3_600_000) / 2),
+      log: this.log.child('timer'), deliver: c.brokerRole !== 'SLAVE' && !raftMode, storeHost: { address: c.brokerIP1, port: server.port },
+    });
+    timer.load();
     const ctx: BrokerContext = {
-      config: c, log: this.log, store, topics, offsets, groups, schedule, locks: new RebalanceLockManager(),
+      config: c, log: this.log, store, topics, offsets, groups, schedule, timer, locks: new RebalanceLockManager(),
       consumers: new ConsumerManager(this.log, c.notifyConsumerIdsChangedEnable),
       producers, transactions,
       pullHold: new PullRequestHoldService((pull) => reexecuteHeldPull(ctx, pull), (t, q) => store.getMaxOffsetInQueue(t, q)),
@@ -155,7 +165,9 @@ export class BrokerController {
 
     const putTps = new TpsSampler(() => store.runtimeStats().putMessageTimesTotal);
     const getTps = new TpsSampler(() => ctx.stats.pulledMessages);
-    this.samplers = [putTps, getTps];
+    const timerEnqueueTps = new TpsSampler(() => timer.stats().enqueued);
+    const timerDequeueTps = new TpsSampler(() => timer.stats().delivered);
+    this.samplers = [putTps, getTps, timerEnqueueTps, timerDequeueTps];
     for (const s of this.samplers) s.start();
     ctx.daily.start();
 
@@ -163,12 +175,15 @@ export class BrokerController {
     registerPullProcessor(server, ctx);
     registerClientManageProcessor(server, ctx);
     registerConsumerManageProcessor(server, ctx);
-    registerAdminProcessor(server, ctx, { putTps, getTps, configChanged: () => void this.registrar?.scheduleRegister() });
+    registerAdminProcessor(server, ctx, { putTps, getTps, timerEnqueueTps, timerDequeueTps, configChanged: () => void this.registrar?.scheduleRegister() });
     registerSendBackProcessor(server, ctx);
     registerStatsProcessor(server, ctx);
     registerQueueLockProcessor(server, ctx.locks);
     registerEndTransactionProcessor(server, ctx);
     registerQueryMessageProcessor(server, ctx);
+    registerRecallProcessor(server, ctx);
+    // A slave indexes the timers it replicates, following its master's progress, so that as a master it delivers them.
+    if (c.timerWheelEnable) timer.start();
     if (c.brokerRole !== 'SLAVE' && !raftMode) {
       schedule.start();
       transactions.start();
@@ -315,12 +330,14 @@ export class BrokerController {
     await this.metricsServer?.close();
     if (ctx) {
       ctx.schedule.shutdown();
+      await ctx.timer.stop();
       ctx.transactions.shutdown();
       await this.raft?.stop();
       ctx.offsets.persist(true);
       ctx.topics.persist();
       ctx.groups.persist();
       await ctx.store.shutdown();
+      await ctx.timer.close();
     }
     this.log.info('broker stopped');
   }

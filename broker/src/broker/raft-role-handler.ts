@@ -58,6 +58,7 @@ export class RaftRoleHandler {
     this.coverStoredQueues();
     this.ctx.schedule.start();
     this.ctx.transactions.start();
+    this.ctx.timer.setDelivering(true);
     this.#role = 'master';
     this.log.info(`Raft leader: serving as master (brokerId 0) of ${c.brokerName}: ${why}`);
     await this.hooks.registerNow();
@@ -96,6 +97,7 @@ export class RaftRoleHandler {
     if (wasMaster) {
       this.ctx.schedule.shutdown();
       this.ctx.transactions.shutdown();
+      this.ctx.timer.setDelivering(false);
     }
     this.hooks.startSlaveSync();
     this.#role = 'slave';

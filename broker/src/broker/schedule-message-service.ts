@@ -5,7 +5,7 @@ import { SystemTopic } from '../protocol/index.ts';
 import { JsonConfigFile } from '../store/json-config-file.ts';
 import type { MessageStore, MessageToStore } from '../store/message-store.ts';
 import { encodeProperties } from '../message/properties.ts';
-import { TIMER_PROPERTIES_A_DELAY_LEVEL_OVERRIDES } from './timer-message-refusal.ts';
+import { TIMER_PROPERTIES_A_DELAY_LEVEL_OVERRIDES } from './timer-request.ts';
 
 /** "1s 5s 10s 30s 1m ..." -> milliseconds per level (level 1 first). */
 export function parseDelayLevels(text: string): number[] {

@@ -2,7 +2,7 @@ import { decodeBatchBody } from '../message/batch-body.ts';
 import { decodeProperties, encodeProperties, MessageConst } from '../message/properties.ts';
 import { MessageSysFlag, transactionType } from '../message/sys-flag.ts';
 import {
-  decodeSendHeader, dlqTopic, encodeSendMessageResponseHeader, isWriteable, newTopicConfig, RETRY_GROUP_TOPIC_PREFIX, SystemTopic, validateTopicName,
+  decodeSendHeader, dlqTopic, encodeRecallHandle, encodeSendMessageResponseHeader, isWriteable, newTopicConfig, RETRY_GROUP_TOPIC_PREFIX, SystemTopic, validateTopicName,
   type SendMessageHeader, type TopicConfig,
 } from '../protocol/index.ts';
 import {
@@ -14,12 +14,13 @@ import { isStored } from '../store/put-message-result.ts';
 import type { MessageType } from './broker-metrics.ts';
 import type { BrokerContext } from './broker-context.ts';
 import { applyDelayLevel } from './schedule-message-service.ts';
-import { refuseTimerDelivery } from './timer-message-refusal.ts';
+import { applyTimer, refuseTimerInBatch } from './timer-request.ts';
+import { TIMER_TOPIC } from '../timer/timer-messages.ts';
 
 /** Topics producers may not write to directly. */
 const NOT_SENDABLE = new Set<string>([
   SystemTopic.SCHEDULE, SystemTopic.TRANS_HALF, SystemTopic.TRANS_OP_HALF, SystemTopic.TRANS_CHECK_MAX_TIME,
-  SystemTopic.SELF_TEST, SystemTopic.OFFSET_MOVED_EVENT,
+  SystemTopic.SELF_TEST, SystemTopic.OFFSET_MOVED_EVENT, TIMER_TOPIC,
 ]);
 
 const DEFAULT_MAX_RECONSUME_TIMES = 16;
@@ -96,15 +97,22 @@ async function processSend(ctx: BrokerContext, req: RemotingCommand, conn: Remot
     bornHost: peerHost(conn), storeHost: ctx.storeHost, reconsumeTimes, preparedTransactionOffset: 0,
     body: req.body ?? Buffer.alloc(0), properties: encodeProperties(props),
   };
-  // A half message is checked too: its commit would deliver it at once.
-  if (prepared || !applyDelayLevel(msg, props, ctx.schedule.maxLevel)) refuseTimerDelivery(props, ctx.schedule.maxLevel, Date.now());
+  // A half message's timer applies at its commit (as RocketMQ's); it is checked now, on a copy, so a bad one is refused here.
+  let timer = false;
+  if (prepared) applyTimer({ ...msg }, new Map(props), ctx.config, Date.now());
+  else if (!applyDelayLevel(msg, props, ctx.schedule.maxLevel)) timer = applyTimer(msg, props, ctx.config, Date.now());
   if (prepared) ctx.transactions.prepare(msg, props);
   const result = await replicated(ctx, await committed(ctx, timedPut(ctx, () => ctx.store.putMessage(msg))));
   if (isStored(result.status)) {
     ctx.metrics.messagesStored(topic, messageType(props, prepared), [msg.body.length]);
     if (deadLetterGroup !== undefined) ctx.metrics.sentToDlq(deadLetterGroup, props.get(MessageConst.RETRY_TOPIC) ?? h.topic);
   }
-  return sendResponse(req, ctx, result, h.queueId < 0 ? queueId : h.queueId, props.get(MessageConst.UNIQ_KEY));
+  const uniq = props.get(MessageConst.UNIQ_KEY);
+  // A timer message's send answer carries the handle RECALL_MESSAGE takes, as RocketMQ 5.3+ answers.
+  const recallHandle = timer && uniq ? encodeRecallHandle({
+    topic, brokerName: ctx.config.brokerName, timestamp: props.get(MessageConst.TIMER_OUT_MS)!, messageId: uniq,
+  }) : undefined;
+  return sendResponse(req, ctx, result, h.queueId < 0 ? queueId : h.queueId, uniq, recallHandle);
 }
 
 async function sendBatch(
@@ -129,7 +137,7 @@ async function sendBatch(
     const props = decodeProperties(item.properties);
     for (const [k, v] of batchProps) if (!props.has(k)) props.set(k, v);
     // Nothing applies a delay level inside a batch, so no DELAY excuses a timer property here.
-    refuseTimerDelivery(props, ctx.schedule.maxLevel, now, `message ${i} of the batch: `);
+    refuseTimerInBatch(props, now, `message ${i} of the batch: `);
     // Apache stores such a message and delivers it at once (its check reads only the batch's own properties): refused
     // here instead, rather than accepting a delay level and ignoring it.
     if (Number(props.get(MessageConst.DELAY) ?? 0) > 0) {
@@ -169,6 +177,7 @@ function stampBrokerProperties(ctx: BrokerContext, props: Map<string, string>): 
 
 function sendResponse(
   req: RemotingCommand, ctx: BrokerContext, result: PutMessageResult | PutMessagesResult, queueId: number, uniqKey: string | undefined,
+  recallHandle?: string,
 ): RemotingCommand {
   const code = putStatusToResponseCode(result.status);
   // These four mean "stored": clients count them as sent.
@@ -181,6 +190,7 @@ function sendResponse(
     queueId,
     queueOffset: result.queueOffset,
     transactionId: uniqKey,
+    recallHandle,
   }));
 }
 
@@ -204,7 +214,7 @@ async function committed<R>(ctx: BrokerContext, put: Promise<R>): Promise<R> {
 }
 
 /** A SYNC_MASTER answers only once a slave holds the bytes (or says why not, in RocketMQ's "sent but not safe" codes). */
-async function replicated<R extends PutMessageResult | PutMessagesResult>(ctx: BrokerContext, result: R): Promise<R> {
+export async function replicated<R extends PutMessageResult | PutMessagesResult>(ctx: BrokerContext, result: R): Promise<R> {
   if (ctx.config.brokerRole !== 'SYNC_MASTER' || !ctx.haMaster) return result;
   if (result.status !== 'PUT_OK' && result.status !== 'FLUSH_DISK_TIMEOUT') return result;
   const outcome = await ctx.haMaster.waitForReplica(result.wroteOffset + result.wroteBytes, ctx.config.syncFlushTimeout);
@@ -241,6 +251,6 @@ function createTopic(ctx: BrokerContext, tc: TopicConfig): TopicConfig {
   return tc;
 }
 
-function peerHost(conn: RemotingConnection): { address: string; port: number } {
+export function peerHost(conn: RemotingConnection): { address: string; port: number } {
   return { address: (conn.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, ''), port: conn.socket.remotePort ?? 0 };
 }

@@ -8,6 +8,7 @@ import { createRequest, RequestCode } from '../remoting/index.ts';
 import type { MessageStore, MessageToStore, PutMessageResult } from '../store/message-store.ts';
 import type { ProducerManager } from './consumer-manager.ts';
 import { applyDelayLevel } from './schedule-message-service.ts';
+import { applyTimer, type TimerSettings } from './timer-request.ts';
 
 export interface TransactionConfig {
   /** How often unresolved half messages are looked at (RocketMQ 5.x: 30 s). */
@@ -48,12 +49,14 @@ export class TransactionalMessageService {
 
   /** The highest delay level (DELAY is capped to it when a commit applies it). */
   private readonly maxDelayLevel: number;
+  private readonly timerSettings: TimerSettings;
 
   constructor(opts: {
     store: MessageStore; producers: ProducerManager; config: TransactionConfig; storeHost: HostAddress; brokerName: string; log: Logger;
-    maxDelayLevel: number;
+    maxDelayLevel: number; timer: TimerSettings;
   }) {
     this.store = opts.store;
+    this.timerSettings = opts.timer;
     this.maxDelayLevel = opts.maxDelayLevel;
     this.producers = opts.producers;
     this.config = opts.config;
@@ -122,7 +125,15 @@ export class TransactionalMessageService {
     if (req.commitOrRollback === TransactionOutcome.COMMIT) {
       const committed = this.committedCopy(half);
       // A DELAY the half message carried takes effect now, as in RocketMQ: the committed message waits its level.
-      applyDelayLevel(committed, decodeProperties(committed.properties), this.maxDelayLevel);
+      // So does a timer property, relative to the commit.
+      const props = decodeProperties(committed.properties);
+      if (!applyDelayLevel(committed, props, this.maxDelayLevel)) {
+        try {
+          applyTimer(committed, props, this.timerSettings, Date.now());
+        } catch (err) {
+          return `commit failed: ${(err as Error).message}`;
+        }
+      }
       const result = await this.store.putMessage(committed);
       if (result.status !== 'PUT_OK' && result.status !== 'FLUSH_DISK_TIMEOUT') return `commit failed: ${result.status}`;
     }

@@ -19,6 +19,8 @@ export const adminUsage = `tern admin <command> [options]          (flags as in 
   brokerStatus  -b BROKER_ADDR            the broker's runtime key/values
   raftStatus                              Raft (DLedger) groups: each member's role, term, commit and applied index
   transferLeadership -b LEADER_ADDR       a Raft leader hands leadership to its most caught-up follower
+  timerStatus   -b BROKER_ADDR            timer messages: pending per topic, next due, the wheel's lag (Tern)
+  recall        -t TOPIC -i MSG_ID        cancel a timer message not yet delivered (its UNIQ_KEY, as send printed)
 
   -n, --namesrv ADDR   name servers (default $NAMESRV_ADDR or 127.0.0.1:9876)
 ${credentialUsage}`;
@@ -54,6 +56,7 @@ export async function runAdmin(argv: string[]): Promise<number> {
       group: { type: 'string', short: 'g' },
       timestamp: { type: 'string', short: 's' },
       force: { type: 'string', short: 'f' },
+      id: { type: 'string', short: 'i' },
     },
   });
   const needTopic = () => {
@@ -160,6 +163,36 @@ export async function runAdmin(argv: string[]): Promise<number> {
       case 'transferLeadership': {
         if (!values.broker) throw new UsageError('admin transferLeadership needs -b LEADER_ADDR');
         process.stdout.write(`${await admin.transferRaftLeadership(values.broker)}\n`);
+        return 0;
+      }
+      case 'timerStatus': {
+        if (!values.broker) throw new UsageError('admin timerStatus needs -b BROKER_ADDR');
+        const table = await admin.brokerRuntimeInfo(values.broker);
+        if (table.timerPending === undefined) throw new Error(`${values.broker} reports no timer state (not a Tern broker?)`);
+        const when = (ms: string | undefined) => (Number(ms) > 0 ? new Date(Number(ms)).toISOString() : '-');
+        process.stdout.write(renderKeyValues([
+          ['pending timers', table.timerPending],
+          ['next due', when(table.timerNextDueMs)],
+          ['delivered up to', when(table.timerDeliveredUpToMs)],
+          ['wheel lag (ms)', table.timerReadBehind ?? '0'],
+          ['not yet indexed', table.timerOffsetBehind ?? '0'],
+          ['timer log bytes', table.timerLogBytes ?? '0'],
+          ['enqueue / delivery rate (per s, last 10 s)', `${table.timerEnqueueTps ?? '0'} / ${table.timerDequeueTps ?? '0'}`],
+          ['enqueued / delivered / recalled / rolled since start',
+            [table.timerEnqueued, table.timerDelivered, table.timerRecalled, table.timerRolled].map((v) => v ?? '0').join(' / ')],
+        ]));
+        const byTopic = Object.entries(JSON.parse(table.timerPendingByTopic ?? '{}') as Record<string, number>).sort(([a], [b]) => a.localeCompare(b));
+        process.stdout.write(renderTable(['TOPIC', 'PENDING TIMERS'], byTopic));
+        const scanned = Number(table.timerPendingByTopicScanned ?? 0);
+        // Past 10,000 the broker counts per topic at most once a minute, and over at most 100,000 timers.
+        if (scanned >= 10_000) process.stdout.write(`(per topic: counted over ${scanned} of the pending timers, up to a minute ago)\n`);
+        return 0;
+      }
+      case 'recall': {
+        const topic = needTopic();
+        if (!values.id) throw new UsageError('admin recall needs -i MSG_ID (the UNIQ_KEY the send printed)');
+        const r = await admin.recall(topic, values.id);
+        process.stdout.write(`recalled ${values.id} of ${topic} on ${r.brokerName} (it was due at ${new Date(r.dueAt).toISOString()})\n`);
         return 0;
       }
       default:

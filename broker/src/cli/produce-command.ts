@@ -29,6 +29,8 @@ ${credentialUsage}
       --rate R            at most R messages per second in all (default: as fast as acknowledged), e.g. to
                           keep traffic flowing for count/R seconds while brokers restart
       --allow-unacked     exit 0 even when some messages were not acknowledged (a run meant to go through faults)
+      --delay-ms MS       timer messages: each delivered MS ms after the broker stores it (TIMER_DELAY_MS)
+      --deliver-at TIME   timer messages: all delivered at TIME, epoch ms or ISO 8601 (TIMER_DELIVER_MS)
 
 Exit codes: 0 every message acknowledged with SEND_OK (oneway: every message written), 1 error, 2 usage mistake,
 3 some messages not acknowledged: send errors, timeouts, or stored but answered otherwise than SEND_OK, such as
@@ -43,6 +45,16 @@ function makeBody(size: number): Buffer {
   const raw = randomBytes(size);
   for (let i = 0; i < size; i++) raw[i] = alphabet.charCodeAt(raw[i]! % alphabet.length);
   return raw;
+}
+
+/** --delay-ms or --deliver-at as send options (at most one of them). */
+function timerOption(delayMs: string | undefined, deliverAt: string | undefined): { delayMs: number } | { deliverAt: number } | undefined {
+  if (delayMs !== undefined && deliverAt !== undefined) throw new UsageError('give --delay-ms or --deliver-at, not both');
+  if (delayMs !== undefined) return { delayMs: intOption('delay-ms', delayMs, 0, 0) };
+  if (deliverAt === undefined) return undefined;
+  const ms = /^\d+$/.test(deliverAt) ? Number(deliverAt) : Date.parse(deliverAt);
+  if (!Number.isFinite(ms)) throw new UsageError(`--deliver-at wants epoch milliseconds or an ISO 8601 time; got "${deliverAt}"`);
+  return { deliverAt: ms };
 }
 
 export async function runProduce(argv: string[]): Promise<number> {
@@ -66,6 +78,8 @@ export async function runProduce(argv: string[]): Promise<number> {
       timeout: { type: 'string' },
       rate: { type: 'string' },
       'allow-unacked': { type: 'boolean' },
+      'delay-ms': { type: 'string' },
+      'deliver-at': { type: 'string' },
     },
   });
   const topic = values.topic;
@@ -82,6 +96,8 @@ export async function runProduce(argv: string[]): Promise<number> {
   if (mode === 'oneway' && values['ack-log']) throw new UsageError('--ack-log needs acknowledgements: use --sync or --async');
   if (mode === 'oneway' && batch > 1) throw new UsageError('--batch cannot be combined with --oneway');
   const prefix = values['key-prefix'] ?? randomBytes(4).toString('hex');
+  const timer = timerOption(values['delay-ms'], values['deliver-at']);
+  if (timer && (batch > 1)) throw new UsageError('--delay-ms / --deliver-at cannot be combined with --batch: timer messages go one by one');
 
   const producer = new Producer({
     namesrvAddr: namesrvOption(values.namesrv), group: values.group ?? 'tern_producer', sendTimeoutMs: timeoutMs,
@@ -134,9 +150,9 @@ export async function runProduce(argv: string[]): Promise<number> {
         const t0 = performance.now();
         try {
           if (mode === 'oneway') {
-            await producer.sendOneway(message(first));
+            await producer.sendOneway(message(first), timer);
           } else if (n === 1 && batch === 1) {
-            logAcks(await producer.send(message(first)), [`${prefix}-${first}`]);
+            logAcks(await producer.send(message(first), timer), [`${prefix}-${first}`]);
           } else {
             const msgs = Array.from({ length: n }, (_, k) => message(first + k));
             logAcks(await producer.sendBatch(msgs), msgs.map((m) => m.keys![0]!));

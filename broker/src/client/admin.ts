@@ -1,5 +1,9 @@
-import { Perm, type ClusterInfo, type SubscriptionGroupConfig, type TopicRouteData } from '../protocol/index.ts';
-import { ResponseCode } from '../remoting/index.ts';
+import { MessageConst } from '../message/properties.ts';
+import { decodeStoredMessages } from '../message/stored-message.ts';
+import {
+  encodeQueryMessageHeader, encodeRecallHandle, Perm, SystemTopic, type ClusterInfo, type SubscriptionGroupConfig, type TopicRouteData,
+} from '../protocol/index.ts';
+import { RequestCode, ResponseCode } from '../remoting/index.ts';
 import { ClientError } from './client-error.ts';
 import { ClientInstance, type ClientOptions } from './client-instance.ts';
 import { compareQueues, type MessageQueue, type QueueOffset } from './message-queue.ts';
@@ -117,6 +121,30 @@ export class Admin {
   }
 
   /** Min and max offset of every readable queue of the topic. */
+  /**
+   * Cancels the timer message `msgId` (its UNIQ_KEY) of `topic`: finds it among the brokers' timer messages and sends
+   * RECALL_MESSAGE with its handle. Rejects saying so when it was already delivered, or when no broker holds it.
+   */
+  async recall(topic: string, msgId: string): Promise<{ brokerName: string; dueAt: number }> {
+    const route = await this.topicRoute(topic);
+    for (const b of route.brokerDatas) {
+      const broker = masterAddress(route, b.brokerName);
+      if (!broker) continue;
+      const header = encodeQueryMessageHeader({ topic: SystemTopic.TIMER, key: msgId, maxNum: 32, beginTimestamp: 0, endTimestamp: Date.now(), uniqueKeyQuery: true });
+      const r = await this.instance.api.invoke(broker, RequestCode.QUERY_MESSAGE, header, undefined, 5000);
+      if (r.code !== ResponseCode.SUCCESS) continue;
+      const timer = decodeStoredMessages(r.body ?? Buffer.alloc(0)).find((m) => m.properties.get(MessageConst.REAL_TOPIC) === topic
+        && m.properties.get(MessageConst.UNIQ_KEY) === msgId && !m.properties.has(MessageConst.TIMER_DEL_UNIQKEY));
+      const due = Number(timer?.properties.get(MessageConst.TIMER_OUT_MS));
+      if (!timer || !Number.isFinite(due)) continue;
+      if (due <= Date.now()) throw new ClientError(`message ${msgId} of ${topic} was due at ${new Date(due).toISOString()} and has been delivered: too late to recall`);
+      const recallHandle = encodeRecallHandle({ topic, brokerName: b.brokerName, timestamp: String(due), messageId: msgId });
+      await this.instance.api.recallMessage(broker, { topic, recallHandle, bname: b.brokerName });
+      return { brokerName: b.brokerName, dueAt: due };
+    }
+    throw new ClientError(`no broker of ${topic} holds a timer message ${msgId}`);
+  }
+
   async topicStatus(topic: string): Promise<QueueStatus[]> {
     const route = await this.topicRoute(topic);
     return Promise.all(subscribeQueues(topic, route).map(async (mq) => {

@@ -9,6 +9,7 @@ import {
   type HeaderInput, type RemotingCommand, type SerializeTypeValue,
 } from '../remoting/index.ts';
 import {
+  encodeRecallMessageHeader, type RecallMessageHeader,
   encodeSendHeaderV2, type SendMessageHeader, type SubscriptionGroupConfig, decodeJson, encodeJson, type ClusterInfo, type HeartbeatData, type TopicRouteData,
   encodeConsumerGroupHeader, encodeConsumerSendBackHeader, encodeDeleteSubscriptionGroupHeader, encodeCreateTopicHeader, encodeDeleteTopicHeader, encodeGetRouteInfoHeader,
   encodePullMessageHeader, encodeQueryConsumerOffsetHeader, encodeQueueOffsetHeader, encodeResetOffsetHeader, encodeSearchOffsetHeader,
@@ -33,6 +34,7 @@ export interface SendResponse {
   queueOffset: number;
   transactionId: string | undefined;
   regionId: string | undefined;
+  recallHandle: string | undefined;
 }
 
 export interface PullResponse {
@@ -156,7 +158,14 @@ export class ClientApi {
     const h = decodeSendMessageResponseHeader(response.extFields, header.queueId);
     return {
       code: response.code, offsetMsgId: h.msgId, queueId: h.queueId, queueOffset: h.queueOffset, transactionId: h.transactionId, regionId: h.regionId,
+      recallHandle: h.recallHandle,
     };
+  }
+
+  /** RECALL_MESSAGE: cancels the timer message the handle names; resolves with its message id. */
+  async recallMessage(broker: string, header: RecallMessageHeader): Promise<string> {
+    const response = await this.call(broker, `recall of a message of ${header.topic}`, RequestCode.RECALL_MESSAGE, encodeRecallMessageHeader(header));
+    return response.extFields?.msgId ?? '';
   }
 
   sendMessageOneway(broker: string, header: SendHeader, body: Buffer): Promise<void> {

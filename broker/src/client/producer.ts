@@ -8,7 +8,7 @@ import { createUniqId } from '../message/message-id.ts';
 import { encodeProperties, MAX_PROPERTIES_BYTES, MessageConst } from '../message/properties.ts';
 import { MessageSysFlag } from '../message/sys-flag.ts';
 import { ResponseCode } from '../remoting/index.ts';
-import { RETRY_GROUP_TOPIC_PREFIX, SystemTopic, validateTopicName, type TopicRouteData } from '../protocol/index.ts';
+import { decodeRecallHandle, RETRY_GROUP_TOPIC_PREFIX, SystemTopic, validateTopicName, type TopicRouteData } from '../protocol/index.ts';
 import { ClientError, isNetworkError } from './client-error.ts';
 import { ClientInstance, type ClientOptions } from './client-instance.ts';
 import type { SendHeader, SendResponse } from './client-api.ts';
@@ -44,6 +44,22 @@ export interface SendOptions {
   selector?: QueueSelector;
   /** Overrides the producer's sendTimeoutMs. */
   timeoutMs?: number;
+  /** Deliver at this time (epoch ms or a Date), not before: a timer message (TIMER_DELIVER_MS). */
+  deliverAt?: number | Date;
+  /** Deliver this many ms after the broker stores it: a timer message (TIMER_DELAY_MS). */
+  delayMs?: number;
+}
+
+/** The message with the timer property `options` ask for (deliverAt or delayMs, not both). */
+function withTimer(msg: Message, options: Pick<SendOptions, 'deliverAt' | 'delayMs'>): Message {
+  const { deliverAt, delayMs } = options;
+  if (deliverAt === undefined && delayMs === undefined) return msg;
+  if (deliverAt !== undefined && delayMs !== undefined) throw new ClientError('give deliverAt or delayMs, not both');
+  const [key, value] = deliverAt !== undefined
+    ? [MessageConst.TIMER_DELIVER_MS, deliverAt instanceof Date ? deliverAt.getTime() : deliverAt]
+    : [MessageConst.TIMER_DELAY_MS, delayMs!];
+  if (!Number.isSafeInteger(value) || value < 0) throw new ClientError(`${deliverAt !== undefined ? 'deliverAt' : 'delayMs'} must be a whole number of ms >= 0, got ${String(value)}`);
+  return { ...msg, properties: new Map([...(msg.properties ?? []), [key, String(value)]]) };
 }
 
 /**
@@ -165,7 +181,7 @@ export class Producer {
    */
   send(msg: Message, options: SendOptions = {}): Promise<SendResult> {
     return this.track(async () => {
-      const prepared = this.prepareSingle(msg);
+      const prepared = this.prepareSingle(withTimer(msg, options));
       return this.sendPrepared(prepared, msg, options);
     });
   }
@@ -176,15 +192,31 @@ export class Producer {
    */
   sendBatch(msgs: readonly Message[], options: SendOptions = {}): Promise<SendResult> {
     return this.track(async () => {
+      // A batch is stored in one queue: its messages cannot wait in the timer topic.
+      if (options.deliverAt !== undefined || options.delayMs !== undefined) throw new ClientError('a batch cannot be delayed: send timer messages one by one');
       const prepared = this.prepareBatch(msgs);
       return this.sendPrepared(prepared, msgs[0]!, options);
+    });
+  }
+
+  /**
+   * Cancels a timer message not yet delivered (RECALL_MESSAGE), given the recallHandle its send returned. Rejects
+   * with the broker's answer when it was already delivered or the handle is not valid.
+   */
+  recall(recallHandle: string): Promise<string> {
+    return this.track(async () => {
+      const handle = decodeRecallHandle(recallHandle);
+      if (handle instanceof Error) throw new ClientError(handle.message);
+      await this.publishInfo(handle.topic);
+      const broker = this.instance.requireMaster(handle.brokerName);
+      return this.instance.api.recallMessage(broker, { topic: handle.topic, recallHandle, producerGroup: this.group, bname: handle.brokerName });
     });
   }
 
   /** Writes the message to a broker without waiting for an answer: fastest, and no delivery guarantee. */
   sendOneway(msg: Message, options: Omit<SendOptions, 'timeoutMs'> = {}): Promise<void> {
     return this.track(async () => {
-      const prepared = this.prepareSingle(msg);
+      const prepared = this.prepareSingle(withTimer(msg, options));
       const info = await this.publishInfo(prepared.topic);
       const mq = this.chooseExplicit(info, msg, options) ?? this.selectQueue(info, undefined);
       const broker = this.instance.requireMaster(mq.brokerName);
@@ -447,6 +479,7 @@ export class Producer {
     };
     if (r.transactionId !== undefined) result.transactionId = r.transactionId;
     if (r.regionId !== undefined) result.regionId = r.regionId;
+    if (r.recallHandle !== undefined) result.recallHandle = r.recallHandle;
     return result;
   }
 }

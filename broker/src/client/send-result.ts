@@ -23,4 +23,6 @@ export interface SendResult {
   queueOffset: number;
   transactionId?: string;
   regionId?: string;
+  /** For a message sent with deliverAt / delayMs: what Producer.recall takes to cancel it before it is due. */
+  recallHandle?: string;
 }

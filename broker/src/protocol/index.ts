@@ -32,3 +32,4 @@ export * from './wipe-write-perm-header.ts';
 export * from './kv-config-header.ts';
 export * from './offset-response-header.ts';
 export * from './request-signature.ts';
+export * from './recall-message-header.ts';

@@ -69,13 +69,15 @@ export interface SendMessageResponseHeader {
   transactionId?: string | undefined;
   /** `MSG_REGION` on the wire. */
   regionId?: string | undefined;
+  /** For a timer message: what RECALL_MESSAGE takes to cancel it (RocketMQ 5.3+). */
+  recallHandle?: string | undefined;
 }
 
 /** TRACE_ON is always true: the Java client reads MSG_REGION and TRACE_ON from every send answer and fails without them. */
 export function encodeSendMessageResponseHeader(h: SendMessageResponseHeader): HeaderInput {
   return {
     msgId: h.msgId, queueId: h.queueId, queueOffset: h.queueOffset, transactionId: h.transactionId,
-    MSG_REGION: h.regionId ?? 'DefaultRegion', TRACE_ON: 'true',
+    MSG_REGION: h.regionId ?? 'DefaultRegion', TRACE_ON: 'true', recallHandle: h.recallHandle,
   };
 }
 
@@ -87,5 +89,6 @@ export function decodeSendMessageResponseHeader(ext: ExtFields, sentQueueId: num
     queueOffset: numberOr(ext, 'queueOffset', 0),
     transactionId: ext?.transactionId,
     regionId: ext?.MSG_REGION,
+    recallHandle: ext?.recallHandle,
   };
 }

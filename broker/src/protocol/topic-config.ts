@@ -66,6 +66,8 @@ export const SystemTopic = {
   BENCHMARK: 'BenchmarkTest',
   OFFSET_MOVED_EVENT: 'OFFSET_MOVED_EVENT',
   SCHEDULE: 'SCHEDULE_TOPIC_XXXX',
+  /** RocketMQ 5's topic holding timer messages until due (queue 0). */
+  TIMER: 'rmq_sys_wheel_timer',
   TRANS_HALF: 'RMQ_SYS_TRANS_HALF_TOPIC',
   TRANS_OP_HALF: 'RMQ_SYS_TRANS_OP_HALF_TOPIC',
   TRANS_CHECK_MAX_TIME: 'TRANS_CHECK_MAX_TIME_TOPIC',

@@ -61,6 +61,7 @@ export const RequestCode = {
   SEND_BATCH_MESSAGE: 320,
   QUERY_DATA_VERSION: 322,
   LITE_PULL_MESSAGE: 361,
+  RECALL_MESSAGE: 370,
   /** Tern's own (RocketMQ has no remoting request for it): a Raft leader hands leadership to a caught-up follower. */
   TERN_RAFT_TRANSFER_LEADERSHIP: 60001,
 } as const;
@@ -93,6 +94,7 @@ export const ResponseCode = {
   FILTER_DATA_NOT_LATEST: 28,
   INVALID_PARAMETER: 29,
   CONSUMER_NOT_ONLINE: 206,
+  ILLEGAL_OPERATION: 604,
   GO_AWAY: 1500,
 } as const;
 

@@ -41,6 +41,8 @@ public final class Main {
         "  produce -n NAMESRV -t TOPIC -c COUNT [--mode sync|async|oneway] [--size BYTES] [--group G]",
         "          [--tag TAG] [--key-prefix P] [--ack-log FILE] [--batch N] [--window N] [--timeout-ms T]",
         "          [--deliver-in-ms MS]   (timer message: Message.setDeliverTimeMs(now + MS))",
+        "          [--delay-ms MS]        (timer message: Message.setDelayTimeMs(MS))",
+        "          [--recall-first K]     (sync: then DefaultMQProducer.recallMessage for the first K sent; RECALLED lines)",
         "  consume -n NAMESRV -t TOPIC -g GROUP -c COUNT [--timeout-ms T] [--from first|last]",
         "          [--print keys|bodies] [--tag EXPR] [--linger-ms MS]",
         "  both: [--access-key AK --secret-key SK]   (sign requests with AclClientRPCHook)");
@@ -87,6 +89,8 @@ public final class Main {
         String tag = o.get("--tag", "TagA");
         String keyPrefix = o.get("--key-prefix", "key-");
         int deliverInMs = o.integer("--deliver-in-ms", -1);
+        int delayMs = o.integer("--delay-ms", -1);
+        int recallFirst = o.integer("--recall-first", 0);
         if (count < 0) {
             fail("produce: -c COUNT is required");
         }
@@ -107,6 +111,9 @@ public final class Main {
                 if (deliverInMs >= 0) {
                     message.setDeliverTimeMs(System.currentTimeMillis() + deliverInMs);
                 }
+                if (delayMs >= 0) {
+                    message.setDelayTimeMs(delayMs);
+                }
                 messages.add(message);
             }
             switch (mode) {
@@ -116,6 +123,9 @@ public final class Main {
                         try {
                             SendResult result = chunk.size() == 1 ? producer.send(chunk.get(0)) : producer.send(chunk);
                             record(result, chunk, ok, failed, ackLog);
+                            if (from < recallFirst) {
+                                recall(producer, topic, chunk.get(0).getKeys(), result.getRecallHandle());
+                            }
                         } catch (Exception e) {
                             failed.addAndGet(chunk.size());
                             reportFailure(chunk.get(0).getKeys(), e);
@@ -167,6 +177,15 @@ public final class Main {
         }
         System.out.println("SENT ok=" + ok.get() + " failed=" + failed.get());
         return ok.get() == count ? 0 : 1;
+    }
+
+    /** Recalls one timer message by the handle its send returned; prints RECALLED key msgId or RECALL_FAILED key why. */
+    private static void recall(DefaultMQProducer producer, String topic, String key, String handle) {
+        try {
+            System.out.println("RECALLED " + key + " " + producer.recallMessage(topic, handle));
+        } catch (Exception e) {
+            System.out.println("RECALL_FAILED " + key + " " + e);
+        }
     }
 
     private static void record(SendResult result, List<Message> sent, AtomicInteger ok, AtomicInteger failed,

@@ -7,15 +7,15 @@ import { createRequest, RemotingClient, RequestCode, ResponseCode, type Remoting
 import { startLocalCluster, type LocalCluster } from '../support/local-cluster.ts';
 import { waitFor } from '../../src/harness/wait-for.ts';
 
-// Tern has no timer wheel yet: a message asking for delivery at a chosen time must be refused, never stored and
-// delivered at once. Delay levels keep working.
+// Messages asking for delivery at a chosen time wait in the timer wheel and are delivered then, never before; bad
+// values and delays beyond timerMaxDelaySec are refused with RocketMQ's codes. Delay levels keep working.
 const log = createLogger('test');
 let cluster: LocalCluster;
 let client: RemotingClient;
 
 beforeAll(async () => {
   // Three 1 s levels keep the delay-level checks quick, and show the remark names the configured levels.
-  cluster = await startLocalCluster({ messageDelayLevel: '1s 1s 1s' });
+  cluster = await startLocalCluster({ messageDelayLevel: '1s 1s 1s', timerMaxDelaySec: 3600 });
   client = new RemotingClient({ logger: log });
 });
 afterAll(async () => {
@@ -55,14 +55,17 @@ async function scheduled() {
   }));
   return all.reduce((a, b) => a + b, 0);
 }
-function expectNotSupported(r: RemotingCommand, key: string) {
-  expect(r.code, r.remark).toBe(ResponseCode.SYSTEM_ERROR);
-  expect(r.remark).toContain(key);
-  expect(r.remark).toMatch(/timer \(any-time delay\) messages are not supported by this Tern version yet/);
-  expect(r.remark).toMatch(/DELAY property to a level 1-3/);
+function expectBatchRefusal(r: RemotingCommand) {
+  expect(r.code, r.remark).toBe(ResponseCode.MESSAGE_ILLEGAL);
+  expect(r.remark).toMatch(/which a batch cannot apply: send timer messages one by one/);
+}
+function expectBeyondMax(r: RemotingCommand) {
+  expect(r.code, r.remark).toBe(ResponseCode.MESSAGE_ILLEGAL);
+  expect(r.remark).toBe('timer message illegal, the delay time should not be bigger than the max delay 3600000ms; '
+    + 'or if set del msg, the delay time should be bigger than the current time');
 }
 
-describe('timer messages are refused until Tern has a timer wheel', () => {
+describe('timer messages through the broker', () => {
   it('refuses a batch carrying a delay level with MESSAGE_ILLEGAL, as RocketMQ does, and stores nothing', async () => {
     const r = await sendBatch('batch-delay', [{ UNIQ_KEY: 'bd1' }], { DELAY: '2' });
     expect(r.code, r.remark).toBe(ResponseCode.MESSAGE_ILLEGAL);
@@ -75,20 +78,45 @@ describe('timer messages are refused until Tern has a timer wheel', () => {
     expect(await pullAll('batch-delay')).toEqual([]);
   });
 
-  const future = () => ({
-    TIMER_DELIVER_MS: String(Date.now() + 60_000),
-    TIMER_DELAY_SEC: '30',
-    TIMER_DELAY_MS: '5000',
-    __STARTDELIVERTIME: String(Date.now() + 60_000),
-  });
-
-  it('refuses each timer property on SEND_MESSAGE and SEND_MESSAGE_V2, and stores nothing', async () => {
-    for (const [key, value] of Object.entries(future())) {
+  it('delivers each timer property\'s message on SEND_MESSAGE and SEND_MESSAGE_V2 when due, never before', async () => {
+    const sentAt = Date.now();
+    const asks: [string, string, number][] = [
+      ['TIMER_DELIVER_MS', String(sentAt + 600), sentAt + 600],
+      ['TIMER_DELAY_SEC', '1', sentAt + 1000],
+      ['TIMER_DELAY_MS', '600', sentAt + 600],
+      ['__STARTDELIVERTIME', String(sentAt + 600), sentAt + 600],
+    ];
+    for (const [key, value] of asks) {
       const topic = `timer-${key.toLowerCase()}`;
-      expectNotSupported(await sendV2(topic, { UNIQ_KEY: `${key}-v2`, [key]: value }), key);
-      expectNotSupported(await sendV1(topic, { UNIQ_KEY: `${key}-v1`, [key]: value }), key);
+      for (const send of [sendV2, sendV1]) {
+        const r = await send(topic, { UNIQ_KEY: `${key}-${send.name}`, [key]: value });
+        expect(r.code, r.remark).toBe(ResponseCode.SUCCESS);
+      }
       expect(await pullAll(topic)).toEqual([]);
     }
+    for (const [key, , due] of asks) {
+      const topic = `timer-${key.toLowerCase()}`;
+      const msgs = await waitFor(`both timers on ${topic}`, async () => { const m = await pullAll(topic); return m.length === 2 && m; }, 10_000);
+      for (const m of msgs) {
+        // Stored in the real topic no earlier than due (the re-put's store time), its timer properties gone.
+        expect(m.storeTimestamp).toBeGreaterThanOrEqual(due);
+        expect(m.properties.get(key)).toBeUndefined();
+        expect(m.properties.get('REAL_TOPIC')).toBeUndefined();
+      }
+      expect(msgs.map((m) => m.properties.get('UNIQ_KEY')).sort()).toEqual([`${key}-sendV1`, `${key}-sendV2`]);
+    }
+  });
+
+  it('refuses a delay beyond timerMaxDelaySec with RocketMQ\'s code and remark, and stores nothing', async () => {
+    expectBeyondMax(await sendV2('timer-max', { TIMER_DELAY_SEC: '3601' }));
+    expectBeyondMax(await sendV2('timer-max', { TIMER_DELIVER_MS: String(Date.now() + 3_700_000) }));
+    expect((await sendV2('timer-max', { UNIQ_KEY: 'M1', TIMER_DELAY_SEC: '3500' })).code).toBe(ResponseCode.SUCCESS);
+    expect(await pullAll('timer-max')).toEqual([]);
+  });
+
+  it('refuses direct sends to the timer topic', async () => {
+    const r = await sendV2('rmq_sys_wheel_timer', { UNIQ_KEY: 'X' });
+    expect(r.code, r.remark).toBe(ResponseCode.NO_PERMISSION);
   });
 
   it('refuses a value that is not a whole number with MESSAGE_ILLEGAL', async () => {
@@ -108,20 +136,20 @@ describe('timer messages are refused until Tern has a timer wheel', () => {
 
   it('refuses a whole batch when one message asks for a timer, or the batch properties do', async () => {
     const inner = await sendBatch('timer-batch', [{ UNIQ_KEY: 'B0' }, { UNIQ_KEY: 'B1', TIMER_DELAY_SEC: '10' }, { UNIQ_KEY: 'B2' }]);
-    expectNotSupported(inner, 'TIMER_DELAY_SEC');
+    expectBatchRefusal(inner);
     expect(inner.remark).toMatch(/^message 1 of the batch: /);
     // A delay level does not excuse a timer property in a batch: nothing applies levels to batches.
-    expectNotSupported(await sendBatch('timer-batch', [{ UNIQ_KEY: 'B3', DELAY: '1', TIMER_DELAY_MS: '5000' }]), 'TIMER_DELAY_MS');
-    expectNotSupported(await sendBatch('timer-batch', [{ UNIQ_KEY: 'B4' }], { TIMER_DELIVER_MS: String(Date.now() + 60_000) }), 'TIMER_DELIVER_MS');
+    expectBatchRefusal(await sendBatch('timer-batch', [{ UNIQ_KEY: 'B3', DELAY: '1', TIMER_DELAY_MS: '5000' }]));
+    expectBatchRefusal(await sendBatch('timer-batch', [{ UNIQ_KEY: 'B4' }], { TIMER_DELIVER_MS: String(Date.now() + 60_000) }));
     expect(await pullAll('timer-batch')).toEqual([]);
     const plain = await sendBatch('timer-batch', [{ UNIQ_KEY: 'B5' }, { UNIQ_KEY: 'B6' }]);
     expect(plain.code, plain.remark).toBe(ResponseCode.SUCCESS);
     expect((await pullAll('timer-batch')).map((m) => m.properties.get('UNIQ_KEY'))).toEqual(['B5', 'B6']);
   });
 
-  it('refuses a transactional half message with a timer property (its commit would deliver it at once)', async () => {
-    const r = await sendV2('timer-tx', { TRAN_MSG: 'true', PGROUP: 'tx-group', UNIQ_KEY: 'T1', TIMER_DELAY_SEC: '60' }, { sysFlag: 0x4, group: 'tx-group' });
-    expectNotSupported(r, 'TIMER_DELAY_SEC');
+  it('refuses a transactional half message whose timer is beyond the max (its timer applies at commit)', async () => {
+    const r = await sendV2('timer-tx', { TRAN_MSG: 'true', PGROUP: 'tx-group', UNIQ_KEY: 'T1', TIMER_DELAY_SEC: '7200' }, { sysFlag: 0x4, group: 'tx-group' });
+    expectBeyondMax(r);
     const half = await client.invoke(broker(), createRequest(RequestCode.GET_MAX_OFFSET, { topic: 'RMQ_SYS_TRANS_HALF_TOPIC', queueId: 0 }));
     expect(Number(half.extFields?.offset ?? 0)).toBe(0);
   });
