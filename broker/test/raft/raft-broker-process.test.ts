@@ -9,7 +9,7 @@ import { spawnTern, waitForListening, type RunningProcess } from '../support/pro
 import { freePort } from '../../src/harness/free-port.ts';
 import { tempDir } from '../../src/harness/temp-dir.ts';
 import { waitFor } from '../../src/harness/wait-for.ts';
-import { Admin } from '../../src/client/index.ts';
+import { Admin, Producer, PushConsumer, type ReceivedMessage } from '../../src/client/index.ts';
 
 const running: RunningProcess[] = [];
 afterAll(() => {
@@ -171,6 +171,46 @@ describe('Raft broker group as real processes', () => {
       expect(await producer.exited, producer.output()).toBe(0);
       expect(producer.output()).toMatch(/sync\s+6000\s+0\s/);
     } finally {
+      await admin.shutdown();
+    }
+  }, 120_000);
+
+  it('delivers the timers the old leader had pending, none early, after the leader is SIGKILLed', async () => {
+    const g = await startRaftGroup();
+    const admin = new Admin({ namesrvAddr: g.namesrvAddr });
+    const producer = new Producer({ namesrvAddr: g.namesrvAddr, group: 'raft-timer-p', sendTimeoutMs: 3000 });
+    const consumer = new PushConsumer({ namesrvAddr: g.namesrvAddr, group: 'raft-timer-c', consumeFrom: 'first' });
+    try {
+      const first = await waitFor('a master elected', () => masterAddr(admin, 'raft-a'), 20_000, 100);
+      await admin.createTopic('raft-timers', { clusterName: 'raft-cluster' });
+      await producer.start();
+      const due = new Map<string, number>();
+      for (let i = 0; i < 50; i++) {
+        const deliverAt = Date.now() + 4000 + i * 20;
+        const r = await producer.send({ topic: 'raft-timers', body: Buffer.from(`t${i}`), keys: [`t${i}`] }, { deliverAt });
+        expect(r.status).toBe('SEND_OK');
+        due.set(`t${i}`, deliverAt);
+      }
+      const leader = g.members.find((m) => first.endsWith(`:${m.port}`))!;
+      leader.proc!.child.kill('SIGKILL');
+      await leader.proc!.exited;
+
+      const arrived = new Map<string, number>();
+      consumer.subscribe('raft-timers', '*');
+      consumer.onMessage((msgs: ReceivedMessage[]) => {
+        for (const m of msgs) if (!arrived.has(m.properties.get('KEYS')!)) arrived.set(m.properties.get('KEYS')!, Date.now());
+      });
+      await consumer.start();
+      await waitFor('every timer delivered by the new leader', (note) => {
+        note(`${arrived.size} of ${due.size}`);
+        return arrived.size === due.size;
+      }, 30_000, 100);
+      // The new master delivered them, never before their time (the clock is this machine's, shared by all).
+      const early = [...arrived].filter(([k, at]) => at < due.get(k)!);
+      expect(early).toEqual([]);
+    } finally {
+      await consumer.shutdown();
+      await producer.shutdown();
       await admin.shutdown();
     }
   }, 120_000);
