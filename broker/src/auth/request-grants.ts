@@ -62,6 +62,8 @@ function sendNeeds(topicField: string, groupField: string): Grant {
 export const REQUEST_GRANTS: Readonly<Record<number, Grant>> = {
   [RequestCode.SEND_MESSAGE]: sendNeeds('topic', 'producerGroup'),
   [RequestCode.SEND_MESSAGE_V2]: sendNeeds('b', 'a'),
+  // Cancelling a timer message is publishing on its topic, as RocketMQ 5.4 grants it.
+  [RequestCode.RECALL_MESSAGE]: onTopic('topic', 'Pub'),
   [RequestCode.SEND_BATCH_MESSAGE]: sendNeeds('b', 'a'),
   [RequestCode.END_TRANSACTION]: (r) => (field(r, 'topic') ? [topic(field(r, 'topic'), 'Pub')] : []),
   [RequestCode.CONSUMER_SEND_MSG_BACK]: onGroup('group', 'Sub'),
@@ -101,6 +103,7 @@ export const REQUEST_GRANTS: Readonly<Record<number, Grant>> = {
   [RequestCode.RESET_CONSUMER_CLIENT_OFFSET]: topicAndGroup('topic', 'group', 'Update'),
   // Admin: the cluster itself (configuration, registration, listings of everything).
   [RequestCode.UPDATE_BROKER_CONFIG]: cluster('Update'),
+  [RequestCode.TERN_RAFT_TRANSFER_LEADERSHIP]: cluster('Update'),
   [RequestCode.WIPE_WRITE_PERM_OF_BROKER]: cluster('Update'),
   [RequestCode.TRIGGER_DELETE_FILES]: cluster('Update'),
   [RequestCode.PUT_KV_CONFIG]: cluster('Update'),
