@@ -135,3 +135,10 @@ bench-raft-group: node_modules
 bench-raft: node_modules
 	cd broker && ../node_modules/.bin/node --disable-warning=ExperimentalWarning bench/raft-bench.ts --catchup-mb $(or $(CATCHUP_MB),256) $(BENCH_ARGS)
 .PHONY: bench-raft
+
+# Seeded Raft fault run as root: 3 brokers in their own network namespaces (scripts/raft-netns.sh, 10.99.0.0/24),
+# leader SIGKILLs, isolations and asymmetric cuts healed again, under 3 producers with ack logs and a consumer;
+# RUNS runs (1) of FAULTS faults (6) each, SEED replays one. Fails on an acknowledged message lost or divergent CommitLogs.
+raft-faults: node_modules
+	cd broker && ../node_modules/.bin/node --disable-warning=ExperimentalWarning src/tools/raft-faults/raft-fault-run.ts --runs $(or $(RUNS),1) --faults $(or $(FAULTS),6) $(if $(SEED),--seed $(SEED))
+.PHONY: raft-faults
