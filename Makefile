@@ -132,3 +132,17 @@ raft-sim: node_modules
 bench-raft-group: node_modules
 	cd broker && TERN_LOG_LEVEL=$(or $(TERN_LOG_LEVEL),error) ../node_modules/.bin/node --disable-warning=ExperimentalWarning bench/raft-group-bench.ts $(BENCH_ARGS)
 .PHONY: bench-raft-group
+
+# Real processes on 127.0.0.1: Raft group send TPS / SYNC_MASTER + slave send TPS (ratio printed); leader SIGKILL ->
+# first acknowledged send, p50/max over 10 kills, with a PNG chart of the send rate (BENCH_ARGS: --chart FILE);
+# a follower's catch-up rate after CATCHUP_MB (default 256) MiB written while it was down
+bench-raft: node_modules
+	cd broker && ../node_modules/.bin/node --disable-warning=ExperimentalWarning bench/raft-bench.ts --catchup-mb $(or $(CATCHUP_MB),256) $(BENCH_ARGS)
+.PHONY: bench-raft
+
+# Seeded Raft fault run as root: 3 brokers in their own network namespaces (scripts/raft-netns.sh, 10.99.0.0/24),
+# leader SIGKILLs, isolations and asymmetric cuts healed again, under 3 producers with ack logs and a consumer;
+# RUNS runs (1) of FAULTS faults (6) each, SEED replays one. Fails on an acknowledged message lost or divergent CommitLogs.
+raft-faults: node_modules
+	cd broker && ../node_modules/.bin/node --disable-warning=ExperimentalWarning src/tools/raft-faults/raft-fault-run.ts --runs $(or $(RUNS),1) --faults $(or $(FAULTS),6) $(if $(SEED),--seed $(SEED))
+.PHONY: raft-faults

@@ -3,10 +3,10 @@
  * processes on 127.0.0.1, same machine, same run), the ratio between them, and the replication lag under load.
  *   node bench/replication-bench.ts [--count N] [--size BYTES] [--concurrency C]
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { printTable, summaryColumn, tern } from './bench-processes.ts';
 import { freePort } from '../src/harness/free-port.ts';
 import { tempDir } from '../src/harness/temp-dir.ts';
 import { waitFor, waitForPort } from '../src/harness/wait-for.ts';
@@ -16,18 +16,6 @@ import { createRequest, RemotingClient, RequestCode } from '../src/remoting/inde
 const { values } = parseArgs({ options: {
   count: { type: 'string', default: '200000' }, size: { type: 'string', default: '1024' }, concurrency: { type: 'string', default: '256' },
 } });
-const ROOT = path.resolve(import.meta.dirname, '..');
-const NODE = process.execPath;
-const MAIN = path.join(ROOT, 'src/cli/main.ts');
-
-function tern(args: string[]) {
-  const child = spawn(NODE, ['--disable-warning=ExperimentalWarning', MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TERN_LOG_LEVEL: 'warn' } });
-  let out = '';
-  child.stdout.on('data', (d) => { out += d; });
-  child.stderr.on('data', (d) => { out += d; });
-  const exited = new Promise<number | null>((r) => child.on('exit', r));
-  return { child, exited, output: () => out };
-}
 async function run(role: 'SYNC_MASTER' | 'ASYNC_MASTER') {
   const dir = tempDir(`tern-bench-${role}-`);
   const nsPort = await freePort();
@@ -85,23 +73,11 @@ async function waitForSlave(runtimeInfo: () => Promise<Record<string, string>>, 
   }, 30_000);
 }
 
-/** A column of the summary table `tern produce` prints (header row, then one value row). */
-function summaryColumn(output: string, column: string): number | undefined {
-  const lines = output.split('\n');
-  const h = lines.findIndex((l) => l.includes(column));
-  if (h < 0 || !lines[h + 1]) return undefined;
-  const headers = lines[h]!.trim().split(/\s{2,}/);
-  const cells = lines[h + 1]!.trim().split(/\s{2,}/);
-  const v = Number(cells[headers.indexOf(column)]);
-  return Number.isFinite(v) ? v : undefined;
-}
-
 const sync = await run('SYNC_MASTER');
 const async_ = await run('ASYNC_MASTER');
 const rows = [['mode', 'send TPS', 'max slave lag (bytes)', 'SLAVE_NOT_AVAILABLE'],
   ...[sync, async_].map((r) => [r.role, r.tps.toFixed(0), String(r.maxLag), String(r.slaveNotAvailable)])];
-const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i]!)).join('  '));
+printTable(rows);
 console.log(`\n${values.count} messages of ${values.size} B, async window ${values.concurrency}, one slave each`);
 const invalid = [sync, async_].filter((r) => r.slaveNotAvailable > 0);
 if (invalid.length) {
