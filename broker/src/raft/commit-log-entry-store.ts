@@ -8,7 +8,7 @@ import { crc32 } from 'node:zlib';
 import type { MessageStore } from '../store/message-store.ts';
 import type { Entry } from './raft-messages.ts';
 import { checkContiguous, type RaftEntryStore } from './raft-entry-store.ts';
-import { RaftIndexFile } from './raft-index-file.ts';
+import { RaftIndexFile, type RaftIndexRecord } from './raft-index-file.ts';
 
 const OFFSET_BYTES = 8;
 
@@ -82,9 +82,11 @@ export class CommitLogEntryStore implements RaftEntryStore {
 
   append(entries: readonly Entry[]): void {
     checkContiguous(this.index.lastIndex(), entries);
+    // One index write per Ready; a no-op's offset is the log end after the entries before it.
+    const records: RaftIndexRecord[] = [];
     for (const e of entries) {
       if (e.data === null) {
-        this.index.append([{ term: e.term, offset: this.store.commitLogEnd, length: 0, dataCrc: 0, noop: true }]);
+        records.push({ term: e.term, offset: this.store.commitLogEnd, length: 0, dataCrc: 0, noop: true });
         continue;
       }
       const { offset, chunk } = decodeChunkEntry(e.data);
@@ -94,8 +96,9 @@ export class CommitLogEntryStore implements RaftEntryStore {
         if (offset !== end) throw new Error(`raft index ${e.index} starts at CommitLog offset ${offset} but the log ends at ${end}`);
         this.store.appendReplicated(offset, chunk);
       }
-      this.index.append([{ term: e.term, offset, length: chunk.length, dataCrc: crc32(chunk), noop: false }]);
+      records.push({ term: e.term, offset, length: chunk.length, dataCrc: crc32(chunk), noop: false });
     }
+    this.index.append(records);
   }
 
   truncateFrom(index: number): void {
