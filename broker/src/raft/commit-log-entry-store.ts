@@ -42,9 +42,7 @@ export class CommitLogEntryStore implements RaftEntryStore {
   }
 
   term(index: number): number | undefined {
-    if (index === 0) return 0;
-    if (index < 0 || index > this.index.lastIndex()) return undefined;
-    return this.index.read(index).term;
+    return this.index.termAt(index);
   }
 
   /** CommitLog offset where entry `index` starts (a no-op: the log end when it was appended). */

@@ -101,9 +101,7 @@ export class FileEntryStore implements RaftEntryStore {
   }
 
   term(index: number): number | undefined {
-    if (index === 0) return 0;
-    if (index < 0 || index > this.index.lastIndex()) return undefined;
-    return this.index.read(index).term;
+    return this.index.termAt(index);
   }
 
   entries(lo: number, hi: number, maxBytes: number): Entry[] {

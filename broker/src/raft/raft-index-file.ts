@@ -71,6 +71,13 @@ export class RaftIndexFile {
     return this.last;
   }
 
+  /** RaftEntryStore.term over this file: 0 for index 0, undefined outside 1..lastIndex(). */
+  termAt(index: number): number | undefined {
+    if (index === 0) return 0;
+    if (index < 0 || index > this.last) return undefined;
+    return this.read(index).term;
+  }
+
   /** The record of index; throws when it is out of range or corrupt (a record inside the file, not a torn tail). */
   read(index: number): RaftIndexRecord {
     return this.readRange(index, index + 1)[0]!;

@@ -7,11 +7,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Admin } from '../../src/client/index.ts';
-import { freePort } from '../../src/harness/free-port.ts';
-import { tempDir } from '../../src/harness/temp-dir.ts';
 import { waitFor } from '../../src/harness/wait-for.ts';
 import { consumedKeys, JAVA_INTEROP, runJava } from '../support/java-interop.ts';
-import { spawnTern, waitForListening, type RunningProcess } from '../support/processes.ts';
+import type { RunningProcess } from '../support/processes.ts';
+import { raftMasterAddr, startRaftGroupProcesses } from '../support/raft-processes.ts';
 
 const running: RunningProcess[] = [];
 afterAll(() => {
@@ -20,29 +19,9 @@ afterAll(() => {
 
 describe('official Java client and a Raft group losing its leader (real processes)', () => {
   it('every acknowledged send is consumed; failed sends are reported', async () => {
-    const dir = tempDir('tern-java-raft-');
-    const nsPort = await freePort();
-    const ns = spawnTern(['namesrv', '-p', String(nsPort)]);
-    running.push(ns);
-    await waitForListening(ns, nsPort);
-    const namesrvAddr = `127.0.0.1:${nsPort}`;
-    const names = ['n0', 'n1', 'n2'];
-    const raftPorts = await Promise.all(names.map(() => freePort()));
-    const peers = names.map((n, i) => `${n}-127.0.0.1:${raftPorts[i]}`).join(';');
-    const members: { port: number; proc: RunningProcess }[] = [];
-    for (const name of names) {
-      const port = await freePort();
-      const conf = path.join(dir, `${name}.conf`);
-      fs.writeFileSync(conf, ['brokerClusterName=raft-java', 'brokerName=raft-j', `listenPort=${port}`, `namesrvAddr=${namesrvAddr}`,
-        `storePathRootDir=${dir}/store-${name}`, 'brokerIP1=127.0.0.1', 'registerNameServerPeriod=2000',
-        'enableDLegerCommitLog=true', 'dLegerGroup=raft-j', `dLegerPeers=${peers}`, `dLegerSelfId=${name}`].join('\n'));
-      const proc = spawnTern(['broker', '-c', conf]);
-      running.push(proc);
-      members.push({ port, proc });
-    }
-    await Promise.all(members.map((m) => waitForListening(m.proc, m.port)));
+    const { dir, namesrvAddr, members } = await startRaftGroupProcesses({ clusterName: 'raft-java', brokerName: 'raft-j', running });
     const admin = new Admin({ namesrvAddr });
-    const master = () => admin.clusterInfo().then((i) => i.brokerAddrTable['raft-j']?.brokerAddrs['0']);
+    const master = () => raftMasterAddr(admin, 'raft-j');
     const first = await waitFor('a leader routed', master, 20_000, 100);
     await admin.createTopic('java-raft', { clusterName: 'raft-java' });
 
@@ -60,8 +39,8 @@ describe('official Java client and a Raft group losing its leader (real processe
 
     const leader = members.find((m) => first.endsWith(`:${m.port}`))!;
     const killedAt = performance.now();
-    leader.proc.child.kill('SIGKILL');
-    await leader.proc.exited;
+    leader.proc!.child.kill('SIGKILL');
+    await leader.proc!.exited;
     await waitFor('a new leader routed', async () => { const a = await master(); return a !== undefined && a !== first ? a : undefined; }, 15_000, 50);
     const routedMs = performance.now() - killedAt;
     // Exit 1 means some sends failed (counted below); anything else is a harness failure.

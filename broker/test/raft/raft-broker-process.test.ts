@@ -5,9 +5,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { spawnTern, waitForListening, type RunningProcess } from '../support/processes.ts';
-import { freePort } from '../../src/harness/free-port.ts';
-import { tempDir } from '../../src/harness/temp-dir.ts';
+import { spawnTern, type RunningProcess } from '../support/processes.ts';
+import { raftMasterAddr, startRaftGroupProcesses } from '../support/raft-processes.ts';
 import { waitFor } from '../../src/harness/wait-for.ts';
 import { Admin, Producer, PushConsumer, type ReceivedMessage } from '../../src/client/index.ts';
 
@@ -16,43 +15,12 @@ afterAll(() => {
   for (const p of running) p.child.kill('SIGKILL');
 });
 
-interface Member {
-  name: string;
-  port: number;
-  conf: string;
-  proc: RunningProcess | null;
+function startRaftGroup() {
+  return startRaftGroupProcesses({ clusterName: 'raft-cluster', brokerName: 'raft-a', running,
+    extraConf: ['mappedFileSizeCommitLog=4194304', 'slaveSyncInterval=1000'] });
 }
 
-async function startRaftGroup() {
-  const dir = tempDir('tern-raft-group-');
-  const nsPort = await freePort();
-  const ns = spawnTern(['namesrv', '-p', String(nsPort)]);
-  running.push(ns);
-  await waitForListening(ns, nsPort);
-  const namesrvAddr = `127.0.0.1:${nsPort}`;
-  const names = ['n0', 'n1', 'n2'];
-  const raftPorts = await Promise.all(names.map(() => freePort()));
-  const peers = names.map((n, i) => `${n}-127.0.0.1:${raftPorts[i]}`).join(';');
-  const members: Member[] = [];
-  for (const name of names) {
-    const port = await freePort();
-    const conf = path.join(dir, `${name}.conf`);
-    fs.writeFileSync(conf, [
-      'brokerClusterName=raft-cluster', 'brokerName=raft-a', `listenPort=${port}`, `namesrvAddr=${namesrvAddr}`,
-      `storePathRootDir=${dir}/store-${name}`, 'brokerIP1=127.0.0.1', 'mappedFileSizeCommitLog=4194304',
-      'registerNameServerPeriod=2000', 'slaveSyncInterval=1000',
-      'enableDLegerCommitLog=true', 'dLegerGroup=raft-a', `dLegerPeers=${peers}`, `dLegerSelfId=${name}`,
-    ].join('\n'));
-    members.push({ name, port, conf, proc: null });
-  }
-  const start = async (m: Member) => {
-    m.proc = spawnTern(['broker', '-c', m.conf]);
-    running.push(m.proc);
-    await waitForListening(m.proc, m.port);
-  };
-  await Promise.all(members.map(start));
-  return { dir, namesrvAddr, members, start };
-}
+const masterAddr = raftMasterAddr;
 
 /** A store's CommitLog bytes up to its last record (segment files concatenated, the trailing zeros cut). */
 function commitLogBytes(storeDir: string): Buffer {
@@ -61,12 +29,6 @@ function commitLogBytes(storeDir: string): Buffer {
   let end = all.length;
   while (end > 0 && all[end - 1] === 0) end--;
   return all.subarray(0, end);
-}
-
-/** The address the namesrv routes writes of `brokerName` to (brokerId 0), or undefined. */
-async function masterAddr(admin: Admin, brokerName: string): Promise<string | undefined> {
-  const info = await admin.clusterInfo();
-  return info.brokerAddrTable[brokerName]?.brokerAddrs['0'];
 }
 
 describe('Raft broker group as real processes', () => {
