@@ -3,7 +3,8 @@
  * cluster, close the gap, report it. Level-triggered and idempotent: whatever woke it, it does the same.
  *
  *   volume plan (grow PVCs, recreate StatefulSets with a stale template size) -> render (pure) -> server-side apply ->
- *   prune what is no longer desired -> can each SYNC_MASTER take writes? -> one rolling step -> drain step for groups
+ *   prune what is no longer desired -> (Raft: ask every member and the route) -> can each SYNC_MASTER or Raft group
+ *   take writes? -> one rolling step -> drain step for groups
  *   being scaled in -> status conditions with observedGeneration -> Events; a group that turned Running syncs its Topics
  */
 import type { V1Pod, V1StatefulSet } from '@kubernetes/client-node';
