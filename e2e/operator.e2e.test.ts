@@ -9,8 +9,9 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
-  apply, condition, getJson, getOptional, helm, HELM, kubectl, KUBECTL, progress, REPO_ROOT, run, waitFor, type Json,
+  apply, condition, execInBackground, getJson, getOptional, helm, HELM, kubectl, KUBECTL, progress, REPO_ROOT, run, waitFor, type Json,
 } from './support/kube.ts';
+import { longestAckGap } from './support/ack-timeline.ts';
 import { killContainer } from './support/crash.ts';
 import { consumeAll, produce, Traffic, type ClientPod } from './support/traffic.ts';
 
@@ -34,7 +35,7 @@ const MIN = 60_000;
  * SYNC_MASTER whose slave is away answers SLAVE_NOT_AVAILABLE, which counts for nothing. Room for a slow machine,
  * none for a producer that never got through.
  */
-const MIN_ACKED = { masterDeleted: 500, masterCrashed: 500, roll: 500 } as const;
+const MIN_ACKED = { masterDeleted: 500, masterCrashed: 500, roll: 500, raftLeaderCrashed: 500 } as const;
 let client: ClientPod;
 let failed = false;
 
@@ -90,6 +91,24 @@ async function waitReplicating(groups: number): Promise<void> {
       return Number(line.trim().split(/\s+/).pop()) >= 1;
     }, 2000);
   }
+}
+
+/** A pod running the Tern image that the suite drives `tern produce` / `tern consume` in; /data holds the ack logs. */
+async function startClientPod(c: ClientPod): Promise<void> {
+  await apply(c.namespace, {
+    apiVersion: 'v1', kind: 'Pod', metadata: { name: c.pod, labels: { app: 'tern-e2e-client' } },
+    spec: {
+      terminationGracePeriodSeconds: 1,
+      securityContext: { runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534, fsGroup: 65534 },
+      containers: [{
+        name: 'client', image: IMAGE, imagePullPolicy: 'IfNotPresent', command: ['sleep', 'infinity'],
+        volumeMounts: [{ name: 'data', mountPath: '/data' }],
+        securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+      }],
+      volumes: [{ name: 'data', emptyDir: {} }],
+    },
+  });
+  await kubectl(['-n', c.namespace, 'wait', '--for=condition=Ready', `pod/${c.pod}`, '--timeout=120s'], { timeoutMs: 130_000 });
 }
 
 async function expectDelivered(label: string, acked: string[], groupSuffix: string): Promise<void> {
@@ -232,20 +251,7 @@ describe.sequential('Tern on Kubernetes', () => {
     });
     const bc = await brokerCluster();
     client = { namespace: NS, pod: 'e2e-client', namesrv: bc.status.nameServerAddress, topic: TOPIC };
-    await apply(NS, {
-      apiVersion: 'v1', kind: 'Pod', metadata: { name: client.pod, labels: { app: 'tern-e2e-client' } },
-      spec: {
-        terminationGracePeriodSeconds: 1,
-        securityContext: { runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534, fsGroup: 65534 },
-        containers: [{
-          name: 'client', image: IMAGE, imagePullPolicy: 'IfNotPresent', command: ['sleep', 'infinity'],
-          volumeMounts: [{ name: 'data', mountPath: '/data' }],
-          securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
-        }],
-        volumes: [{ name: 'data', emptyDir: {} }],
-      },
-    });
-    await kubectl(['-n', NS, 'wait', '--for=condition=Ready', `pod/${client.pod}`, '--timeout=120s'], { timeoutMs: 130_000 });
+    await startClientPod(client);
     await waitRegistered(4);
     await waitReplicating(2);
 
@@ -444,5 +450,81 @@ describe.sequential('Tern on Kubernetes', () => {
     const pvcs = (await getJson(NS, ['pvc', '-l', CLUSTER_LABEL])).items;
     expect(pvcs).toHaveLength(6);
     await kubectl(['-n', NS, 'delete', 'pvc', '-l', CLUSTER_LABEL, '--wait=true', '--timeout=60s']);
+  });
+
+  it('Raft mode: a group of 3 members loses no acknowledged message when its leader crashes (SIGKILL) under traffic', async () => {
+    const raft = 'raft';
+    const bcRaft = () => getJson(NS2, ['brokercluster', raft]);
+    await apply(NS2, {
+      apiVersion: 'tern.io/v1alpha1', kind: 'BrokerCluster', metadata: { name: raft },
+      spec: {
+        image: IMAGE, imagePullPolicy: 'IfNotPresent',
+        nameServer: { replicas: 1, resources: { requests: { cpu: '20m', memory: '64Mi' } } },
+        brokerGroups: { mode: 'Raft', count: 1, replicasPerGroup: 3, storage: { ephemeral: true }, resources: { requests: { cpu: '50m', memory: '128Mi' } } },
+      },
+    });
+    const t0 = Date.now();
+    const ready = (what: string, accept: (b: Json) => boolean = () => true) => waitFor(`BrokerCluster ${NS2}/${raft} Ready (${what})`, 5 * MIN, async (note) => {
+      const b = await bcRaft();
+      const r = condition(b, 'Ready');
+      const g = b.status?.brokerGroups?.[0];
+      note(`phase=${b.status?.phase} Ready=${r?.status}/${r?.reason}: ${r?.message ?? ''} leader=${g?.leader} members=${JSON.stringify(g?.members ?? [])}`);
+      return r?.status === 'True' && b.status?.observedGeneration === b.metadata.generation && accept(b) ? b : undefined;
+    }, 2000);
+    const bc = await ready('first start');
+    progress(`Raft BrokerCluster Ready in ${Math.round((Date.now() - t0) / 1000)} s`);
+    const group = bc.status.brokerGroups[0];
+    expect(group.members.map((m: Json) => m.member)).toEqual(['n0', 'n1', 'n2']);
+    expect(group.members.filter((m: Json) => m.role === 'leader').map((m: Json) => m.member)).toEqual([group.leader]);
+    for (const k of [0, 1, 2]) {
+      const conf = await kubectl(['-n', NS2, 'exec', `${raft}-broker-0-${k}`, '--', 'cat', `/etc/tern/broker-${k}.conf`]);
+      expect(conf).toMatch(new RegExp(`^dLegerSelfId=n${k}$`, 'm'));
+      expect(conf).toMatch(/^enableDLegerCommitLog=true$/m);
+    }
+
+    await apply(NS2, { apiVersion: 'tern.io/v1alpha1', kind: 'Topic', metadata: { name: 'raft-orders' }, spec: { clusterRef: { name: raft }, readQueueNums: 4, writeQueueNums: 4 } });
+    await waitFor('Topic raft-orders Ready', 2 * MIN, async () => condition(await getJson(NS2, ['topic', 'raft-orders']), 'Ready')?.status === 'True');
+    const raftClient: ClientPod = { namespace: NS2, pod: 'raft-client', namesrv: bc.status.nameServerAddress, topic: 'raft-orders' };
+    await startClientPod(raftClient);
+
+    // The ack count every 50 ms, timed inside the client pod (same clock as here on one node): when writes resumed.
+    const timeline = execInBackground(NS2, raftClient.pod, ['sh', '-c',
+      'i=0; while [ ! -f /data/timeline.stop ] && [ $i -lt 12000 ]; do echo "$(date +%s%3N) $(cat /data/raft-*.acks 2>/dev/null | wc -l)"; sleep 0.05; i=$((i+1)); done > /data/timeline.log']);
+    const traffic = new Traffic(raftClient, 'raft');
+    await new Promise((r) => setTimeout(r, 8000));
+    const oldLeader = (await bcRaft()).status.brokerGroups[0];
+    const leaderPod = await getJson(NS2, ['pod', oldLeader.leaderPod]);
+    progress(`SIGKILL to the Raft leader ${oldLeader.leader} (pod ${oldLeader.leaderPod}) under traffic`);
+    const killedAt = Date.now();
+    await killContainer(leaderPod);
+    const after = await ready('a new leader after the crash', (b) => {
+      const g = b.status?.brokerGroups?.[0];
+      return !!g?.leader && g.leader !== oldLeader.leader;
+    });
+    progress(`new leader ${after.status.brokerGroups[0].leader} shown in status ${Math.round((Date.now() - killedAt) / 1000)} s after the crash`);
+    await waitFor(`${oldLeader.leaderPod} to restart its container and rejoin`, 3 * MIN, async (note) => {
+      const b = await bcRaft();
+      const m = (b.status?.brokerGroups?.[0]?.members ?? []).find((x: Json) => x.member === oldLeader.leader);
+      const p = await getJson(NS2, ['pod', oldLeader.leaderPod]);
+      note(`restarts ${p.status?.containerStatuses?.[0]?.restartCount} ready=${podReady(p)} member=${JSON.stringify(m)}`);
+      return podReady(p) && p.metadata.uid === leaderPod.metadata.uid && m?.role === 'follower';
+    }, 2000);
+    await new Promise((r) => setTimeout(r, 5000)); // traffic with the old leader back as a follower
+    const { acked } = await traffic.stop();
+    await kubectl(['-n', NS2, 'exec', raftClient.pod, '--', 'touch', '/data/timeline.stop']);
+    await timeline.done;
+    const timelineText = await kubectl(['-n', NS2, 'exec', raftClient.pod, '--', 'cat', '/data/timeline.log']);
+    const gap = longestAckGap(timelineText, killedAt);
+    progress(`Raft leader crash: ${traffic.describe()}; writes stalled ${gap ? `${gap.firstAfter - gap.lastBefore} ms (last ack `
+      + `${gap.lastBefore - killedAt} ms, first ack again ${gap.firstAfter - killedAt} ms after the kill command)` : 'never'}`);
+    expect(gap, 'writes resumed after the leader crash').toBeDefined();
+    expect(gap!.acksAfter, 'acks after writes resumed').toBeGreaterThan(100);
+    expect(acked.length).toBeGreaterThanOrEqual(MIN_ACKED.raftLeaderCrashed);
+    const d = await consumeAll(raftClient, 'raft-check', acked);
+    progress(`Raft leader crash: ${acked.length} acknowledged, ${d.consumed} consumed (${d.distinct} distinct keys), ${d.missing.length} missing`);
+    expect(d.missing.slice(0, 20), 'acknowledged but never consumed').toEqual([]);
+    await kubectl(['-n', NS2, 'delete', 'pod', raftClient.pod, '--wait=true', '--timeout=60s']);
+    await kubectl(['-n', NS2, 'delete', 'topic', 'raft-orders', '--wait=true', '--timeout=90s'], { timeoutMs: 100_000 });
+    await kubectl(['-n', NS2, 'delete', 'brokercluster', raft, '--wait=true', '--timeout=120s'], { timeoutMs: 150_000 });
   });
 });

@@ -27,6 +27,8 @@ import { HaSlave } from '../ha/ha-slave.ts';
 import { NamesrvRegistrar } from './namesrv-registrar.ts';
 import { RaftRoleHandler } from './raft-role-handler.ts';
 import { RaftCommitLog } from '../raft/raft-commit-log.ts';
+import { parseRaftPeers, raftSelfId } from '../raft/raft-peers.ts';
+import { awaitOwnAddress } from './raft-self-address.ts';
 import { SlaveSynchronize } from './slave-synchronize.ts';
 import { registerPullProcessor, reexecuteHeldPull } from './pull-message-processor.ts';
 import { registerQueryMessageProcessor } from './query-message-processor.ts';
@@ -261,6 +263,8 @@ export class BrokerController {
     const c = this.config;
     const roleLog = this.log.child('raft');
     let roles: RaftRoleHandler | undefined;
+    const peers = parseRaftPeers(c.dLegerPeers);
+    await awaitOwnAddress(peers.find((p) => p.id === raftSelfId(c.dLegerSelfId, peers))!.host, 60_000, roleLog);
     this.raft = RaftCommitLog.open({
       store: ctx.store, peers: c.dLegerPeers, selfId: c.dLegerSelfId, syncFlush: c.flushDiskType === 'SYNC_FLUSH', log: roleLog,
       onRole: (role, why) => void roles?.change(role, why),

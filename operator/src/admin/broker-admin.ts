@@ -57,6 +57,8 @@ export interface ClusterAdmin {
   lag(groupName: string, topic: string, brokerName: string): Promise<number>;
   /** GET_BROKER_RUNTIME_INFO of one broker. */
   runtimeInfo(brokerAddr: string): Promise<Record<string, string>>;
+  /** TERN_RAFT_TRANSFER_LEADERSHIP to a Raft group's leader: it hands off to its most caught-up follower. */
+  transferRaftLeadership(leaderAddr: string): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -127,6 +129,10 @@ export class TernClusterAdmin implements ClusterAdmin {
 
   runtimeInfo(brokerAddr: string): Promise<Record<string, string>> {
     return this.admin.brokerRuntimeInfo(brokerAddr);
+  }
+
+  transferRaftLeadership(leaderAddr: string): Promise<string> {
+    return this.admin.transferRaftLeadership(leaderAddr);
   }
 
   close(): Promise<void> {

@@ -34,13 +34,13 @@ export const brokerClusterSpecField = s.object({
       description: 'Number of broker groups (brokerName <cluster>-<index>). Raising it adds groups; lowering it drains the highest groups first.',
     }), 1),
     replicasPerGroup: s.withDefault(s.integer({
-      minimum: 1, maximum: 9, description: 'Brokers per group: one master (brokerId 0) plus slaves (brokerId 1..).',
+      minimum: 1, maximum: 9, description: 'Brokers per group: one master (brokerId 0) plus slaves (brokerId 1..), or the members of a Raft group.',
     }), 2),
     mode: s.withDefault(s.enumOf(['MasterSlave', 'Raft'], {
-      description: 'MasterSlave: a master (brokerId 0) and its slaves. Raft is not available yet: such a cluster gets no objects '
-        + 'and reports Ready=False with reason RaftNotSupported.',
+      description: 'MasterSlave: a master (brokerId 0) and its slaves. Raft: each group is a DLedger group of replicasPerGroup '
+        + 'members (>= 3) that elects its master; a send is acknowledged once a majority holds it, so replication does not apply.',
     }), 'MasterSlave'),
-    replication: s.withDefault(s.enumOf(['Sync', 'Async'], { description: 'Sync: the master is a SYNC_MASTER; Async: ASYNC_MASTER.' }), 'Sync'),
+    replication: s.withDefault(s.enumOf(['Sync', 'Async'], { description: 'MasterSlave only. Sync: the master is a SYNC_MASTER; Async: ASYNC_MASTER.' }), 'Sync'),
     flushDiskType: s.withDefault(s.enumOf(['Async', 'Sync']), 'Async'),
     storage: s.withEmptyDefault(s.object({
       size: s.withDefault(s.quantity(), '10Gi'),
@@ -95,6 +95,16 @@ export const brokerClusterSpecField = s.object({
   })),
 });
 
+/** One member of a Raft group as its runtime info reports it (GET_BROKER_RUNTIME_INFO). */
+const raftMemberStatusField = s.object({
+  member: s.string({ description: 'dLegerSelfId: n<k> is pod ordinal k.' }),
+  pod: s.string(),
+  role: s.string({ description: 'leader, follower, candidate or preCandidate; Unreachable when the broker could not be asked.' }),
+  term: s.optional(s.integer()),
+  commitIndex: s.optional(s.integer()),
+  appliedIndex: s.optional(s.integer()),
+});
+
 const groupStatusField = s.object({
   index: s.integer(),
   brokerName: s.string(),
@@ -103,6 +113,9 @@ const groupStatusField = s.object({
   replicas: s.integer(),
   updatedReplicas: s.integer(),
   message: s.optional(s.string()),
+  leader: s.optional(s.string({ description: 'Raft: the member that leads (registered as brokerId 0).' })),
+  leaderPod: s.optional(s.string()),
+  members: s.optional(s.array(raftMemberStatusField, { maxItems: 9, listType: 'map', mapKeys: ['member'] })),
 });
 
 export const brokerClusterStatusField = s.object({
@@ -117,6 +130,7 @@ export const brokerClusterStatusField = s.object({
 export type BrokerClusterSpec = s.Infer<typeof brokerClusterSpecField>;
 export type BrokerClusterStatus = s.Infer<typeof brokerClusterStatusField>;
 export type BrokerGroupStatus = s.Infer<typeof groupStatusField>;
+export type RaftMemberStatus = s.Infer<typeof raftMemberStatusField>;
 export type BrokerCluster = Resource<BrokerClusterSpec, BrokerClusterStatus>;
 
 /** The spec as the API server stores it after structural defaulting. */

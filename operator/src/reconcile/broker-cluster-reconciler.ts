@@ -3,7 +3,8 @@
  * cluster, close the gap, report it. Level-triggered and idempotent: whatever woke it, it does the same.
  *
  *   volume plan (grow PVCs, recreate StatefulSets with a stale template size) -> render (pure) -> server-side apply ->
- *   prune what is no longer desired -> can each SYNC_MASTER take writes? -> one rolling step -> drain step for groups
+ *   prune what is no longer desired -> (Raft: ask every member and the route) -> can each SYNC_MASTER or Raft group
+ *   take writes? -> one rolling step -> drain step for groups
  *   being scaled in -> status conditions with observedGeneration -> Events; a group that turned Running syncs its Topics
  */
 import type { V1Pod, V1StatefulSet } from '@kubernetes/client-node';
@@ -22,7 +23,8 @@ import { describeApiError, isNotFound, type KubeClient, type ObjectRef } from '.
 import type { ReconcileResult } from '../kube/work-queue.ts';
 import { renderCluster, type Manifest, type RenderedCluster } from '../render/cluster.ts';
 import { brokerName, brokerPodName, LABEL_CLUSTER, LABEL_COMPONENT, LABEL_GROUP } from '../render/names.ts';
-import { clusterStatus, invalidSpecStatus, pausedStatus, unsupportedSpec, type GroupWait, type StatusDecision } from './cluster-status.ts';
+import { clusterStatus, invalidSpecStatus, pausedStatus, type GroupWait, type StatusDecision } from './cluster-status.ts';
+import { raftGroupView, type RaftGroupView, type RaftMemberReading } from './raft-group.ts';
 import { planRollout, type ObservedBroker, type RolloutStep } from './rollout.ts';
 import { observeVolumePlan, resizeVolumes } from './volume-resize.ts';
 
@@ -55,6 +57,9 @@ interface Observed {
   pods: V1Pod[];
 }
 
+/** A Raft member counts as caught up when its applied index trails the leader's commit by at most this many entries. */
+const RAFT_CATCH_UP_ENTRIES = 64;
+
 const key = (kind: string, name: string) => `${kind}/${name}`;
 
 export class BrokerClusterReconciler {
@@ -81,12 +86,6 @@ export class BrokerClusterReconciler {
     }
 
     const spec = defaultBrokerClusterSpec(bc.spec);
-    const unsupported = unsupportedSpec(spec);
-    if (unsupported) {
-      await this.writeStatus(namespace, name, withDecision(previous, invalidSpecStatus(generation, unsupported.message, unsupported.reason)));
-      await recorder.record(ref, 'Warning', unsupported.reason, unsupported.message);
-      return { requeueAfterMs: resyncMs };
-    }
     const c = { name, namespace };
     const observed = await this.observe(namespace, name, ref.uid!);
     const existingGroups = new Set(observed.statefulSets
@@ -122,14 +121,20 @@ export class BrokerClusterReconciler {
     // A StatefulSet recreated for a new volume size: until it is back, its pods' revision means nothing.
     const present = new Set(after.statefulSets.map((s) => s.metadata!.name!));
     for (const g of rendered.groups) for (const n of g.statefulSets) if (!g.draining && !present.has(n) && observed.objects.has(key('StatefulSet', n))) settling.push(n);
-    const step = planRollout({ brokers, statefulSetsSettling: settling, raft: spec.brokerGroups.mode === 'Raft' });
+    const raft = spec.brokerGroups.mode === 'Raft';
 
     let admin: ClusterAdmin | undefined;
     const adminFor = () => (admin ??= this.d.admin.connect(c, spec));
     let progress = { reason: '', message: '' };
-    let syncWaits: GroupWait[] = [];
+    let groupWaits: GroupWait[] = [];
+    let step: RolloutStep = { kind: 'wait', reason: 'the brokers could not be asked' };
+    const raftGroups = new Map<number, RaftGroupView>();
     try {
-      syncWaits = await this.syncMasterWaits(c, spec, brokers, adminFor);
+      if (raft) for (const v of await this.observeRaftGroups(c, spec, rendered, brokers, adminFor)) raftGroups.set(v.group, v);
+      step = planRollout({ brokers, statefulSetsSettling: settling, raft, raftGroups });
+      groupWaits = raft
+        ? [...raftGroups.values()].filter((v) => v.wait && v.group < spec.brokerGroups.count).map((v) => ({ group: v.group, reason: 'WaitingForRaftLeader', message: v.wait! }))
+        : await this.syncMasterWaits(c, spec, brokers, adminFor);
       progress = await this.rollStep(ref, c, spec, step, after, adminFor);
       // the roll step's word comes first; else the first draining group's
       await this.drainStep(ref, c, rendered, brokers, draining, adminFor, (p) => { if (!progress.reason) progress = p; });
@@ -143,9 +148,9 @@ export class BrokerClusterReconciler {
     if (problems.length) await recorder.record(ref, 'Warning', 'ReconcileFailed', problems.join('; '));
     const decision = clusterStatus({
       generation, groupCount: spec.brokerGroups.count, nameServerReplicas: spec.nameServer.replicas, brokers,
-      nameServersReady: this.namesrvReady(after, spec), step, draining, problems, progress, syncWaits,
+      nameServersReady: this.namesrvReady(after, spec), step, draining, problems, progress, groupWaits,
     });
-    const status = this.statusOf(previous, rendered, brokers, draining, syncWaits);
+    const status = this.statusOf(previous, rendered, brokers, draining, groupWaits, raftGroups);
     if (volumes.condition) decision.conditions.push(volumes.condition);
     await this.writeStatus(namespace, name, withDecision(status, decision));
     const wasRunning = new Set((previous.brokerGroups ?? []).filter((g) => g.phase === 'Running').map((g) => g.index));
@@ -205,14 +210,14 @@ export class BrokerClusterReconciler {
     for (let group = 0; group < g.count; group++) {
       const name = brokerName(c, group);
       if (g.replicasPerGroup < 2) {
-        waits.push({ group, message: `group ${name} is a SYNC_MASTER without a slave (replicasPerGroup 1) and answers every send `
+        waits.push({ group, reason: 'WaitingForSyncReplica', message: `group ${name} is a SYNC_MASTER without a slave (replicasPerGroup 1) and answers every send `
           + 'with SLAVE_NOT_AVAILABLE; set replication Async or replicasPerGroup >= 2' });
         continue;
       }
       const up = brokers.filter((b) => b.group === group).every((b) => b.exists && b.ready && !b.terminating);
       if (!up) continue;
       const verdict = await this.d.catchUp.syncMasterWritable(adminFor(), this.d.resolver.broker(c, spec, group, 0));
-      if (!verdict.writable) waits.push({ group, message: `group ${name} waits for a slave in sync with its SYNC_MASTER (${verdict.detail})` });
+      if (!verdict.writable) waits.push({ group, reason: 'WaitingForSyncReplica', message: `group ${name} waits for a slave in sync with its SYNC_MASTER (${verdict.detail})` });
     }
     return waits;
   }
@@ -256,9 +261,24 @@ export class BrokerClusterReconciler {
         return { reason: 'Waiting', message: step.reason };
       case 'restart': {
         await client.delete({ apiVersion: 'v1', kind: 'Pod', name: step.podName, namespace: c.namespace }, { uid: podUid(step.podName) });
-        const what = spec.brokerGroups.mode === 'Raft' ? `Raft member ${step.brokerId}` : `slave brokerId ${step.brokerId}`;
-        await recorder.record(ref, 'Normal', 'RollingBroker', `Restarting ${what} of ${brokerName(c, step.group)} (pod ${step.podName}) to apply the new spec`);
+        const what = spec.brokerGroups.mode === 'Raft' ? `Raft follower n${step.brokerId}` : `slave brokerId ${step.brokerId}`;
+        await recorder.record(ref, 'Normal', 'RollingBroker',
+          `Restarting ${what} of ${brokerName(c, step.group)} (pod ${step.podName}) to apply the new spec${step.detail ? ` (${step.detail})` : ''}`);
         return { reason: 'RollingUpdate', message: `restarting ${step.podName}` };
+      }
+      case 'transfer-leader': {
+        // The leader restarts last, as a follower: it hands off first, so sends that retry find the new master at once.
+        const group = brokerName(c, step.group);
+        try {
+          const remark = await adminFor().transferRaftLeadership(this.d.resolver.broker(c, spec, step.group, step.brokerId));
+          await recorder.record(ref, 'Normal', 'TransferringLeadership',
+            `Leader n${step.brokerId} of ${group} (pod ${step.podName}) hands leadership to a caught-up follower before it restarts: ${remark || 'done'}`);
+          return { reason: 'TransferringLeadership', message: `leader n${step.brokerId} of ${group} handed off; waiting for the new leader to be routed` };
+        } catch (err) {
+          const message = `leader n${step.brokerId} of ${group} (pod ${step.podName}) could not hand off leadership: ${(err as Error).message}`;
+          await recorder.record(ref, 'Warning', 'LeadershipTransferFailed', message);
+          return { reason: 'TransferringLeadership', message };
+        }
       }
       case 'restart-master': {
         const admin = adminFor();
@@ -343,6 +363,40 @@ export class BrokerClusterReconciler {
     return out;
   }
 
+  /**
+   * Each Raft group's members as their runtime info tells (asked in parallel; a pod that is gone or terminating is
+   * not asked), and which member the name servers route as brokerId 0 (asked of the routed broker itself).
+   */
+  private async observeRaftGroups(
+    c: { name: string; namespace: string }, spec: BrokerClusterSpec, rendered: RenderedCluster, brokers: ObservedBroker[], adminFor: () => ClusterAdmin,
+  ): Promise<RaftGroupView[]> {
+    const admin = adminFor();
+    const ask = async (addr: string): Promise<{ info?: Record<string, string>; error?: string }> => {
+      try {
+        return { info: await admin.runtimeInfo(addr) };
+      } catch (err) {
+        return { error: (err as Error).message };
+      }
+    };
+    let masters = new Map<string, string>();
+    try {
+      masters = await admin.masters();
+    } catch (err) {
+      this.d.log?.(`${c.namespace}/${c.name}: cannot read the route from the name servers: ${(err as Error).message}`);
+    }
+    return Promise.all(rendered.groups.map(async (g) => {
+      const members: RaftMemberReading[] = await Promise.all(brokers.filter((b) => b.group === g.index).map(async (b) => ({
+        brokerId: b.brokerId, podName: b.podName,
+        ...(b.exists && !b.terminating ? await ask(this.d.resolver.broker(c, spec, g.index, b.brokerId)) : { error: 'no running pod' }),
+      })));
+      const routed = masters.get(g.brokerName);
+      const routedMasterSelfId = routed ? (await ask(routed)).info?.dLegerSelfId : undefined;
+      return raftGroupView({
+        group: g.index, brokerName: g.brokerName, members, maxLagEntries: RAFT_CATCH_UP_ENTRIES, ...(routedMasterSelfId ? { routedMasterSelfId } : {}),
+      });
+    }));
+  }
+
   private namesrvReady(o: Observed, spec: BrokerClusterSpec): boolean {
     const sts = o.statefulSets.find((s) => s.metadata?.labels?.[LABEL_COMPONENT] === 'namesrv');
     if (!sts) return false;
@@ -353,18 +407,22 @@ export class BrokerClusterReconciler {
   }
 
   private statusOf(
-    prev: BrokerClusterStatus, rendered: RenderedCluster, brokers: ObservedBroker[], draining: number[], syncWaits: GroupWait[],
+    prev: BrokerClusterStatus, rendered: RenderedCluster, brokers: ObservedBroker[], draining: number[], groupWaits: GroupWait[],
+    raftGroups: Map<number, RaftGroupView>,
   ): BrokerClusterStatus {
     const groups: BrokerGroupStatus[] = rendered.groups.map((g) => {
       const bs = brokers.filter((b) => b.group === g.index);
       const readyReplicas = bs.filter((b) => b.ready && !b.terminating).length;
       const updatedReplicas = bs.filter((b) => b.updated).length;
-      const wait = syncWaits.find((w) => w.group === g.index);
-      // Running means writable: a SYNC_MASTER without a slave in sync is not Running yet.
+      const wait = groupWaits.find((w) => w.group === g.index);
+      const view = raftGroups.get(g.index);
+      // Running means writable: a SYNC_MASTER without a slave in sync, or a Raft group without a routed leader, is not Running yet.
       const phase: BrokerGroupStatus['phase'] = draining.includes(g.index) ? 'Draining'
         : readyReplicas === 0 ? 'Pending' : updatedReplicas < bs.length || readyReplicas < bs.length || wait ? 'Updating' : 'Running';
       return {
         index: g.index, brokerName: g.brokerName, phase, replicas: bs.length, readyReplicas, updatedReplicas, ...(wait ? { message: wait.message } : {}),
+        ...(view ? { members: view.members } : {}),
+        ...(view?.leader ? { leader: view.leader.member, leaderPod: view.leader.podName } : {}),
       };
     });
     return {

@@ -3,7 +3,7 @@
  * observedGeneration. A pure decision from what the reconcile observed and did, beside the roll planner, so
  * every reason can be tested without a cluster; the reconciler only writes the result.
  */
-import type { BrokerClusterSpec, BrokerClusterStatus } from '../api/broker-cluster.ts';
+import type { BrokerClusterStatus } from '../api/broker-cluster.ts';
 import type { Condition } from '../api/conditions.ts';
 import type { ObservedBroker, RolloutStep } from './rollout.ts';
 
@@ -39,21 +39,6 @@ export function invalidSpecStatus(generation: number, message: string, reason = 
   };
 }
 
-/**
- * What the CRD accepts but Tern cannot run yet: the reconcile reports it and renders nothing. Raft is here
- * because its brokers, lacking raft/, would each start as an independent master under one brokerName.
- */
-export function unsupportedSpec(spec: BrokerClusterSpec): { reason: string; message: string } | undefined {
-  if (spec.brokerGroups.mode === 'Raft') {
-    return {
-      reason: 'RaftNotSupported',
-      message: 'brokerGroups.mode Raft is not available yet in Tern, so nothing was created; '
-        + 'set brokerGroups.mode to MasterSlave (one master and its slaves per group) until Raft groups land',
-    };
-  }
-  return undefined;
-}
-
 export interface ObservedCluster {
   generation: number;
   /** spec.brokerGroups.count and spec.nameServer.replicas (after defaults). */
@@ -70,12 +55,17 @@ export interface ObservedCluster {
   problems: string[];
   /** What the roll step or the drain did or waits for, when they said (empty reason: nothing said). */
   progress: { reason: string; message: string };
-  /** Active groups whose SYNC_MASTER cannot acknowledge a send yet (no slave in sync), each with what it waits for. */
-  syncWaits: GroupWait[];
+  /**
+   * Active groups that cannot acknowledge a send yet, each with what it waits for: a SYNC_MASTER without a slave in
+   * sync, a Raft group without a majority up or a leader routed as brokerId 0.
+   */
+  groupWaits: GroupWait[];
 }
 
 export interface GroupWait {
   group: number;
+  /** WaitingForSyncReplica or WaitingForRaftLeader. */
+  reason: string;
   message: string;
 }
 
@@ -89,10 +79,12 @@ export function clusterStatus(o: ObservedCluster): StatusDecision {
     ? { type: 'Degraded', status: 'True', reason: 'ReconcileFailed', message: o.problems.join('; ').slice(0, 2000), observedGeneration: g }
     : { type: 'Degraded', status: 'False', reason: 'AsExpected', message: 'every object applied', observedGeneration: g });
 
-  // Ready means writable: pods up is not enough while a SYNC_MASTER would answer SLAVE_NOT_AVAILABLE.
-  const waitsFor = o.syncWaits.map((w) => w.message).slice(0, 5).join('; ');
-  if (o.nameServersReady && allReady && o.syncWaits.length > 0) {
-    conditions.push({ type: 'Ready', status: 'False', reason: 'WaitingForSyncReplica', message: waitsFor, observedGeneration: g });
+  // Ready means writable: pods up is not enough while a SYNC_MASTER would answer SLAVE_NOT_AVAILABLE, or a Raft
+  // group has no leader the name servers route to.
+  const waitsFor = o.groupWaits.map((w) => w.message).slice(0, 5).join('; ');
+  const waitReason = o.groupWaits[0]?.reason ?? '';
+  if (o.nameServersReady && allReady && o.groupWaits.length > 0) {
+    conditions.push({ type: 'Ready', status: 'False', reason: waitReason, message: waitsFor, observedGeneration: g });
   } else if (o.nameServersReady && allReady) {
     conditions.push({
       type: 'Ready', status: 'True', reason: 'AllBrokersReady', observedGeneration: g,
@@ -106,13 +98,13 @@ export function clusterStatus(o: ObservedCluster): StatusDecision {
     conditions.push({ type: 'Ready', status: 'False', reason, message, observedGeneration: g });
   }
 
-  // Waiting for a slave to get in sync counts as progress: the reconcile polls, so Ready follows within pollMs.
-  const progressing = o.step.kind !== 'done' || o.draining.length > 0 || !o.nameServersReady || o.syncWaits.length > 0;
+  // Waiting for a slave to get in sync (or a leader) counts as progress: the reconcile polls, so Ready follows within pollMs.
+  const progressing = o.step.kind !== 'done' || o.draining.length > 0 || !o.nameServersReady || o.groupWaits.length > 0;
   if (progressing) {
     let { reason, message } = o.progress;
     if (!reason) {
-      const replicating = o.step.kind === 'done' && o.nameServersReady && o.syncWaits.length > 0;
-      reason = replicating ? 'WaitingForSyncReplica' : o.step.kind === 'wait' ? 'Waiting' : !o.nameServersReady ? 'NameServersStarting' : 'RollingUpdate';
+      const replicating = o.step.kind === 'done' && o.nameServersReady && o.groupWaits.length > 0;
+      reason = replicating ? waitReason : o.step.kind === 'wait' ? 'Waiting' : !o.nameServersReady ? 'NameServersStarting' : 'RollingUpdate';
       message = replicating ? waitsFor : o.step.kind === 'wait' ? o.step.reason : !o.nameServersReady ? 'waiting for name servers' : 'rolling brokers';
     }
     conditions.push({ type: 'Progressing', status: 'True', reason, message, observedGeneration: g });

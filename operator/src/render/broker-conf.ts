@@ -45,8 +45,7 @@ export function brokerConfEntries(input: BrokerConfInput): Array<[string, string
   const external = spec.externalAccess.brokers.find((b) => b.group === group && b.brokerId === brokerId);
   if (spec.externalAccess.type !== 'None' && external) entries.push(['brokerIP1', external.advertisedAddress]);
   if (input.draining) entries.push(['brokerPermission', String(READ_ONLY_PERMISSION)]);
-  // The layout a Raft group will have. The reconciler refuses mode Raft before rendering (RaftNotSupported),
-  // and the broker refuses enableDLegerCommitLog=true, until Tern's raft/ lands.
+  // Member n<k> is pod ordinal k; peers by the pods' stable DNS names, so a rescheduled pod keeps its place.
   if (raft) {
     const peers = Array.from({ length: g.replicasPerGroup }, (_, i) =>
       `n${i}-${brokerPodName(cluster, group, i, true)}.${groupServiceName(cluster, group)}.${cluster.namespace}.svc:${RAFT_PORT}`);

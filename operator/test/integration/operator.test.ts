@@ -262,28 +262,6 @@ describe('BrokerCluster', () => {
     await cp.kubectl(['annotate', 'brokercluster', CLUSTER, '-n', NS, 'tern.io/paused-']);
     await waitFor('name servers scaled to 2', async () => (await sts('demo-namesrv'))?.spec?.replicas === 2);
   });
-
-  it('mode Raft is refused with RaftNotSupported and an Event, and gets no StatefulSet (no independent masters)', async () => {
-    await cp.kubectl(['apply', '-f', '-'], JSON.stringify({
-      apiVersion: API_VERSION, kind: 'BrokerCluster', metadata: { name: 'raft', namespace: NS },
-      spec: { image: 'docker.io/local/tern:test', brokerGroups: { mode: 'Raft', replicasPerGroup: 3 } },
-    }));
-    const bc = await waitFor('Ready=False RaftNotSupported', async () => {
-      const b = await cp.client.get<BrokerCluster>(API_VERSION, 'BrokerCluster', NS, 'raft');
-      return findCondition(b?.status?.conditions, 'Ready')?.reason === 'RaftNotSupported' ? b : undefined;
-    });
-    expect(bc.status).toMatchObject({ phase: 'Degraded', observedGeneration: 1 });
-    expect(findCondition(bc.status!.conditions, 'Ready')).toMatchObject({ status: 'False', message: expect.stringMatching(/set brokerGroups.mode to MasterSlave/) });
-    expect(findCondition(bc.status!.conditions, 'Degraded')).toMatchObject({ status: 'True', reason: 'RaftNotSupported' });
-    await waitFor('a RaftNotSupported Event', async () => (await events('RaftNotSupported')).some((e) => e.involvedObject.name === 'raft'));
-    // Nothing at all is created for it: no name server, no broker group (the name 'raft' prefixes every object).
-    for (const [apiVersion, kind] of [['apps/v1', 'StatefulSet'], ['v1', 'ConfigMap'], ['v1', 'Service']] as const) {
-      const names = (await cp.client.list(apiVersion, kind, NS)).map((o) => o.metadata!.name!);
-      expect(names.filter((n) => n.startsWith('raft-')), kind).toEqual([]);
-      expect(names.length, `${kind}s of the demo cluster are there`).toBeGreaterThan(0);
-    }
-    await cp.kubectl(['delete', 'brokercluster', 'raft', '-n', NS]);
-  });
 });
 
 describe('Topic', () => {

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { applyProperties } from '../../../broker/src/config/config-table.ts';
 import { parseProperties } from '../../../broker/src/config/properties-file.ts';
 import { brokerConfigTable, defaultBrokerConfig, validateBrokerConfig } from '../../../broker/src/broker/broker-config.ts';
+import { parseRaftPeers, raftSelfId } from '../../../broker/src/raft/raft-peers.ts';
 import { defaultBrokerClusterSpec, type BrokerClusterSpec } from '../../src/api/broker-cluster.ts';
 import { renderCluster, type Manifest } from '../../src/render/cluster.ts';
 
@@ -299,12 +300,22 @@ describe('renderCluster fields', () => {
     expect(c2.get('dLegerPeers')).toBe([0, 1, 2].map((i) => `n${i}-demo-broker-0-${i}.demo-broker-0.mq.svc:40911`).join(';'));
     expect(c2.has('brokerRole')).toBe(false);
     expect(r.groups[0]!.statefulSets).toEqual(['demo-broker-0']);
-    // The broker knows every DLedger key rendered and finds nothing wrong but the mode itself, which it refuses
-    // until raft/ is built (the reconciler never renders mode Raft meanwhile).
+    // The broker accepts every member's file as it is: known keys, valid values, its own id among the peers.
     for (const id of [0, 1, 2]) {
       const { config, unknownKeys } = applyProperties(brokerConfigTable, defaultBrokerConfig(), conf(r.manifests, 0, id));
       expect(unknownKeys).toEqual([]);
-      expect(validateBrokerConfig(config)).toEqual([expect.stringMatching(/^enableDLegerCommitLog is true, but Raft \(DLedger\) mode is not available yet in Tern/)]);
+      expect(validateBrokerConfig(config)).toEqual([]);
+      const peers = parseRaftPeers(config.dLegerPeers);
+      expect(peers.map((p) => p.host)).toEqual([0, 1, 2].map((i) => `demo-broker-0-${i}.demo-broker-0.mq.svc`));
+      // member n<k> is pod ordinal k, whose file the container picks by its pod-index label
+      expect(peers[raftSelfId(config.dLegerSelfId, peers) - 1]!.host.split('.')[0]).toBe(`demo-broker-0-${id}`);
     }
+    // the headless Service publishes the DLedger port, and not-ready pods too (a member must reach its peers to become Ready)
+    const svc = find<V1Service>(r.manifests, 'Service', 'demo-broker-0');
+    expect(svc.spec!.publishNotReadyAddresses).toBe(true);
+    expect(svc.spec!.ports!.find((p) => p.name === 'raft')).toEqual({ name: 'raft', port: 40911, targetPort: 'raft' });
+    // each member keeps its own volume (its Raft log and CommitLog) across restarts and rescheduling
+    expect(sts.spec!.volumeClaimTemplates!.map((v) => v.metadata!.name)).toEqual(['store']);
+    expect(sts.spec!.updateStrategy).toEqual({ type: 'OnDelete' });
   });
 });

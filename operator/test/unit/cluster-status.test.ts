@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultBrokerClusterSpec } from '../../src/api/broker-cluster.ts';
-import { clusterStatus, invalidSpecStatus, pausedStatus, unsupportedSpec, type ObservedCluster } from '../../src/reconcile/cluster-status.ts';
+import { clusterStatus, invalidSpecStatus, pausedStatus, type ObservedCluster } from '../../src/reconcile/cluster-status.ts';
 import type { ObservedBroker } from '../../src/reconcile/rollout.ts';
 
 const b = (group: number, brokerId: number, o: Partial<ObservedBroker> = {}): ObservedBroker => ({
@@ -8,7 +7,7 @@ const b = (group: number, brokerId: number, o: Partial<ObservedBroker> = {}): Ob
 });
 const settled: ObservedCluster = {
   generation: 7, groupCount: 2, nameServerReplicas: 1, brokers: [b(0, 0), b(0, 1), b(1, 0), b(1, 1)],
-  nameServersReady: true, step: { kind: 'done' }, draining: [], problems: [], progress: { reason: '', message: '' }, syncWaits: [],
+  nameServersReady: true, step: { kind: 'done' }, draining: [], problems: [], progress: { reason: '', message: '' }, groupWaits: [],
 };
 const status = (o: Partial<ObservedCluster>) => clusterStatus({ ...settled, ...o });
 const byType = (d: ReturnType<typeof clusterStatus>) => Object.fromEntries(d.conditions.map((c) => [c.type, c]));
@@ -52,16 +51,24 @@ describe('clusterStatus', () => {
 
   it('is not Ready while a SYNC_MASTER has no slave in sync, names the group and what it waits for, and polls', () => {
     const message = 'group demo-1 waits for a slave in sync with its SYNC_MASTER (haConnectedSlaves 0, inSyncSlaveNums 0, slave lag 0 bytes)';
-    const d = status({ syncWaits: [{ group: 1, message }] });
+    const d = status({ groupWaits: [{ group: 1, reason: 'WaitingForSyncReplica', message }] });
     expect(byType(d).Ready).toMatchObject({ status: 'False', reason: 'WaitingForSyncReplica', message });
     expect(byType(d).Progressing).toMatchObject({ status: 'True', reason: 'WaitingForSyncReplica', message });
     expect(d).toMatchObject({ phase: 'Updating', progressing: true });
     // A roll's own word stays first in Progressing; Ready still says why the cluster cannot take writes.
-    const rolling = status({ syncWaits: [{ group: 1, message }], step: { kind: 'wait', reason: 'pod demo-broker-1-1-0 is not Ready' } });
+    const rolling = status({ groupWaits: [{ group: 1, reason: 'WaitingForSyncReplica', message }], step: { kind: 'wait', reason: 'pod demo-broker-1-1-0 is not Ready' } });
     expect(byType(rolling).Progressing).toMatchObject({ reason: 'Waiting', message: 'pod demo-broker-1-1-0 is not Ready' });
     // Pods that are not ready are named first: they are what the group waits for before replication can start.
-    expect(byType(status({ syncWaits: [{ group: 1, message }], brokers: [b(0, 0), b(0, 1), b(1, 0), b(1, 1, { ready: false })] })).Ready)
+    expect(byType(status({ groupWaits: [{ group: 1, reason: 'WaitingForSyncReplica', message }], brokers: [b(0, 0), b(0, 1), b(1, 0), b(1, 1, { ready: false })] })).Ready)
       .toMatchObject({ reason: 'BrokersNotReady', message: 'not ready: demo-broker-1-1-0' });
+  });
+
+  it('is not Ready while a Raft group has no leader routed as brokerId 0, with the reason the wait gives', () => {
+    const message = 'group demo-0 has no Raft leader yet (n0 candidate term 3, n1 follower term 2, n2 Unreachable)';
+    const d = status({ groupWaits: [{ group: 0, reason: 'WaitingForRaftLeader', message }] });
+    expect(byType(d).Ready).toMatchObject({ status: 'False', reason: 'WaitingForRaftLeader', message });
+    expect(byType(d).Progressing).toMatchObject({ status: 'True', reason: 'WaitingForRaftLeader', message });
+    expect(d.progressing).toBe(true);
   });
 
   it('is Draining while a scaled-in group still exists; its brokers do not count for Ready', () => {
@@ -102,17 +109,5 @@ describe('pausedStatus / invalidSpecStatus', () => {
       ['Degraded', 'True', 'InvalidSpec', 'cannot render the cluster: bad'], ['Ready', 'False', 'InvalidSpec', 'cannot render the cluster: bad'],
     ]);
     expect(d).toMatchObject({ phase: 'Degraded', observedGeneration: 4, progressing: false });
-  });
-});
-
-describe('unsupportedSpec', () => {
-  it('refuses mode Raft with a reason and a message saying what to set instead; MasterSlave passes', () => {
-    const raft = unsupportedSpec(defaultBrokerClusterSpec({ image: 'x', brokerGroups: { mode: 'Raft', replicasPerGroup: 3 } }));
-    expect(raft?.reason).toBe('RaftNotSupported');
-    expect(raft?.message).toMatch(/Raft is not available yet in Tern, so nothing was created; set brokerGroups.mode to MasterSlave/);
-    expect(unsupportedSpec(defaultBrokerClusterSpec({ image: 'x' }))).toBeUndefined();
-    expect(unsupportedSpec(defaultBrokerClusterSpec({ image: 'x', brokerGroups: { mode: 'MasterSlave', replicasPerGroup: 3 } }))).toBeUndefined();
-    const d = invalidSpecStatus(2, raft!.message, raft!.reason);
-    expect(d.conditions.map((c) => [c.type, c.status, c.reason])).toEqual([['Degraded', 'True', 'RaftNotSupported'], ['Ready', 'False', 'RaftNotSupported']]);
   });
 });
