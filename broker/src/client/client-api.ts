@@ -246,6 +246,20 @@ export class ClientApi {
     await this.call(broker, 'send back', RequestCode.CONSUMER_SEND_MSG_BACK, encodeConsumerSendBackHeader(h), undefined, timeoutMs);
   }
 
+  /** LOCK_BATCH_MQ: locks the queues for this client (orderly consumers); resolves with those it now holds. */
+  async lockBatchMQ(broker: string, group: string, clientId: string, mqs: readonly MessageQueue[], timeoutMs = 3000): Promise<MessageQueue[]> {
+    const r = await this.call(broker, `lock queues of ${group}`, RequestCode.LOCK_BATCH_MQ, undefined,
+      encodeJson({ consumerGroup: group, clientId, onlyThisBroker: false, mqSet: mqs }), timeoutMs);
+    const locked = decodeJson<{ lockOKMQSet?: MessageQueue[] }>(r.body, 'lock answer').lockOKMQSet ?? [];
+    return locked.map((mq) => ({ topic: mq.topic, brokerName: mq.brokerName, queueId: mq.queueId }));
+  }
+
+  /** UNLOCK_BATCH_MQ: frees the queues for the group's next owner. */
+  async unlockBatchMQ(broker: string, group: string, clientId: string, mqs: readonly MessageQueue[], timeoutMs = 3000): Promise<void> {
+    await this.call(broker, `unlock queues of ${group}`, RequestCode.UNLOCK_BATCH_MQ, undefined,
+      encodeJson({ consumerGroup: group, clientId, onlyThisBroker: false, mqSet: mqs }), timeoutMs);
+  }
+
   // --- admin -------------------------------------------------------------------------------------
 
   async createTopic(broker: string, h: CreateTopicRequest): Promise<void> {

@@ -1,8 +1,9 @@
 /**
  * Tern's TypeScript client for RocketMQ-compatible brokers (Tern or Apache RocketMQ).
  *
- * - Producer: send (awaited), sendOneway, sendBatch, ordered sends with a queue selector.
- * - PushConsumer: clustering or broadcasting consumption with a listener or an async iterator.
+ * - Producer: send (awaited), sendOneway, sendBatch, ordered sends with a queue selector or a sharding key.
+ * - PushConsumer: clustering or broadcasting consumption with a listener or an async iterator; orderly
+ *   consumption with queue locks (`orderly: true`).
  * - Admin: topics and cluster information.
  */
 export { Producer, selectQueueByHash } from './producer.ts';

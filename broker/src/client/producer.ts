@@ -41,6 +41,11 @@ export interface SendOptions {
   queue?: MessageQueue;
   /** Choose the queue from the topic's writable queues (no retry on another broker). */
   selector?: QueueSelector;
+  /**
+   * Ordered messages: messages with the same key go to the same queue (selectQueueByHash of the key), so an
+   * orderly consumer sees them in send order. No retry on another broker.
+   */
+  shardingKey?: string;
   /** Overrides the producer's sendTimeoutMs. */
   timeoutMs?: number;
 }
@@ -259,8 +264,10 @@ export class Producer {
       if (options.queue.topic !== msg.topic) throw new ClientError(`queue ${options.queue.topic}/${options.queue.queueId} is not of topic ${msg.topic}`);
       return options.queue;
     }
-    if (options.selector) {
-      const mq = options.selector(info.queues, msg);
+    if (options.selector && options.shardingKey !== undefined) throw new ClientError('give either a selector or a shardingKey, not both');
+    const selector = options.selector ?? (options.shardingKey !== undefined ? selectQueueByHash(options.shardingKey) : undefined);
+    if (selector) {
+      const mq = selector(info.queues, msg);
       if (!mq) throw new ClientError(`the queue selector chose no queue of ${msg.topic}`);
       return mq;
     }

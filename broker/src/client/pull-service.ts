@@ -35,6 +35,11 @@ export class PullService {
         await this.ctx.sleep(50);
         continue;
       }
+      // Orderly: nothing is read while another member may still own the queue (lock lost or not yet renewed).
+      if (o.orderly && o.messageModel === 'CLUSTERING' && !pq.isLocked()) {
+        await this.ctx.sleep(1_000);
+        continue;
+      }
       const sub = this.ctx.subscriptionOf(mq.topic);
       if (!sub) return;
       const broker = instance.brokerAddress(mq.brokerName, pq.suggestedBrokerId);

@@ -2,6 +2,7 @@ import { RETRY_GROUP_TOPIC_PREFIX } from '../protocol/index.ts';
 import type { AllocateStrategy } from './allocate.ts';
 import { queueKey, type MessageQueue, type QueueOffset } from './message-queue.ts';
 import { ProcessQueue } from './process-queue.ts';
+import type { QueueLockService } from './queue-lock-service.ts';
 import type { PushConsumerContext } from './push-consumer-context.ts';
 import { allBrokerAddresses, subscribeQueues } from './topic-route.ts';
 
@@ -15,14 +16,17 @@ export class RebalanceService {
   private readonly ctx: PushConsumerContext;
   private readonly allocate: AllocateStrategy;
   private readonly startPulling: (pq: ProcessQueue) => void;
+  /** Orderly CLUSTERING: a queue is opened only once its broker lock is ours, and unlocked when given up. */
+  private readonly locks: QueueLockService | undefined;
   private rebalancing: Promise<void> | undefined;
   private rebalanceAgain = false;
   private routeRetryMs = 500;
 
-  constructor(ctx: PushConsumerContext, allocate: AllocateStrategy, startPulling: (pq: ProcessQueue) => void) {
+  constructor(ctx: PushConsumerContext, allocate: AllocateStrategy, startPulling: (pq: ProcessQueue) => void, locks?: QueueLockService) {
     this.ctx = ctx;
     this.allocate = allocate;
     this.startPulling = startPulling;
+    this.locks = locks;
   }
 
   /** Runs a rebalance now, or once more after the one in progress. */
@@ -102,15 +106,24 @@ export class RebalanceService {
     for (const mq of mine) {
       if (this.queues.has(queueKey(mq))) continue;
       if (!this.ctx.isRunning()) return true;
+      // The previous owner may still be finishing its last batch: try again shortly rather than read alongside it.
+      if (this.locks && !(await this.locks.lock(mq))) {
+        instance.log.debug(`${instance.clientId} could not lock ${queueKey(mq)} yet`);
+        setTimeout(() => void this.requestRebalance(), 1_000).unref();
+        continue;
+      }
+      const lockedAt = Date.now();
       let offset: number;
       try {
         offset = await this.startOffset(mq);
       } catch (err) {
         instance.log.warn(`no start offset for ${mq.topic}/${mq.brokerName}/${mq.queueId}: ${(err as Error).message}`);
+        if (this.locks) await this.locks.unlock([mq]);
         continue;
       }
       if (!this.ctx.isRunning()) return true;
       const pq = new ProcessQueue(mq, offset);
+      if (this.locks) pq.lockedAt = lockedAt;
       this.queues.set(pq.key, pq);
       instance.log.debug(`${instance.clientId} reads ${pq.key} from offset ${offset}`);
       this.startPulling(pq);
@@ -125,11 +138,14 @@ export class RebalanceService {
     pq.clearReady();
     this.queues.delete(pq.key);
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([pq.consumeLoop, new Promise<void>((resolve) => { timer = setTimeout(resolve, 10_000); })]);
+    const finished = await Promise.race([pq.consumeLoop.then(() => true), new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), 10_000); })]);
     clearTimeout(timer);
     offsets.update(pq.mq, pq.commitOffset);
     await offsets.persist([pq.mq], true);
     offsets.remove(pq.mq);
+    // Only after the offset is committed may the next owner lock the queue and read from there.
+    // A listener call still running keeps the lock until the broker expires it (60 s).
+    if (this.locks && finished) await this.locks.unlock([pq.mq]);
     instance.log.debug(`${instance.clientId} gave up ${pq.key} at offset ${pq.commitOffset}`);
   }
 
