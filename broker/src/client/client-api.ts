@@ -6,14 +6,14 @@
 import type { Socket } from 'node:net';
 import {
   createRequest, RemoteError, RemotingClient, RequestCode, ResponseCode, SerializeType,
-  type HeaderInput, type RemotingCommand, type SerializeTypeValue,
+  type HeaderInput, type RemotingCommand, type RemotingConnection, type SerializeTypeValue,
 } from '../remoting/index.ts';
 import {
   encodeSendHeaderV2, type SendMessageHeader, type SubscriptionGroupConfig, decodeJson, encodeJson, type ClusterInfo, type HeartbeatData, type TopicRouteData,
   encodeConsumerGroupHeader, encodeConsumerSendBackHeader, encodeDeleteSubscriptionGroupHeader, encodeCreateTopicHeader, encodeDeleteTopicHeader, encodeGetRouteInfoHeader,
   encodePullMessageHeader, encodeQueryConsumerOffsetHeader, encodeQueueOffsetHeader, encodeResetOffsetHeader, encodeSearchOffsetHeader,
   encodeUnregisterClientHeader, encodeUpdateConsumerOffsetHeader, decodeOffsetResponseHeader, decodePullMessageResponseHeader,
-  decodeSendMessageResponseHeader, type ConsumerSendBackHeader, type CreateTopicRequest, type PullMessageHeader,
+  decodeSendMessageResponseHeader, encodeEndTransactionHeader, type EndTransactionHeader, type ConsumerSendBackHeader, type CreateTopicRequest, type PullMessageHeader,
 } from '../protocol/index.ts';
 import { ClientError } from './client-error.ts';
 import { decodeResetOffsetBody, type MessageQueue, type QueueOffset } from './message-queue.ts';
@@ -162,6 +162,16 @@ export class ClientApi {
   sendMessageOneway(broker: string, header: SendHeader, body: Buffer): Promise<void> {
     const req = this.sendRequest(header, body);
     return this.invokeOneway(broker, req.code, req.header, req.body);
+  }
+
+  /** END_TRANSACTION, oneway as Java sends it: commits or rolls back a half message (or says "not known yet"). */
+  endTransactionOneway(broker: string, h: EndTransactionHeader): Promise<void> {
+    return this.invokeOneway(broker, RequestCode.END_TRANSACTION, encodeEndTransactionHeader(h));
+  }
+
+  /** The answer to a broker's CHECK_TRANSACTION_STATE, on the connection the check came on. */
+  endTransactionOn(connection: RemotingConnection, h: EndTransactionHeader): void {
+    connection.invokeOneway(createRequest(RequestCode.END_TRANSACTION, encodeEndTransactionHeader(h), undefined, this.serializeType));
   }
 
   // --- consumer ----------------------------------------------------------------------------------

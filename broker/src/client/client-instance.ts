@@ -9,7 +9,7 @@ import { randomInt } from 'node:crypto';
 import { createLogger, type Logger } from '../logging/logger.ts';
 import {
   createResponse, isOneway, RemotingClient, RequestCode, ResponseCode, SerializeType,
-  type RemotingCommand, type SerializeTypeValue,
+  type RemotingCommand, type RemotingConnection, type SerializeTypeValue,
 } from '../remoting/index.ts';
 import { type BrokerData, type ConsumerData, type HeartbeatData, type TopicRouteData } from '../protocol/index.ts';
 import { ClientApi } from './client-api.ts';
@@ -81,6 +81,8 @@ export class ClientInstance {
   /** Remoting version each broker answered our heartbeat with. */
   readonly brokerVersions = new Map<string, number>();
   private readonly timers: NodeJS.Timeout[] = [];
+  /** Set by a TransactionProducer: answers the brokers' CHECK_TRANSACTION_STATE. */
+  onTransactionCheck: ((req: RemotingCommand, connection: RemotingConnection) => void) | undefined;
   private started = false;
   private closed = false;
 
@@ -91,7 +93,7 @@ export class ClientInstance {
     this.clientId = newClientId(options.instanceName);
     this.log = options.logger ?? createLogger('client');
     this.requestTimeoutMs = options.requestTimeoutMs ?? 3000;
-    this.remoting = new RemotingClient({ logger: this.log, handler: (req) => this.onServerRequest(req) });
+    this.remoting = new RemotingClient({ logger: this.log, handler: (req, connection) => this.onServerRequest(req, connection) });
     const serializeType: SerializeTypeValue = options.serializeType === 'ROCKETMQ' ? SerializeType.ROCKETMQ : SerializeType.JSON;
     this.api = new ClientApi(this.remoting, serializeType);
   }
@@ -286,7 +288,11 @@ export class ClientInstance {
 
   // --- requests from brokers ---------------------------------------------------------------------
 
-  private onServerRequest(req: RemotingCommand): RemotingCommand | undefined {
+  private onServerRequest(req: RemotingCommand, connection: RemotingConnection): RemotingCommand | undefined {
+    if (req.code === RequestCode.CHECK_TRANSACTION_STATE && this.onTransactionCheck) {
+      this.onTransactionCheck(req, connection);
+      return undefined;
+    }
     if (req.code === RequestCode.NOTIFY_CONSUMER_IDS_CHANGED) {
       const group = req.extFields?.consumerGroup;
       const member = group === undefined ? undefined : this.consumers.get(group);

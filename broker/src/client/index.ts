@@ -4,10 +4,15 @@
  * - Producer: send (awaited), sendOneway, sendBatch, ordered sends with a queue selector or a sharding key.
  * - PushConsumer: clustering or broadcasting consumption with a listener or an async iterator; orderly
  *   consumption with queue locks (`orderly: true`).
+ * - TransactionProducer: transactional messages with local-transaction and check-back callbacks.
  * - Admin: topics and cluster information.
  */
 export { Producer, selectQueueByHash } from './producer.ts';
 export type { ProducerOptions, SendOptions, QueueSelector } from './producer.ts';
+export { TransactionProducer } from './transaction-producer.ts';
+export type {
+  TransactionProducerOptions, TransactionListener, LocalTransactionState, HalfMessage, TransactionSendResult,
+} from './transaction-producer.ts';
 export { SendStatus } from './send-result.ts';
 export type { SendResult } from './send-result.ts';
 export { PushConsumer } from './push-consumer.ts';

@@ -75,7 +75,7 @@ const STATUS_BY_CODE: Record<number, SendStatus> = {
 };
 
 /** A message encoded once, ready to go to any queue. */
-interface PreparedSend {
+export interface PreparedSend {
   topic: string;
   body: Buffer;
   sysFlag: number;
@@ -106,7 +106,7 @@ const BATCH_PROPERTIES = encodeProperties(new Map([[MessageConst.WAIT, 'true']])
  */
 export class Producer {
   readonly group: string;
-  private readonly instance: ClientInstance;
+  protected readonly instance: ClientInstance;
   private readonly sendTimeoutMs: number;
   private readonly attempts: number;
   private readonly compressOverBytes: number;
@@ -190,7 +190,7 @@ export class Producer {
     });
   }
 
-  private track<T>(work: () => Promise<T>): Promise<T> {
+  protected track<T>(work: () => Promise<T>): Promise<T> {
     if (this.state !== 'running') {
       return Promise.reject(new ClientError(this.state === 'new' ? 'producer is not started' : 'producer is shut down'));
     }
@@ -201,7 +201,7 @@ export class Producer {
     return p;
   }
 
-  private async sendPrepared(prepared: PreparedSend, msg: Message, options: SendOptions): Promise<SendResult> {
+  protected async sendPrepared(prepared: PreparedSend, msg: Message, options: SendOptions): Promise<SendResult> {
     const deadline = Date.now() + (options.timeoutMs ?? this.sendTimeoutMs);
     let info = await this.publishInfo(prepared.topic);
     const explicit = this.chooseExplicit(info, msg, options);
@@ -335,10 +335,12 @@ export class Producer {
     return buf;
   }
 
-  private prepareSingle(msg: Message): PreparedSend {
+  /** `extra` adds system properties and sys flags (a transaction's half message). */
+  protected prepareSingle(msg: Message, extra?: { properties: Record<string, string>; sysFlag: number }): PreparedSend {
     this.validateTopic(msg.topic);
     let body = this.bodyOf(msg);
     const props = messageProperties(msg);
+    for (const [k, v] of Object.entries(extra?.properties ?? {})) props.set(k, v);
     let uniq = props.get(MessageConst.UNIQ_KEY);
     if (!uniq) {
       uniq = createUniqId();
@@ -346,7 +348,7 @@ export class Producer {
     }
     const properties = encodeProperties(props);
     if (Buffer.byteLength(properties, 'utf8') > MAX_PROPERTIES_BYTES) throw new ClientError(`the message properties exceed ${MAX_PROPERTIES_BYTES} bytes`);
-    let sysFlag = 0;
+    let sysFlag = extra?.sysFlag ?? 0;
     if (this.compressOverBytes > 0 && body.length > this.compressOverBytes) {
       body = deflateSync(body, { level: 5 });
       sysFlag |= MessageSysFlag.COMPRESSED_FLAG;
