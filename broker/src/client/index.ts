@@ -5,6 +5,7 @@
  * - PushConsumer: clustering or broadcasting consumption with a listener or an async iterator; orderly
  *   consumption with queue locks (`orderly: true`).
  * - TransactionProducer: transactional messages with local-transaction and check-back callbacks.
+ * - LitePullConsumer (poll, subscribe or assign, seek, commit) and the plain PullConsumer.
  * - Admin: topics and cluster information.
  */
 export { Producer, selectQueueByHash } from './producer.ts';
@@ -19,6 +20,10 @@ export { PushConsumer } from './push-consumer.ts';
 export type {
   PushConsumerOptions, ConsumeFrom, MessageModel, MessageListener, MessagesOptions,
 } from './push-consumer.ts';
+export { LitePullConsumer } from './lite-pull-consumer.ts';
+export type { LitePullConsumerOptions } from './lite-pull-consumer.ts';
+export { PullConsumer } from './pull-consumer.ts';
+export type { PullConsumerOptions, PullResult, PullStatus, PullOptions } from './pull-consumer.ts';
 export type { ReceivedMessage } from './received-message.ts';
 export { decodePulledMessages } from './received-message.ts';
 export { Admin } from './admin.ts';

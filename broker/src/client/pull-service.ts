@@ -18,12 +18,15 @@ const RESUBSCRIBE_CODES = new Set<number>([
 export class PullService {
   private readonly ctx: PushConsumerContext;
   private readonly arrived: (pq: ProcessQueue) => void;
+  /** Whether pulls carry the queue's commit offset (not for a LitePullConsumer that commits only when told). */
+  private readonly commitInPull: boolean;
   private lastResubscribe = 0;
 
   /** `arrived` is told when a pull added messages to a queue. */
-  constructor(ctx: PushConsumerContext, arrived: (pq: ProcessQueue) => void) {
+  constructor(ctx: PushConsumerContext, arrived: (pq: ProcessQueue) => void, options: { commitInPull?: boolean } = {}) {
     this.ctx = ctx;
     this.arrived = arrived;
+    this.commitInPull = options.commitInPull ?? true;
   }
 
   /** Pulls the queue until it is dropped or the consumer stops. */
@@ -48,7 +51,7 @@ export class PullService {
         await this.ctx.sleep(o.pullErrorBackoffMs);
         continue;
       }
-      const commitOffset = o.messageModel === 'CLUSTERING' ? pq.commitOffset : 0;
+      const commitOffset = o.messageModel === 'CLUSTERING' && this.commitInPull ? pq.commitOffset : 0;
       const fromMaster = broker === instance.brokerAddress(mq.brokerName);
       try {
         const r = await instance.api.pullMessage(broker, {

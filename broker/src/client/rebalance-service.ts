@@ -21,6 +21,8 @@ export class RebalanceService {
   private rebalancing: Promise<void> | undefined;
   private rebalanceAgain = false;
   private routeRetryMs = 500;
+  /** Queues chosen by the application (LitePullConsumer.assign): no allocation among members. */
+  private assigned: MessageQueue[] | undefined;
 
   constructor(ctx: PushConsumerContext, allocate: AllocateStrategy, startPulling: (pq: ProcessQueue) => void, locks?: QueueLockService) {
     this.ctx = ctx;
@@ -45,6 +47,12 @@ export class RebalanceService {
       this.rebalancing = undefined;
     });
     return this.rebalancing;
+  }
+
+  /** Reads exactly these queues from now on instead of a share of the group's (then rebalances to apply it). */
+  assign(mqs: readonly MessageQueue[]): Promise<void> {
+    this.assigned = mqs.map((mq) => ({ topic: mq.topic, brokerName: mq.brokerName, queueId: mq.queueId }));
+    return this.requestRebalance();
   }
 
   /** Resolves once the rebalance in progress (if any) is over, whether it succeeded or not. */
@@ -84,7 +92,9 @@ export class RebalanceService {
     if (!route) return false;
     const all = subscribeQueues(topic, route);
     let mine: MessageQueue[];
-    if (this.ctx.options.messageModel === 'BROADCASTING') {
+    if (this.assigned) {
+      mine = this.assigned.filter((mq) => mq.topic === topic);
+    } else if (this.ctx.options.messageModel === 'BROADCASTING') {
       mine = all;
     } else {
       const brokers = allBrokerAddresses(route);
@@ -172,6 +182,23 @@ export class RebalanceService {
     await store.persist(offsets.map((o) => o.mq), true);
     for (const { mq } of offsets) store.remove(mq);
     await this.requestRebalance();
+  }
+
+  /**
+   * Moves an owned queue to `offset`: the queue is reopened there and what was pulled but not taken is
+   * forgotten (an answer to a pull already in flight is dropped with the old queue). False if not owned.
+   */
+  seek(mq: MessageQueue, offset: number): boolean {
+    const old = this.queues.get(queueKey(mq));
+    if (!old || old.dropped) return false;
+    old.dropped = true;
+    old.clearReady();
+    const pq = new ProcessQueue(old.mq, offset);
+    pq.lockedAt = old.lockedAt;
+    this.queues.set(pq.key, pq);
+    this.ctx.offsets.update(pq.mq, offset);
+    this.startPulling(pq);
+    return true;
   }
 
   /** The committed offset, or where consumeFrom says a new group starts. */
