@@ -30,6 +30,7 @@ import { registerPullProcessor, reexecuteHeldPull } from './pull-message-process
 import { registerQueryMessageProcessor } from './query-message-processor.ts';
 import { PullRequestHoldService } from './pull-request-hold-service.ts';
 import { registerSendProcessor } from './send-message-processor.ts';
+import { registerReplyProcessor } from './reply-message-processor.ts';
 import { TopicConfigManager } from './topic-config-manager.ts';
 import { TpsSampler } from './tps-sampler.ts';
 import { BrokerMetrics } from './broker-metrics.ts';
@@ -146,6 +147,7 @@ export class BrokerController {
     ctx.daily.start();
 
     registerSendProcessor(server, ctx);
+    registerReplyProcessor(server, ctx);
     registerPullProcessor(server, ctx);
     registerClientManageProcessor(server, ctx);
     registerConsumerManageProcessor(server, ctx);

@@ -141,16 +141,17 @@ export class ClientApi {
 
   // --- producer ----------------------------------------------------------------------------------
 
-  private sendRequest(h: SendHeader, body: Buffer): { code: number; header: HeaderInput; body: Buffer } {
+  /** A reply (request-reply) goes with SEND_REPLY_MESSAGE_V2 so the broker pushes it to the requester. */
+  private sendRequest(h: SendHeader, body: Buffer, reply: boolean): { code: number; header: HeaderInput; body: Buffer } {
     return {
-      code: h.batch ? RequestCode.SEND_BATCH_MESSAGE : RequestCode.SEND_MESSAGE_V2,
+      code: h.batch ? RequestCode.SEND_BATCH_MESSAGE : reply ? RequestCode.SEND_REPLY_MESSAGE_V2 : RequestCode.SEND_MESSAGE_V2,
       header: encodeSendHeaderV2(h),
       body,
     };
   }
 
-  async sendMessage(broker: string, header: SendHeader, body: Buffer, timeoutMs: number): Promise<SendResponse> {
-    const req = this.sendRequest(header, body);
+  async sendMessage(broker: string, header: SendHeader, body: Buffer, timeoutMs: number, reply = false): Promise<SendResponse> {
+    const req = this.sendRequest(header, body, reply);
     const response = await this.invoke(broker, req.code, req.header, req.body, timeoutMs);
     if (!SEND_OK_CODES.has(response.code)) throw failure(`send to ${header.topic}`, broker, response);
     const h = decodeSendMessageResponseHeader(response.extFields, header.queueId);
@@ -159,8 +160,8 @@ export class ClientApi {
     };
   }
 
-  sendMessageOneway(broker: string, header: SendHeader, body: Buffer): Promise<void> {
-    const req = this.sendRequest(header, body);
+  sendMessageOneway(broker: string, header: SendHeader, body: Buffer, reply = false): Promise<void> {
+    const req = this.sendRequest(header, body, reply);
     return this.invokeOneway(broker, req.code, req.header, req.body);
   }
 

@@ -83,6 +83,8 @@ export class ClientInstance {
   private readonly timers: NodeJS.Timeout[] = [];
   /** Set by a TransactionProducer: answers the brokers' CHECK_TRANSACTION_STATE. */
   onTransactionCheck: ((req: RemotingCommand, connection: RemotingConnection) => void) | undefined;
+  /** Set by a Producer: takes a reply the broker pushes (PUSH_REPLY_MESSAGE_TO_CLIENT); throws when it is malformed. */
+  onReplyMessage: ((req: RemotingCommand) => void) | undefined;
   private started = false;
   private closed = false;
 
@@ -289,6 +291,14 @@ export class ClientInstance {
   // --- requests from brokers ---------------------------------------------------------------------
 
   private onServerRequest(req: RemotingCommand, connection: RemotingConnection): RemotingCommand | undefined {
+    if (req.code === RequestCode.PUSH_REPLY_MESSAGE_TO_CLIENT && this.onReplyMessage) {
+      try {
+        this.onReplyMessage(req);
+      } catch (err) {
+        return createResponse(req, ResponseCode.SYSTEM_ERROR, (err as Error).message);
+      }
+      return createResponse(req, ResponseCode.SUCCESS);
+    }
     if (req.code === RequestCode.CHECK_TRANSACTION_STATE && this.onTransactionCheck) {
       this.onTransactionCheck(req, connection);
       return undefined;

@@ -1,7 +1,8 @@
 /**
  * Tern's TypeScript client for RocketMQ-compatible brokers (Tern or Apache RocketMQ).
  *
- * - Producer: send (awaited), sendOneway, sendBatch, ordered sends with a queue selector or a sharding key.
+ * - Producer: send (awaited), sendOneway, sendBatch, ordered sends with a queue selector or a sharding key,
+ *   request-reply (request / reply).
  * - PushConsumer: clustering or broadcasting consumption with a listener or an async iterator; orderly
  *   consumption with queue locks (`orderly: true`).
  * - TransactionProducer: transactional messages with local-transaction and check-back callbacks.
@@ -14,6 +15,7 @@ export { TransactionProducer } from './transaction-producer.ts';
 export type {
   TransactionProducerOptions, TransactionListener, LocalTransactionState, HalfMessage, TransactionSendResult,
 } from './transaction-producer.ts';
+export type { ReplyMessage, ReplyContent } from './request-reply.ts';
 export { SendStatus } from './send-result.ts';
 export type { SendResult } from './send-result.ts';
 export { PushConsumer } from './push-consumer.ts';

@@ -15,6 +15,10 @@ import { FaultIsolation } from './fault-isolation.ts';
 import type { MessageQueue } from './message-queue.ts';
 import { SendStatus, type SendResult } from './send-result.ts';
 import { publishQueues, routeFromTemplate } from './topic-route.ts';
+import type { ReceivedMessage } from './received-message.ts';
+import {
+  createReplyMessage, decodePushedReply, PendingRequests, REPLY_MESSAGE_TYPE, requestProperties, type ReplyContent, type ReplyMessage,
+} from './request-reply.ts';
 
 export interface ProducerOptions extends ClientOptions {
   /** Producer group (RocketMQ's producerGroup); default `DEFAULT_PRODUCER`. */
@@ -83,6 +87,8 @@ export interface PreparedSend {
   properties: string;
   uniqIds: string[];
   batch: boolean;
+  /** A reply of request-reply (MSG_TYPE=reply): sent with SEND_REPLY_MESSAGE_V2. */
+  reply: boolean;
 }
 
 interface PublishInfo {
@@ -117,6 +123,9 @@ export class Producer {
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly routeCheckedAt = new Map<string, number>();
   private readonly routeLoads = new Map<string, Promise<TopicRouteData>>();
+  private readonly pendingRequests = new PendingRequests();
+  /** The first request waits for the brokers to know this client, or they could not push its reply. */
+  private introduced: Promise<void> | undefined;
   private state: 'new' | 'running' | 'stopped' = 'new';
   private stopped: Promise<void> | undefined;
 
@@ -129,6 +138,10 @@ export class Producer {
     this.maxMessageSize = options.maxMessageSize ?? 4 * 1024 * 1024;
     this.defaultTopicQueueNums = options.defaultTopicQueueNums ?? 4;
     this.faults = new FaultIsolation(options.faultIsolationMs ?? 30_000);
+    this.instance.onReplyMessage = (req) => {
+      const reply = decodePushedReply(req);
+      if (!this.pendingRequests.complete(reply)) this.instance.log.warn(`reply ${reply.correlationId} matches no waiting request (timed out?)`);
+    };
   }
 
   get clientId(): string {
@@ -147,6 +160,7 @@ export class Producer {
     this.stopped ??= (async () => {
       this.state = 'stopped';
       await Promise.allSettled([...this.inFlight]);
+      this.pendingRequests.failAll(new ClientError('producer is shut down'));
       await this.instance.shutdown();
     })();
     return this.stopped;
@@ -186,8 +200,43 @@ export class Producer {
       const info = await this.publishInfo(prepared.topic);
       const mq = this.chooseExplicit(info, msg, options) ?? this.selectQueue(info, undefined);
       const broker = this.instance.requireMaster(mq.brokerName);
-      await this.instance.api.sendMessageOneway(broker, this.header(prepared, mq), prepared.body);
+      await this.instance.api.sendMessageOneway(broker, this.header(prepared, mq), prepared.body, prepared.reply);
     });
+  }
+
+  /**
+   * Request-reply: sends `msg` as a request and resolves with the reply a responder sent with reply(), or rejects
+   * with a ClientError after `timeoutMs` (sending included). The broker pushes the reply to this producer.
+   */
+  request(msg: Message, timeoutMs = this.sendTimeoutMs): Promise<ReplyMessage> {
+    return this.track(async () => {
+      const { correlationId, properties } = requestProperties(this.instance.clientId, timeoutMs);
+      const prepared = this.prepareSingle(msg, { properties, sysFlag: 0 });
+      const started = Date.now();
+      const left = () => Math.max(1, timeoutMs - (Date.now() - started));
+      await this.publishInfo(prepared.topic);
+      this.introduced ??= this.instance.heartbeatAll().catch((err) => {
+        this.introduced = undefined;
+        throw err;
+      });
+      await this.introduced;
+      const reply = this.pendingRequests.wait(correlationId, left());
+      try {
+        await this.sendPrepared(prepared, msg, { timeoutMs: left() });
+      } catch (err) {
+        this.pendingRequests.fail(correlationId, err as Error);
+      }
+      return reply;
+    });
+  }
+
+  /**
+   * Answers a request received by a consumer (see request()): the reply goes to the reply topic of the
+   * request's cluster on the broker that stored the request, which the requester is known to.
+   */
+  reply(request: ReceivedMessage, content: ReplyContent, options: Pick<SendOptions, 'timeoutMs'> = {}): Promise<SendResult> {
+    const msg = createReplyMessage(request, content);
+    return this.send(msg, { ...options, queue: { topic: msg.topic, brokerName: request.brokerName, queueId: 0 } });
   }
 
   protected track<T>(work: () => Promise<T>): Promise<T> {
@@ -215,7 +264,7 @@ export class Producer {
       const mq = explicit ?? this.selectQueue(info, lastBroker);
       try {
         const broker = this.instance.requireMaster(mq.brokerName);
-        const response = await this.instance.api.sendMessage(broker, this.header(prepared, mq), prepared.body, remaining);
+        const response = await this.instance.api.sendMessage(broker, this.header(prepared, mq), prepared.body, remaining, prepared.reply);
         this.faults.recovered(mq.brokerName);
         return this.result(prepared, mq, response);
       } catch (err) {
@@ -353,7 +402,8 @@ export class Producer {
       body = deflateSync(body, { level: 5 });
       sysFlag |= MessageSysFlag.COMPRESSED_FLAG;
     }
-    return { topic: msg.topic, body, sysFlag, flag: msg.flag ?? 0, properties, uniqIds: [uniq], batch: false };
+    const reply = props.get(MessageConst.MSG_TYPE) === REPLY_MESSAGE_TYPE;
+    return { topic: msg.topic, body, sysFlag, flag: msg.flag ?? 0, properties, uniqIds: [uniq], batch: false, reply };
   }
 
   private prepareBatch(msgs: readonly Message[]): PreparedSend {
@@ -385,7 +435,7 @@ export class Producer {
     } catch (err) {
       throw new ClientError((err as Error).message);
     }
-    return { topic, body, sysFlag: 0, flag: 0, properties: BATCH_PROPERTIES, uniqIds, batch: true };
+    return { topic, body, sysFlag: 0, flag: 0, properties: BATCH_PROPERTIES, uniqIds, batch: true, reply: false };
   }
 
   private header(p: PreparedSend, mq: MessageQueue): SendHeader {

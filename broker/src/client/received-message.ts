@@ -33,7 +33,8 @@ export interface ReceivedMessage extends Message {
 
 const zstdDecompress = (zlib as unknown as { zstdDecompressSync?: (b: Buffer) => Buffer }).zstdDecompressSync;
 
-function decompress(body: Buffer, sysFlag: number): Buffer {
+/** A compressed body (COMPRESSED_FLAG) back to its bytes, by the compression type in the sys flag. */
+export function decompressBody(body: Buffer, sysFlag: number): Buffer {
   const type = compressionType(sysFlag);
   if (type === 0 || type === MessageSysFlag.COMPRESSION_ZLIB_TYPE) return inflateSync(body);
   if (type === MessageSysFlag.COMPRESSION_ZSTD_TYPE && zstdDecompress) return zstdDecompress(body);
@@ -69,7 +70,7 @@ export function receivedFromStored(
   let payload = ext.body;
   if ((ext.sysFlag & MessageSysFlag.COMPRESSED_FLAG) !== 0) {
     try {
-      payload = decompress(ext.body, ext.sysFlag);
+      payload = decompressBody(ext.body, ext.sysFlag);
     } catch (err) {
       onUndecodable?.(ext.queueOffset, (err as Error).message);
     }
