@@ -11,7 +11,7 @@ import { RETRY_GROUP_TOPIC_PREFIX, SystemTopic, validateTopicName, type TopicRou
 import { ClientError, isNetworkError } from './client-error.ts';
 import { ClientInstance, type ClientOptions } from './client-instance.ts';
 import type { SendHeader, SendResponse } from './client-api.ts';
-import { FaultIsolation } from './fault-isolation.ts';
+import { DEFAULT_LATENCY_FAULT_TABLE, FaultIsolation } from './fault-isolation.ts';
 import type { MessageQueue } from './message-queue.ts';
 import { SendStatus, type SendResult } from './send-result.ts';
 import { publishQueues, routeFromTemplate } from './topic-route.ts';
@@ -35,6 +35,15 @@ export interface ProducerOptions extends ClientOptions {
   defaultTopicQueueNums?: number;
   /** How long a broker whose connection failed is avoided (30 s). */
   faultIsolationMs?: number;
+  /**
+   * Also avoid brokers that answer slowly (RocketMQ's sendLatencyFaultEnable; default false): a send that took
+   * latencyMaxMs[i] or more makes its broker avoided for notAvailableDurationMs[i].
+   */
+  sendLatencyFaultEnable?: boolean;
+  /** Latency buckets, ascending (RocketMQ's: 50, 100, 550, 1000, 2000, 3000, 15000 ms). */
+  latencyMaxMs?: number[];
+  /** Avoidance per bucket (RocketMQ's: 0, 0, 30 s, 1 min, 2 min, 3 min, 10 min). */
+  notAvailableDurationMs?: number[];
 }
 
 /** Picks the queue for one send; used for ordered messages (same key, same queue). */
@@ -137,7 +146,10 @@ export class Producer {
     this.compressOverBytes = options.compressOverBytes ?? 4096;
     this.maxMessageSize = options.maxMessageSize ?? 4 * 1024 * 1024;
     this.defaultTopicQueueNums = options.defaultTopicQueueNums ?? 4;
-    this.faults = new FaultIsolation(options.faultIsolationMs ?? 30_000);
+    this.faults = new FaultIsolation(options.faultIsolationMs ?? 30_000, options.sendLatencyFaultEnable ? {
+      latencyMaxMs: options.latencyMaxMs ?? DEFAULT_LATENCY_FAULT_TABLE.latencyMaxMs,
+      notAvailableMs: options.notAvailableDurationMs ?? DEFAULT_LATENCY_FAULT_TABLE.notAvailableMs,
+    } : undefined);
     this.instance.onReplyMessage = (req) => {
       const reply = decodePushedReply(req);
       if (!this.pendingRequests.complete(reply)) this.instance.log.warn(`reply ${reply.correlationId} matches no waiting request (timed out?)`);
@@ -262,19 +274,25 @@ export class Producer {
       if (remaining <= 0) break;
       if (attempt > 0) info = await this.publishInfo(prepared.topic);
       const mq = explicit ?? this.selectQueue(info, lastBroker);
+      const began = performance.now();
       try {
         const broker = this.instance.requireMaster(mq.brokerName);
         const response = await this.instance.api.sendMessage(broker, this.header(prepared, mq), prepared.body, remaining, prepared.reply);
-        this.faults.recovered(mq.brokerName);
+        this.faults.recovered(mq.brokerName, performance.now() - began);
         return this.result(prepared, mq, response);
       } catch (err) {
+        const latencyMs = performance.now() - began;
         lastError = err;
         lastBroker = mq.brokerName;
         // The route may be stale (a topic created a moment ago still served from the TBW102 template,
         // a queue count changed): look again before the next attempt or the next send.
         await this.refreshStaleRoute(prepared.topic);
-        if (isNetworkError(err)) this.faults.isolate(mq.brokerName);
-        else if (!(err instanceof ClientError && err.responseCode !== undefined && RETRYABLE_CODES.has(err.responseCode))) throw err;
+        if (isNetworkError(err)) {
+          this.faults.isolate(mq.brokerName);
+        } else {
+          this.faults.refused(mq.brokerName, latencyMs);
+          if (!(err instanceof ClientError && err.responseCode !== undefined && RETRYABLE_CODES.has(err.responseCode))) throw err;
+        }
         this.instance.log.debug(`send to ${mq.brokerName}/${mq.queueId} failed (attempt ${attempt + 1}): ${(err as Error).message}`);
       }
     }
