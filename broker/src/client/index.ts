@@ -39,3 +39,5 @@ export type { AllocateStrategy } from './allocate.ts';
 export type { ExpressionType } from './subscription.ts';
 export type { Message } from '../message/message.ts';
 export { Perm } from '../protocol/index.ts';
+export type { BrokerData, ClusterInfo, QueueData, SubscriptionGroupConfig, TopicRouteData } from '../protocol/index.ts';
+export type { Logger, LogFields } from '../logging/logger.ts';
