@@ -105,4 +105,49 @@ describe('official Java client against Tern', { timeout: 120_000 }, () => {
     }
     expect(seen).toEqual(acked);
   });
+
+  it('request-reply: a Java requester gets the TS responder\'s replies pushed by the broker', async () => {
+    const admin = new Admin({ namesrvAddr: cluster.namesrvAddr });
+    await admin.createTopic('rr-java-asks', { readQueueNums: 2, writeQueueNums: 2 });
+    await admin.shutdown();
+    const replier = new Producer({ namesrvAddr: cluster.namesrvAddr, group: 'ts-replier' });
+    await replier.start();
+    const responder = new PushConsumer({ namesrvAddr: cluster.namesrvAddr, group: 'ts-responder', subscriptions: { 'rr-java-asks': '*' }, consumeFrom: 'last' });
+    responder.onMessage(async (msgs) => {
+      for (const m of msgs) await replier.reply(m, { body: `ts-reply:${m.body.toString()}` });
+    });
+    await responder.start();
+    try {
+      await waitFor('the responder owning the queues', () => responder.assignedQueues('rr-java-asks').length === 2, 30_000);
+      const asked = await runJava(['request', '-n', cluster.namesrvAddr, '-t', 'rr-java-asks', '-c', '5', '--timeout-ms', '15000']);
+      expect(asked.code, asked.stderr).toBe(0);
+      expect(asked.stdout).toMatch(/ANSWERED 5/);
+      for (let i = 0; i < 5; i++) expect(asked.stdout).toContain(`REPLY ${i} ts-reply:java-request-${i}`);
+    } finally {
+      await responder.shutdown();
+      await replier.shutdown();
+    }
+  });
+
+  it('request-reply: the TS requester gets a Java responder\'s replies (createReplyMessage)', async () => {
+    const admin = new Admin({ namesrvAddr: cluster.namesrvAddr });
+    await admin.createTopic('rr-ts-asks', { readQueueNums: 2, writeQueueNums: 2 });
+    await admin.shutdown();
+    const requester = new Producer({ namesrvAddr: cluster.namesrvAddr, group: 'ts-requester' });
+    await requester.start();
+    const javaResponder = runJava(['respond', '-n', cluster.namesrvAddr, '-t', 'rr-ts-asks', '-g', 'java-responder', '-c', '3', '--timeout-ms', '60000']);
+    try {
+      // The first request may wait for the JVM to start and take the queues: its timeout covers that.
+      for (let i = 0; i < 3; i++) {
+        const reply = await requester.request({ topic: 'rr-ts-asks', body: Buffer.from(`ts-request-${i}`) }, 45_000);
+        expect(reply.body.toString()).toBe(`java-reply:ts-request-${i}`);
+        expect(reply.properties.get('MSG_TYPE')).toBe('reply');
+      }
+      const responded = await javaResponder;
+      expect(responded.code, responded.stderr).toBe(0);
+      expect(responded.stdout).toMatch(/REPLIED 3/);
+    } finally {
+      await requester.shutdown();
+    }
+  });
 });

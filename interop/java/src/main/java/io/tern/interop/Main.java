@@ -39,7 +39,9 @@ public final class Main {
         "          [--tag TAG] [--key-prefix P] [--ack-log FILE] [--batch N] [--window N] [--timeout-ms T]",
         "          [--deliver-in-ms MS]   (timer message: Message.setDeliverTimeMs(now + MS))",
         "  consume -n NAMESRV -t TOPIC -g GROUP -c COUNT [--timeout-ms T] [--from first|last]",
-        "          [--print keys|bodies] [--tag EXPR] [--linger-ms MS]");
+        "          [--print keys|bodies] [--tag EXPR] [--linger-ms MS]",
+        "  request -n NAMESRV -t TOPIC -c COUNT [--timeout-ms T]   (DefaultMQProducer.request, prints REPLY lines)",
+        "  respond -n NAMESRV -t TOPIC -g GROUP -c COUNT [--timeout-ms T]   (answers COUNT requests with createReplyMessage)");
 
     private Main() {
     }
@@ -53,6 +55,8 @@ public final class Main {
             int status = switch (args[0]) {
                 case "produce" -> produce(options);
                 case "consume" -> consume(options);
+                case "request" -> RequestReply.request(options);
+                case "respond" -> RequestReply.respond(options);
                 default -> fail("unknown subcommand " + args[0] + "\n" + USAGE);
             };
             System.out.flush();
@@ -242,7 +246,7 @@ public final class Main {
         return distinct.size() >= count ? 0 : 1;
     }
 
-    private static int fail(String message) {
+    static int fail(String message) {
         System.err.println(message);
         System.exit(2);
         return 2;
@@ -270,7 +274,7 @@ public final class Main {
     }
 
     /** "-x value" / "--name value" pairs after the subcommand. */
-    private record Options(Map<String, String> values) {
+    record Options(Map<String, String> values) {
         static Options parse(String[] args, int from) {
             Map<String, String> values = new HashMap<>();
             for (int i = from; i < args.length; i += 2) {
