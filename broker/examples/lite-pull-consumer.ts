@@ -1,7 +1,7 @@
 /**
  * LitePullConsumer: poll messages at your own pace, seek back, commit when done.
  *
- *   NAMESRV_ADDR=127.0.0.1:9876 node broker/examples/lite-pull-consumer.ts
+ *   NAMESRV_ADDR=127.0.0.1:9876 npx node broker/examples/lite-pull-consumer.ts
  */
 import { LitePullConsumer, Producer } from '@tern/broker/client';
 import { ensureTopic, namesrvAddr } from './example-setup.ts';

@@ -2,7 +2,7 @@
  * Ordered messages: each order's events go to one queue (shardingKey), and an orderly consumer handles each queue
  * strictly in order. A failing event is retried in place after a short pause, never overtaken by the next one.
  *
- *   NAMESRV_ADDR=127.0.0.1:9876 node broker/examples/ordered-messages.ts
+ *   NAMESRV_ADDR=127.0.0.1:9876 npx node broker/examples/ordered-messages.ts
  */
 import { Producer, PushConsumer } from '@tern/broker/client';
 import { ensureTopic, namesrvAddr } from './example-setup.ts';

@@ -1,7 +1,7 @@
 /**
  * The plain PullConsumer: you choose the queue and the offset of every pull, and keep the progress yourself.
  *
- *   NAMESRV_ADDR=127.0.0.1:9876 node broker/examples/pull-consumer.ts
+ *   NAMESRV_ADDR=127.0.0.1:9876 npx node broker/examples/pull-consumer.ts
  */
 import { Producer, PullConsumer } from '@tern/broker/client';
 import { ensureTopic, namesrvAddr } from './example-setup.ts';

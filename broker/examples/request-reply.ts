@@ -2,7 +2,7 @@
  * Request-reply: the requester sends a request and awaits the answer; a consumer on the other side answers with
  * producer.reply(), and the broker pushes the reply straight back to the requester.
  *
- *   NAMESRV_ADDR=127.0.0.1:9876 node broker/examples/request-reply.ts
+ *   NAMESRV_ADDR=127.0.0.1:9876 npx node broker/examples/request-reply.ts
  */
 import { Producer, PushConsumer } from '@tern/broker/client';
 import { ensureTopic, namesrvAddr } from './example-setup.ts';

@@ -2,7 +2,7 @@
  * Transactional messages: the message becomes visible only if the local transaction commits. An undecided one
  * ('UNKNOW') is settled later when the broker asks checkLocalTransaction.
  *
- *   NAMESRV_ADDR=127.0.0.1:9876 node broker/examples/transaction-producer.ts
+ *   NAMESRV_ADDR=127.0.0.1:9876 npx node broker/examples/transaction-producer.ts
  */
 import { TransactionProducer, type LocalTransactionState } from '@tern/broker/client';
 import { ensureTopic, namesrvAddr } from './example-setup.ts';

@@ -5,7 +5,6 @@ import { ClientInstance, type ClientOptions } from './client-instance.ts';
 import type { MessageQueue } from './message-queue.ts';
 import { queueKey } from './message-queue.ts';
 import { RemoteOffsetStore } from './offset-store.ts';
-import type { ProcessQueue } from './process-queue.ts';
 import { PullService } from './pull-service.ts';
 import type { PushConsumerContext } from './push-consumer-context.ts';
 import { resolvePushConsumerOptions, type ConsumeFrom } from './push-consumer-options.ts';
@@ -263,7 +262,7 @@ export class LitePullConsumer {
 
   private async persist(wait: boolean): Promise<void> {
     const mqs: MessageQueue[] = [];
-    for (const pq of this.rebalance.queues.values() as Iterable<ProcessQueue>) {
+    for (const pq of this.rebalance.queues.values()) {
       if (pq.dropped) continue;
       this.offsets.update(pq.mq, pq.commitOffset);
       mqs.push(pq.mq);
