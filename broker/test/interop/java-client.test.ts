@@ -106,6 +106,52 @@ describe('official Java client against Tern', { timeout: 120_000 }, () => {
     expect(seen).toEqual(acked);
   });
 
+  it('orderly: a Java and a TS orderly consumer share one group through the broker\'s queue locks, each key in order', async () => {
+    const topic = 'orderly-mixed';
+    const group = 'mixed-orderly';
+    const admin = new Admin({ namesrvAddr: cluster.namesrvAddr });
+    await admin.createTopic(topic, { readQueueNums: 4, writeQueueNums: 4 });
+    await admin.shutdown();
+    const tsGot: string[] = [];
+    const consumer = new PushConsumer({
+      namesrvAddr: cluster.namesrvAddr, group, subscriptions: { [topic]: '*' }, consumeFrom: 'first', orderly: true, rebalanceIntervalMs: 2_000,
+    });
+    consumer.onMessage((msgs) => {
+      for (const m of msgs) tsGot.push(m.body.toString());
+    });
+    const producer = new Producer({ namesrvAddr: cluster.namesrvAddr, group: 'mixed-orderly-producer' });
+    await producer.start();
+    await consumer.start();
+    try {
+      await waitFor('the TS member owning all 4 queues', () => consumer.assignedQueues(topic).length === 4, 30_000);
+      const java = runJava(['consume', '-n', cluster.namesrvAddr, '-t', topic, '-g', group, '-c', '100000', '--orderly', 'true',
+        '--print', 'bodies', '--idle-exit-ms', '5000', '--timeout-ms', '60000']);
+      await waitFor('the TS member handing 2 queues to the Java member', () => consumer.assignedQueues(topic).length === 2, 45_000);
+      const keys = Array.from({ length: 16 }, (_, i) => `key-${i}`);
+      for (let seq = 0; seq < 20; seq++) {
+        await Promise.all(keys.map((key) => producer.send({ topic, body: Buffer.from(`${key}:${seq}`), keys: [`${key}-${seq}`] }, { shardingKey: key })));
+      }
+      const consumed = await java;
+      expect(consumed.code, consumed.stderr).toBe(0);
+      const javaGot = consumed.stdout.split('\n').filter((l) => l.startsWith('BODY ')).map((l) => l.split(' ')[2]!);
+      await waitFor('all 320 consumed by one side or the other', () => tsGot.length + javaGot.length >= 320, 30_000);
+      expect([...tsGot, ...javaGot].sort()).toEqual(keys.flatMap((k) => Array.from({ length: 20 }, (_, s) => `${k}:${s}`)).sort());
+      const keyOf = (b: string) => b.split(':')[0]!;
+      const tsKeys = new Set(tsGot.map(keyOf));
+      expect(javaGot.filter((b) => tsKeys.has(keyOf(b)))).toEqual([]);
+      expect(javaGot.length).toBeGreaterThan(0);
+      for (const side of [tsGot, javaGot]) {
+        for (const key of keys) {
+          const seqs = side.filter((b) => keyOf(b) === key).map((b) => Number(b.split(':')[1]));
+          expect(seqs).toEqual([...seqs].sort((x, y) => x - y));
+        }
+      }
+    } finally {
+      await consumer.shutdown();
+      await producer.shutdown();
+    }
+  });
+
   it('request-reply: a Java requester gets the TS responder\'s replies pushed by the broker', async () => {
     const admin = new Admin({ namesrvAddr: cluster.namesrvAddr });
     await admin.createTopic('rr-java-asks', { readQueueNums: 2, writeQueueNums: 2 });

@@ -15,9 +15,12 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.rocketmq.client.consumer.DefaultMQPushConsumer;
 import org.apache.rocketmq.client.consumer.listener.ConsumeConcurrentlyStatus;
+import org.apache.rocketmq.client.consumer.listener.ConsumeOrderlyStatus;
 import org.apache.rocketmq.client.consumer.listener.MessageListenerConcurrently;
+import org.apache.rocketmq.client.consumer.listener.MessageListenerOrderly;
 import org.apache.rocketmq.client.producer.DefaultMQProducer;
 import org.apache.rocketmq.client.producer.SendCallback;
 import org.apache.rocketmq.client.producer.SendResult;
@@ -39,7 +42,7 @@ public final class Main {
         "          [--tag TAG] [--key-prefix P] [--ack-log FILE] [--batch N] [--window N] [--timeout-ms T]",
         "          [--deliver-in-ms MS]   (timer message: Message.setDeliverTimeMs(now + MS))",
         "  consume -n NAMESRV -t TOPIC -g GROUP -c COUNT [--timeout-ms T] [--from first|last]",
-        "          [--print keys|bodies] [--tag EXPR] [--linger-ms MS]",
+        "          [--print keys|bodies] [--tag EXPR] [--linger-ms MS] [--orderly true] [--idle-exit-ms MS]",
         "  request -n NAMESRV -t TOPIC -c COUNT [--timeout-ms T]   (DefaultMQProducer.request, prints REPLY lines)",
         "  respond -n NAMESRV -t TOPIC -g GROUP -c COUNT [--timeout-ms T]   (answers COUNT requests with createReplyMessage)");
 
@@ -216,7 +219,8 @@ public final class Main {
         consumer.setConsumeFromWhere(o.get("--from", "first").equals("last")
             ? ConsumeFromWhere.CONSUME_FROM_LAST_OFFSET : ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET);
         consumer.subscribe(topic, o.get("--tag", "*"));
-        consumer.registerMessageListener((MessageListenerConcurrently) (messages, context) -> {
+        AtomicLong lastAt = new AtomicLong();
+        java.util.function.Consumer<List<MessageExt>> handle = (messages) -> {
             for (MessageExt m : messages) {
                 String line = printBodies
                     ? "BODY " + m.getKeys() + " " + new String(m.getBody(), StandardCharsets.UTF_8)
@@ -225,14 +229,25 @@ public final class Main {
                     System.out.println(line);
                 }
                 total.incrementAndGet();
+                lastAt.set(System.nanoTime());
                 if (distinct.add(String.valueOf(m.getKeys())) && distinct.size() >= count) {
                     enough.countDown();
                 }
             }
-            return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
-        });
+        };
+        if (o.get("--orderly", "false").equals("true")) {
+            consumer.registerMessageListener((MessageListenerOrderly) (messages, context) -> {
+                handle.accept(messages);
+                return ConsumeOrderlyStatus.SUCCESS;
+            });
+        } else {
+            consumer.registerMessageListener((MessageListenerConcurrently) (messages, context) -> {
+                handle.accept(messages);
+                return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
+            });
+        }
         consumer.start();
-        boolean complete = count == 0 || enough.await(o.integer("--timeout-ms", 60_000), TimeUnit.MILLISECONDS);
+        boolean complete = count == 0 || awaitEnough(enough, lastAt, o.integer("--timeout-ms", 60_000), o.integer("--idle-exit-ms", 0));
         // The listener counts a message before the client records its offset as consumed; linger so that
         // shutdown persists (UPDATE_CONSUMER_OFFSET) offsets that cover everything printed.
         Thread.sleep(o.integer("--linger-ms", 1000));
@@ -243,7 +258,25 @@ public final class Main {
         if (!complete) {
             System.err.println("timed out with " + distinct.size() + " of " + count + " distinct keys");
         }
-        return distinct.size() >= count ? 0 : 1;
+        return complete || distinct.size() >= count ? 0 : 1;
+    }
+
+    /**
+     * Until COUNT distinct keys arrived or the timeout; with idleExitMs > 0 also once messages came and then
+     * none for that long (a member of a group that reads only its share).
+     */
+    private static boolean awaitEnough(CountDownLatch enough, AtomicLong lastAt, long timeoutMs, long idleExitMs) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        while (System.nanoTime() < deadline) {
+            if (enough.await(100, TimeUnit.MILLISECONDS)) {
+                return true;
+            }
+            long last = lastAt.get();
+            if (idleExitMs > 0 && last != 0 && System.nanoTime() - last > TimeUnit.MILLISECONDS.toNanos(idleExitMs)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     static int fail(String message) {
