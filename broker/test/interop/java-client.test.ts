@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Admin, Producer, PushConsumer } from '../../src/client/index.ts';
+import { decodeOffsetMsgId } from '../../src/message/message-id.ts';
 import { startLocalCluster, type LocalCluster } from '../support/local-cluster.ts';
 import { consumedKeys, runJava } from '../support/java-interop.ts';
 import { tempDir } from '../../src/harness/temp-dir.ts';
@@ -104,6 +105,44 @@ describe('official Java client against Tern', { timeout: 120_000 }, () => {
       await consumer.shutdown();
     }
     expect(seen).toEqual(acked);
+  });
+
+  it('large bodies travel compressed both ways: zlib from Java to TS and from TS to Java', async () => {
+    // Java compresses bodies over 4 KiB (compressMsgBodyOverHowmuch), as the TS producer does (compressOverBytes).
+    const produced = await runJava(['produce', '-n', cluster.namesrvAddr, '-t', 'big-java-to-ts', '-c', '5', '--size', '20000', '--key-prefix', 'big-']);
+    expect(produced.code, produced.stderr).toBe(0);
+    const got = new Map<string, Buffer>();
+    let compressedFlags = 0;
+    const consumer = new PushConsumer({ namesrvAddr: cluster.namesrvAddr, group: 'ts-reads-big', consumeFrom: 'first', subscriptions: { 'big-java-to-ts': '*' } });
+    consumer.onMessage((msgs) => {
+      for (const m of msgs) {
+        got.set(m.properties.get('KEYS')!, m.body);
+        if ((m.sysFlag & 0x1) !== 0) compressedFlags++;
+      }
+    });
+    await consumer.start();
+    try {
+      await waitFor('5 large messages from Java', () => got.size === 5, 30_000);
+    } finally {
+      await consumer.shutdown();
+    }
+    expect(compressedFlags).toBe(5);
+    for (let i = 0; i < 5; i++) {
+      const expected = Buffer.from(Array.from({ length: 20000 }, (_, j) => 97 + ((i + j) % 26)));
+      expect(got.get(`big-${i}`)!.equals(expected)).toBe(true);
+    }
+
+    const producer = new Producer({ namesrvAddr: cluster.namesrvAddr, group: 'ts-big-producer' });
+    await producer.start();
+    const body = 'tern '.repeat(4000);
+    const sent = await producer.send({ topic: 'big-ts-to-java', body: Buffer.from(body), keys: ['big-ts'] });
+    await producer.shutdown();
+    const stored = cluster.broker.context.store.lookMessageByOffset(decodeOffsetMsgId(sent.offsetMsgId).offset)!;
+    expect(stored.sysFlag & 0x1).toBe(1);
+    expect(stored.body.length).toBeLessThan(1000);
+    const consumed = await runJava(['consume', '-n', cluster.namesrvAddr, '-t', 'big-ts-to-java', '-g', 'java-reads-big', '-c', '1', '--print', 'bodies']);
+    expect(consumed.code, consumed.stderr).toBe(0);
+    expect(consumed.stdout).toContain(`BODY big-ts ${body.trimEnd()}`);
   });
 
   it('orderly: a Java and a TS orderly consumer share one group through the broker\'s queue locks, each key in order', async () => {
