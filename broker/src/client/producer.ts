@@ -14,7 +14,7 @@ import type { SendHeader, SendResponse } from './client-api.ts';
 import { DEFAULT_LATENCY_FAULT_TABLE, FaultIsolation } from './fault-isolation.ts';
 import type { MessageQueue } from './message-queue.ts';
 import { SendStatus, type SendResult } from './send-result.ts';
-import { publishQueues, routeFromTemplate } from './topic-route.ts';
+import { MASTER_ID, publishQueues, routeFromTemplate } from './topic-route.ts';
 import type { ReceivedMessage } from './received-message.ts';
 import {
   createReplyMessage, decodePushedReply, PendingRequests, REPLY_MESSAGE_TYPE, requestProperties, type ReplyContent, type ReplyMessage,
@@ -133,8 +133,8 @@ export class Producer {
   private readonly routeCheckedAt = new Map<string, number>();
   private readonly routeLoads = new Map<string, Promise<TopicRouteData>>();
   private readonly pendingRequests = new PendingRequests();
-  /** The first request waits for the brokers to know this client, or they could not push its reply. */
-  private introduced: Promise<void> | undefined;
+  /** Masters that have had our heartbeat since a request needed it (else they could not push its reply). */
+  private readonly introducedTo = new Set<string>();
   private state: 'new' | 'running' | 'stopped' = 'new';
   private stopped: Promise<void> | undefined;
 
@@ -226,13 +226,10 @@ export class Producer {
       const prepared = this.prepareSingle(msg, { properties, sysFlag: 0 });
       const started = Date.now();
       const left = () => Math.max(1, timeoutMs - (Date.now() - started));
-      await this.publishInfo(prepared.topic);
-      this.introduced ??= this.instance.heartbeatAll().catch((err) => {
-        this.introduced = undefined;
-        throw err;
-      });
-      await this.introduced;
+      await this.introduceTo((await this.publishInfo(prepared.topic)).route);
       const reply = this.pendingRequests.wait(correlationId, left());
+      // The caller awaits `reply` only after the send; until then a timeout must not count as unhandled.
+      reply.catch(() => {});
       try {
         await this.sendPrepared(prepared, msg, { timeoutMs: left() });
       } catch (err) {
@@ -240,6 +237,14 @@ export class Producer {
       }
       return reply;
     });
+  }
+
+  /** Heartbeats (once) to the masters of a route: a broker pushes a reply only to clients it knows. */
+  private async introduceTo(route: TopicRouteData): Promise<void> {
+    const masters = route.brokerDatas.map((bd) => bd.brokerAddrs[MASTER_ID]).filter((a): a is string => !!a && !this.introducedTo.has(a));
+    if (masters.length === 0) return;
+    await this.instance.heartbeatTo(masters);
+    for (const a of masters) this.introducedTo.add(a);
   }
 
   /**
