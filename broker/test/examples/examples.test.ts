@@ -4,10 +4,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BROKER_ROOT, NODE } from '../support/processes.ts';
 import { startLocalCluster, type LocalCluster } from '../support/local-cluster.ts';
 
-let cluster: LocalCluster;
+let cluster: LocalCluster | undefined;
+let namesrvAddr: string;
 
+// EXAMPLES_NAMESRV_ADDR runs the examples against another target instead, e.g. Apache RocketMQ started with
+// scripts/apache-rocketmq.sh, to show the client is a RocketMQ client and not a Tern-only one.
 beforeAll(async () => {
-  cluster = await startLocalCluster();
+  const external = process.env.EXAMPLES_NAMESRV_ADDR;
+  if (external) {
+    namesrvAddr = external;
+  } else {
+    cluster = await startLocalCluster();
+    namesrvAddr = cluster.namesrvAddr;
+  }
 });
 afterAll(async () => {
   await cluster?.stop();
@@ -17,7 +26,7 @@ afterAll(async () => {
 function runExample(name: string): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {
     const child = spawn(NODE, ['--disable-warning=ExperimentalWarning', path.join(BROKER_ROOT, 'examples', name)], {
-      cwd: BROKER_ROOT, env: { ...process.env, NAMESRV_ADDR: cluster.namesrvAddr, TERN_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'],
+      cwd: BROKER_ROOT, env: { ...process.env, NAMESRV_ADDR: namesrvAddr, TERN_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
     child.stdout.on('data', (d) => { out += d; });
