@@ -35,6 +35,7 @@ import { registerQueryMessageProcessor } from './query-message-processor.ts';
 import { registerRecallProcessor } from './recall-message-processor.ts';
 import { PullRequestHoldService } from './pull-request-hold-service.ts';
 import { registerSendProcessor } from './send-message-processor.ts';
+import { registerReplyProcessor } from './reply-message-processor.ts';
 import { TopicConfigManager } from './topic-config-manager.ts';
 import { TpsSampler } from './tps-sampler.ts';
 import { BrokerMetrics } from './broker-metrics.ts';
@@ -174,6 +175,7 @@ export class BrokerController {
     ctx.daily.start();
 
     registerSendProcessor(server, ctx);
+    registerReplyProcessor(server, ctx);
     registerPullProcessor(server, ctx);
     registerClientManageProcessor(server, ctx);
     registerConsumerManageProcessor(server, ctx);

@@ -176,6 +176,15 @@ export class ProducerManager {
     return [...(this.groups.get(group)?.values() ?? [])];
   }
 
+  /** The live connection of a producer client, whatever its group (where replies are pushed). */
+  findChannel(clientId: string): ClientChannel | undefined {
+    for (const members of this.groups.values()) {
+      const ch = members.get(clientId);
+      if (ch && !ch.connection.closed) return ch;
+    }
+    return undefined;
+  }
+
   groupNames(): string[] {
     return [...this.groups.keys()];
   }

@@ -30,8 +30,9 @@ export function registerSendProcessor(server: RemotingServer, ctx: BrokerContext
     processSend(ctx, req, conn));
 }
 
-async function processSend(ctx: BrokerContext, req: RemotingCommand, conn: RemotingConnection): Promise<RemotingCommand> {
-  const h = decodeSendHeader(req.code !== RequestCode.SEND_MESSAGE, req.extFields);
+/** Stores one send (single or batch); also the storing half of SEND_REPLY_MESSAGE(_V2). */
+export async function processSend(ctx: BrokerContext, req: RemotingCommand, conn: RemotingConnection): Promise<RemotingCommand> {
+  const h = decodeSendHeader(req.code !== RequestCode.SEND_MESSAGE && req.code !== RequestCode.SEND_REPLY_MESSAGE, req.extFields);
   if (ctx.config.brokerRole === 'SLAVE') {
     throw new RequestRefusedError(ResponseCode.SERVICE_NOT_AVAILABLE, `the broker[${ctx.config.brokerName}] is a slave and refuses writes`);
   }

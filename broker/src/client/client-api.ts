@@ -6,7 +6,7 @@
 import type { Socket } from 'node:net';
 import {
   createRequest, RemoteError, RemotingClient, RequestCode, ResponseCode, SerializeType,
-  type HeaderInput, type RemotingCommand, type SerializeTypeValue,
+  type HeaderInput, type RemotingCommand, type RemotingConnection, type SerializeTypeValue,
 } from '../remoting/index.ts';
 import {
   encodeRecallMessageHeader, type RecallMessageHeader,
@@ -14,7 +14,7 @@ import {
   encodeConsumerGroupHeader, encodeConsumerSendBackHeader, encodeDeleteSubscriptionGroupHeader, encodeCreateTopicHeader, encodeDeleteTopicHeader, encodeGetRouteInfoHeader,
   encodePullMessageHeader, encodeQueryConsumerOffsetHeader, encodeQueueOffsetHeader, encodeResetOffsetHeader, encodeSearchOffsetHeader,
   encodeUnregisterClientHeader, encodeUpdateConsumerOffsetHeader, decodeOffsetResponseHeader, decodePullMessageResponseHeader,
-  decodeSendMessageResponseHeader, type ConsumerSendBackHeader, type CreateTopicRequest, type PullMessageHeader,
+  decodeSendMessageResponseHeader, encodeEndTransactionHeader, type EndTransactionHeader, type ConsumerSendBackHeader, type CreateTopicRequest, type PullMessageHeader,
 } from '../protocol/index.ts';
 import { ClientError } from './client-error.ts';
 import { decodeResetOffsetBody, type MessageQueue, type QueueOffset } from './message-queue.ts';
@@ -143,16 +143,17 @@ export class ClientApi {
 
   // --- producer ----------------------------------------------------------------------------------
 
-  private sendRequest(h: SendHeader, body: Buffer): { code: number; header: HeaderInput; body: Buffer } {
+  /** A reply (request-reply) goes with SEND_REPLY_MESSAGE_V2 so the broker pushes it to the requester. */
+  private sendRequest(h: SendHeader, body: Buffer, reply: boolean): { code: number; header: HeaderInput; body: Buffer } {
     return {
-      code: h.batch ? RequestCode.SEND_BATCH_MESSAGE : RequestCode.SEND_MESSAGE_V2,
+      code: h.batch ? RequestCode.SEND_BATCH_MESSAGE : reply ? RequestCode.SEND_REPLY_MESSAGE_V2 : RequestCode.SEND_MESSAGE_V2,
       header: encodeSendHeaderV2(h),
       body,
     };
   }
 
-  async sendMessage(broker: string, header: SendHeader, body: Buffer, timeoutMs: number): Promise<SendResponse> {
-    const req = this.sendRequest(header, body);
+  async sendMessage(broker: string, header: SendHeader, body: Buffer, timeoutMs: number, reply = false): Promise<SendResponse> {
+    const req = this.sendRequest(header, body, reply);
     const response = await this.invoke(broker, req.code, req.header, req.body, timeoutMs);
     if (!SEND_OK_CODES.has(response.code)) throw failure(`send to ${header.topic}`, broker, response);
     const h = decodeSendMessageResponseHeader(response.extFields, header.queueId);
@@ -168,9 +169,19 @@ export class ClientApi {
     return response.extFields?.msgId ?? '';
   }
 
-  sendMessageOneway(broker: string, header: SendHeader, body: Buffer): Promise<void> {
-    const req = this.sendRequest(header, body);
+  sendMessageOneway(broker: string, header: SendHeader, body: Buffer, reply = false): Promise<void> {
+    const req = this.sendRequest(header, body, reply);
     return this.invokeOneway(broker, req.code, req.header, req.body);
+  }
+
+  /** END_TRANSACTION, oneway as Java sends it: commits or rolls back a half message (or says "not known yet"). */
+  endTransactionOneway(broker: string, h: EndTransactionHeader): Promise<void> {
+    return this.invokeOneway(broker, RequestCode.END_TRANSACTION, encodeEndTransactionHeader(h));
+  }
+
+  /** The answer to a broker's CHECK_TRANSACTION_STATE, on the connection the check came on. */
+  endTransactionOn(connection: RemotingConnection, h: EndTransactionHeader): void {
+    connection.invokeOneway(createRequest(RequestCode.END_TRANSACTION, encodeEndTransactionHeader(h), undefined, this.serializeType));
   }
 
   // --- consumer ----------------------------------------------------------------------------------
@@ -253,6 +264,20 @@ export class ClientApi {
 
   async consumerSendMessageBack(broker: string, h: ConsumerSendBackHeader, timeoutMs = 3000): Promise<void> {
     await this.call(broker, 'send back', RequestCode.CONSUMER_SEND_MSG_BACK, encodeConsumerSendBackHeader(h), undefined, timeoutMs);
+  }
+
+  /** LOCK_BATCH_MQ: locks the queues for this client (orderly consumers); resolves with those it now holds. */
+  async lockBatchMQ(broker: string, group: string, clientId: string, mqs: readonly MessageQueue[], timeoutMs = 3000): Promise<MessageQueue[]> {
+    const r = await this.call(broker, `lock queues of ${group}`, RequestCode.LOCK_BATCH_MQ, undefined,
+      encodeJson({ consumerGroup: group, clientId, onlyThisBroker: false, mqSet: mqs }), timeoutMs);
+    const locked = decodeJson<{ lockOKMQSet?: MessageQueue[] }>(r.body, 'lock answer').lockOKMQSet ?? [];
+    return locked.map((mq) => ({ topic: mq.topic, brokerName: mq.brokerName, queueId: mq.queueId }));
+  }
+
+  /** UNLOCK_BATCH_MQ: frees the queues for the group's next owner. */
+  async unlockBatchMQ(broker: string, group: string, clientId: string, mqs: readonly MessageQueue[], timeoutMs = 3000): Promise<void> {
+    await this.call(broker, `unlock queues of ${group}`, RequestCode.UNLOCK_BATCH_MQ, undefined,
+      encodeJson({ consumerGroup: group, clientId, onlyThisBroker: false, mqSet: mqs }), timeoutMs);
   }
 
   // --- admin -------------------------------------------------------------------------------------

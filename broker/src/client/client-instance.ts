@@ -9,7 +9,7 @@ import { randomInt } from 'node:crypto';
 import { createLogger, type Logger } from '../logging/logger.ts';
 import {
   createResponse, isOneway, RemotingClient, RequestCode, ResponseCode, SerializeType,
-  type RemotingCommand, type SerializeTypeValue,
+  type RemotingCommand, type RemotingConnection, type SerializeTypeValue,
 } from '../remoting/index.ts';
 import { type BrokerData, type ConsumerData, type HeartbeatData, type TopicRouteData } from '../protocol/index.ts';
 import { signRequest, type SessionCredentials } from '../protocol/request-signature.ts';
@@ -84,6 +84,10 @@ export class ClientInstance {
   /** Remoting version each broker answered our heartbeat with. */
   readonly brokerVersions = new Map<string, number>();
   private readonly timers: NodeJS.Timeout[] = [];
+  /** Set by a TransactionProducer: answers the brokers' CHECK_TRANSACTION_STATE. */
+  onTransactionCheck: ((req: RemotingCommand, connection: RemotingConnection) => void) | undefined;
+  /** Set by a Producer: takes a reply the broker pushes (PUSH_REPLY_MESSAGE_TO_CLIENT); throws when it is malformed. */
+  onReplyMessage: ((req: RemotingCommand) => void) | undefined;
   private started = false;
   private closed = false;
 
@@ -96,7 +100,7 @@ export class ClientInstance {
     this.requestTimeoutMs = options.requestTimeoutMs ?? 3000;
     const credentials = options.credentials;
     this.remoting = new RemotingClient({
-      logger: this.log, handler: (req) => this.onServerRequest(req),
+      logger: this.log, handler: (req, connection) => this.onServerRequest(req, connection),
       beforeRequest: credentials && ((request) => signRequest(request, credentials)),
     });
     const serializeType: SerializeTypeValue = options.serializeType === 'ROCKETMQ' ? SerializeType.ROCKETMQ : SerializeType.JSON;
@@ -301,7 +305,19 @@ export class ClientInstance {
 
   // --- requests from brokers ---------------------------------------------------------------------
 
-  private onServerRequest(req: RemotingCommand): RemotingCommand | undefined {
+  private onServerRequest(req: RemotingCommand, connection: RemotingConnection): RemotingCommand | undefined {
+    if (req.code === RequestCode.PUSH_REPLY_MESSAGE_TO_CLIENT && this.onReplyMessage) {
+      try {
+        this.onReplyMessage(req);
+      } catch (err) {
+        return createResponse(req, ResponseCode.SYSTEM_ERROR, (err as Error).message);
+      }
+      return createResponse(req, ResponseCode.SUCCESS);
+    }
+    if (req.code === RequestCode.CHECK_TRANSACTION_STATE && this.onTransactionCheck) {
+      this.onTransactionCheck(req, connection);
+      return undefined;
+    }
     if (req.code === RequestCode.NOTIFY_CONSUMER_IDS_CHANGED) {
       const group = req.extFields?.consumerGroup;
       const member = group === undefined ? undefined : this.consumers.get(group);

@@ -4,7 +4,7 @@ import type { MessageListener } from './push-consumer-options.ts';
 import type { ReceivedMessage } from './received-message.ts';
 
 /** Counting semaphore for listener calls. */
-class Slots {
+export class Slots {
   private free: number;
   private readonly waiting: (() => void)[] = [];
   constructor(n: number) {
@@ -85,7 +85,7 @@ export class ConsumeService {
     instance.log.warn(`listener of ${this.ctx.group} failed on ${batch.length} message(s) of ${pq.key}: ${why}`);
     const again: ReceivedMessage[] = [];
     for (const msg of batch) {
-      if (o.messageModel === 'CLUSTERING' && (await this.sendBack(msg))) {
+      if (o.messageModel === 'CLUSTERING' && (await sendMessageBack(this.ctx, msg, o.sendBackDelayLevel))) {
         pq.ack(msg.queueOffset);
         continue;
       }
@@ -103,25 +103,29 @@ export class ConsumeService {
     await this.ctx.sleep(o.reconsumeDelayMs);
     pq.putBack(again);
   }
+}
 
-  private async sendBack(msg: ReceivedMessage): Promise<boolean> {
-    const { instance, options: o } = this.ctx;
-    const broker = instance.brokerAddress(msg.brokerName);
-    if (!broker) return false;
-    try {
-      await instance.api.consumerSendMessageBack(broker, {
-        offset: msg.commitLogOffset,
-        group: this.ctx.group,
-        delayLevel: o.sendBackDelayLevel,
-        originMsgId: msg.msgId,
-        originTopic: msg.topic,
-        maxReconsumeTimes: o.maxReconsumeTimes,
-        brokerName: msg.brokerName,
-      });
-      return true;
-    } catch (err) {
-      instance.log.warn(`send back of ${msg.msgId} failed, retrying locally: ${(err as Error).message}`);
-      return false;
-    }
+/**
+ * CONSUMER_SEND_MSG_BACK: the broker stores the message again in the group's retry topic (delayLevel 0: its
+ * choice of delay) or, with delayLevel -1, in the dead-letter queue. False when that failed.
+ */
+export async function sendMessageBack(ctx: PushConsumerContext, msg: ReceivedMessage, delayLevel: number): Promise<boolean> {
+  const { instance, options: o } = ctx;
+  const broker = instance.brokerAddress(msg.brokerName);
+  if (!broker) return false;
+  try {
+    await instance.api.consumerSendMessageBack(broker, {
+      offset: msg.commitLogOffset,
+      group: ctx.group,
+      delayLevel,
+      originMsgId: msg.msgId,
+      originTopic: msg.topic,
+      maxReconsumeTimes: o.maxReconsumeTimes,
+      brokerName: msg.brokerName,
+    });
+    return true;
+  } catch (err) {
+    instance.log.warn(`send back of ${msg.msgId} failed, retrying locally: ${(err as Error).message}`);
+    return false;
   }
 }

@@ -2,6 +2,9 @@ import type { MessageQueue } from './message-queue.ts';
 import { queueKey } from './message-queue.ts';
 import type { ReceivedMessage } from './received-message.ts';
 
+/** How long a lock confirmed by the broker is trusted without renewal (Java's REBALANCE_LOCK_MAX_LIVE_TIME). */
+export const LOCK_TRUSTED_MS = 30_000;
+
 /**
  * A queue this consumer owns: where to pull next, the messages pulled but not yet acknowledged, and
  * from those the offset to commit (RocketMQ's ProcessQueue). The committed offset is the smallest
@@ -20,6 +23,8 @@ export class ProcessQueue {
   consuming = false;
   /** Resolves when the current listener loop ends. */
   consumeLoop: Promise<void> = Promise.resolve();
+  /** Orderly CLUSTERING: when the broker last confirmed our lock on this queue (0 = not locked). */
+  lockedAt = 0;
   /** Offset -> message, in ascending offset order (pulls of one queue arrive in order). */
   private readonly unacked = new Map<number, ReceivedMessage>();
   /** Messages not yet handed out, oldest first. */
@@ -89,6 +94,14 @@ export class ProcessQueue {
   get commitOffset(): number {
     for (const offset of this.unacked.keys()) return offset;
     return this.pulledUpTo;
+  }
+
+  /**
+   * Whether our broker lock still holds, judged locally: renewed every 20 s, trusted for 30 s (less than
+   * the broker's 60 s expiry, so two members never both believe they own the queue).
+   */
+  isLocked(now = Date.now()): boolean {
+    return this.lockedAt > 0 && now - this.lockedAt < LOCK_TRUSTED_MS;
   }
 
   /** Forgets undelivered messages (the queue is being dropped). */

@@ -12,10 +12,14 @@ import { decodeRecallHandle, RETRY_GROUP_TOPIC_PREFIX, SystemTopic, validateTopi
 import { ClientError, isNetworkError } from './client-error.ts';
 import { ClientInstance, type ClientOptions } from './client-instance.ts';
 import type { SendHeader, SendResponse } from './client-api.ts';
-import { FaultIsolation } from './fault-isolation.ts';
+import { DEFAULT_LATENCY_FAULT_TABLE, FaultIsolation } from './fault-isolation.ts';
 import type { MessageQueue } from './message-queue.ts';
 import { SendStatus, type SendResult } from './send-result.ts';
-import { publishQueues, routeFromTemplate } from './topic-route.ts';
+import { MASTER_ID, publishQueues, routeFromTemplate } from './topic-route.ts';
+import type { ReceivedMessage } from './received-message.ts';
+import {
+  createReplyMessage, decodePushedReply, PendingRequests, REPLY_MESSAGE_TYPE, requestProperties, type ReplyContent, type ReplyMessage,
+} from './request-reply.ts';
 
 export interface ProducerOptions extends ClientOptions {
   /** Producer group (RocketMQ's producerGroup); default `DEFAULT_PRODUCER`. */
@@ -32,6 +36,15 @@ export interface ProducerOptions extends ClientOptions {
   defaultTopicQueueNums?: number;
   /** How long a broker whose connection failed is avoided (30 s). */
   faultIsolationMs?: number;
+  /**
+   * Also avoid brokers that answer slowly (RocketMQ's sendLatencyFaultEnable; default false): a send that took
+   * latencyMaxMs[i] or more makes its broker avoided for notAvailableDurationMs[i].
+   */
+  sendLatencyFaultEnable?: boolean;
+  /** Latency buckets, ascending (RocketMQ's: 50, 100, 550, 1000, 2000, 3000, 15000 ms). */
+  latencyMaxMs?: number[];
+  /** Avoidance per bucket (RocketMQ's: 0, 0, 30 s, 1 min, 2 min, 3 min, 10 min). */
+  notAvailableDurationMs?: number[];
 }
 
 /** Picks the queue for one send; used for ordered messages (same key, same queue). */
@@ -42,6 +55,11 @@ export interface SendOptions {
   queue?: MessageQueue;
   /** Choose the queue from the topic's writable queues (no retry on another broker). */
   selector?: QueueSelector;
+  /**
+   * Ordered messages: messages with the same key go to the same queue (selectQueueByHash of the key), so an
+   * orderly consumer sees them in send order. No retry on another broker.
+   */
+  shardingKey?: string;
   /** Overrides the producer's sendTimeoutMs. */
   timeoutMs?: number;
   /** Deliver at this time (epoch ms or a Date), not before: a timer message (TIMER_DELIVER_MS). */
@@ -87,7 +105,7 @@ const STATUS_BY_CODE: Record<number, SendStatus> = {
 };
 
 /** A message encoded once, ready to go to any queue. */
-interface PreparedSend {
+export interface PreparedSend {
   topic: string;
   body: Buffer;
   sysFlag: number;
@@ -95,6 +113,8 @@ interface PreparedSend {
   properties: string;
   uniqIds: string[];
   batch: boolean;
+  /** A reply of request-reply (MSG_TYPE=reply): sent with SEND_REPLY_MESSAGE_V2. */
+  reply: boolean;
 }
 
 interface PublishInfo {
@@ -124,7 +144,7 @@ const BATCH_PROPERTIES = encodeProperties(new Map([[MessageConst.WAIT, 'true']])
  */
 export class Producer {
   readonly group: string;
-  private readonly instance: ClientInstance;
+  protected readonly instance: ClientInstance;
   private readonly sendTimeoutMs: number;
   private readonly attempts: number;
   private readonly compressOverBytes: number;
@@ -135,6 +155,9 @@ export class Producer {
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly routeCheckedAt = new Map<string, number>();
   private readonly routeLoads = new Map<string, Promise<TopicRouteData>>();
+  private readonly pendingRequests = new PendingRequests();
+  /** Masters that have had our heartbeat since a request needed it (else they could not push its reply). */
+  private readonly introducedTo = new Set<string>();
   private state: 'new' | 'running' | 'stopped' = 'new';
   private stopped: Promise<void> | undefined;
 
@@ -146,7 +169,14 @@ export class Producer {
     this.compressOverBytes = options.compressOverBytes ?? 4096;
     this.maxMessageSize = options.maxMessageSize ?? 4 * 1024 * 1024;
     this.defaultTopicQueueNums = options.defaultTopicQueueNums ?? 4;
-    this.faults = new FaultIsolation(options.faultIsolationMs ?? 30_000);
+    this.faults = new FaultIsolation(options.faultIsolationMs ?? 30_000, options.sendLatencyFaultEnable ? {
+      latencyMaxMs: options.latencyMaxMs ?? DEFAULT_LATENCY_FAULT_TABLE.latencyMaxMs,
+      notAvailableMs: options.notAvailableDurationMs ?? DEFAULT_LATENCY_FAULT_TABLE.notAvailableMs,
+    } : undefined);
+    this.instance.onReplyMessage = (req) => {
+      const reply = decodePushedReply(req);
+      if (!this.pendingRequests.complete(reply)) this.instance.log.warn(`reply ${reply.correlationId} matches no waiting request (timed out?)`);
+    };
   }
 
   get clientId(): string {
@@ -165,6 +195,7 @@ export class Producer {
     this.stopped ??= (async () => {
       this.state = 'stopped';
       await Promise.allSettled([...this.inFlight]);
+      this.pendingRequests.failAll(new ClientError('producer is shut down'));
       await this.instance.shutdown();
     })();
     return this.stopped;
@@ -220,11 +251,51 @@ export class Producer {
       const info = await this.publishInfo(prepared.topic);
       const mq = this.chooseExplicit(info, msg, options) ?? this.selectQueue(info, undefined);
       const broker = this.instance.requireMaster(mq.brokerName);
-      await this.instance.api.sendMessageOneway(broker, this.header(prepared, mq), prepared.body);
+      await this.instance.api.sendMessageOneway(broker, this.header(prepared, mq), prepared.body, prepared.reply);
     });
   }
 
-  private track<T>(work: () => Promise<T>): Promise<T> {
+  /**
+   * Request-reply: sends `msg` as a request and resolves with the reply a responder sent with reply(), or rejects
+   * with a ClientError after `timeoutMs` (sending included). The broker pushes the reply to this producer.
+   */
+  request(msg: Message, timeoutMs = this.sendTimeoutMs): Promise<ReplyMessage> {
+    return this.track(async () => {
+      const { correlationId, properties } = requestProperties(this.instance.clientId, timeoutMs);
+      const prepared = this.prepareSingle(msg, { properties, sysFlag: 0 });
+      const started = Date.now();
+      const left = () => Math.max(1, timeoutMs - (Date.now() - started));
+      await this.introduceTo((await this.publishInfo(prepared.topic)).route);
+      const reply = this.pendingRequests.wait(correlationId, left());
+      // The caller awaits `reply` only after the send; until then a timeout must not count as unhandled.
+      reply.catch(() => {});
+      try {
+        await this.sendPrepared(prepared, msg, { timeoutMs: left() });
+      } catch (err) {
+        this.pendingRequests.fail(correlationId, err as Error);
+      }
+      return reply;
+    });
+  }
+
+  /** Heartbeats (once) to the masters of a route: a broker pushes a reply only to clients it knows. */
+  private async introduceTo(route: TopicRouteData): Promise<void> {
+    const masters = route.brokerDatas.map((bd) => bd.brokerAddrs[MASTER_ID]).filter((a): a is string => !!a && !this.introducedTo.has(a));
+    if (masters.length === 0) return;
+    await this.instance.heartbeatTo(masters);
+    for (const a of masters) this.introducedTo.add(a);
+  }
+
+  /**
+   * Answers a request received by a consumer (see request()): the reply goes to the reply topic of the
+   * request's cluster on the broker that stored the request, which the requester is known to.
+   */
+  reply(request: ReceivedMessage, content: ReplyContent, options: Pick<SendOptions, 'timeoutMs'> = {}): Promise<SendResult> {
+    const msg = createReplyMessage(request, content);
+    return this.send(msg, { ...options, queue: { topic: msg.topic, brokerName: request.brokerName, queueId: 0 } });
+  }
+
+  protected track<T>(work: () => Promise<T>): Promise<T> {
     if (this.state !== 'running') {
       return Promise.reject(new ClientError(this.state === 'new' ? 'producer is not started' : 'producer is shut down'));
     }
@@ -235,7 +306,7 @@ export class Producer {
     return p;
   }
 
-  private async sendPrepared(prepared: PreparedSend, msg: Message, options: SendOptions): Promise<SendResult> {
+  protected async sendPrepared(prepared: PreparedSend, msg: Message, options: SendOptions): Promise<SendResult> {
     const deadline = Date.now() + (options.timeoutMs ?? this.sendTimeoutMs);
     let info = await this.publishInfoWithin(prepared.topic, deadline);
     const explicit = this.chooseExplicit(info, msg, options);
@@ -251,20 +322,26 @@ export class Producer {
       // The only choice is the broker that just failed: wait (within the deadline) for its master to change, as in a
       // Raft group's failover or handoff, rather than spend the attempt on the same address.
       if (lastAddr !== undefined && mq.brokerName === lastBroker) await this.awaitMasterChange(prepared.topic, mq.brokerName, lastAddr, deadline);
+      const began = performance.now();
       try {
         const broker = this.instance.requireMaster(mq.brokerName);
         lastAddr = broker;
-        const response = await this.instance.api.sendMessage(broker, this.header(prepared, mq), prepared.body, remaining);
-        this.faults.recovered(mq.brokerName);
+        const response = await this.instance.api.sendMessage(broker, this.header(prepared, mq), prepared.body, remaining, prepared.reply);
+        this.faults.recovered(mq.brokerName, performance.now() - began);
         return this.result(prepared, mq, response);
       } catch (err) {
+        const latencyMs = performance.now() - began;
         lastError = err;
         lastBroker = mq.brokerName;
         // The route may be stale (a topic created a moment ago still served from the TBW102 template,
         // a queue count changed): look again before the next attempt or the next send.
         await this.refreshStaleRoute(prepared.topic);
-        if (isNetworkError(err)) this.faults.isolate(mq.brokerName);
-        else if (!(err instanceof ClientError && err.responseCode !== undefined && RETRYABLE_CODES.has(err.responseCode))) throw err;
+        if (isNetworkError(err)) {
+          this.faults.isolate(mq.brokerName);
+        } else {
+          this.faults.refused(mq.brokerName, latencyMs);
+          if (!(err instanceof ClientError && err.responseCode !== undefined && RETRYABLE_CODES.has(err.responseCode))) throw err;
+        }
         this.instance.log.debug(`send to ${mq.brokerName}/${mq.queueId} failed (attempt ${attempt + 1}): ${(err as Error).message}`);
       }
     }
@@ -331,8 +408,10 @@ export class Producer {
       if (options.queue.topic !== msg.topic) throw new ClientError(`queue ${options.queue.topic}/${options.queue.queueId} is not of topic ${msg.topic}`);
       return options.queue;
     }
-    if (options.selector) {
-      const mq = options.selector(info.queues, msg);
+    if (options.selector && options.shardingKey !== undefined) throw new ClientError('give either a selector or a shardingKey, not both');
+    const selector = options.selector ?? (options.shardingKey !== undefined ? selectQueueByHash(options.shardingKey) : undefined);
+    if (selector) {
+      const mq = selector(info.queues, msg);
       if (!mq) throw new ClientError(`the queue selector chose no queue of ${msg.topic}`);
       return mq;
     }
@@ -400,10 +479,12 @@ export class Producer {
     return buf;
   }
 
-  private prepareSingle(msg: Message): PreparedSend {
+  /** `extra` adds system properties and sys flags (a transaction's half message). */
+  protected prepareSingle(msg: Message, extra?: { properties: Record<string, string>; sysFlag: number }): PreparedSend {
     this.validateTopic(msg.topic);
     let body = this.bodyOf(msg);
     const props = messageProperties(msg);
+    for (const [k, v] of Object.entries(extra?.properties ?? {})) props.set(k, v);
     let uniq = props.get(MessageConst.UNIQ_KEY);
     if (!uniq) {
       uniq = createUniqId();
@@ -411,12 +492,13 @@ export class Producer {
     }
     const properties = encodeProperties(props);
     if (Buffer.byteLength(properties, 'utf8') > MAX_PROPERTIES_BYTES) throw new ClientError(`the message properties exceed ${MAX_PROPERTIES_BYTES} bytes`);
-    let sysFlag = 0;
+    let sysFlag = extra?.sysFlag ?? 0;
     if (this.compressOverBytes > 0 && body.length > this.compressOverBytes) {
       body = deflateSync(body, { level: 5 });
       sysFlag |= MessageSysFlag.COMPRESSED_FLAG;
     }
-    return { topic: msg.topic, body, sysFlag, flag: msg.flag ?? 0, properties, uniqIds: [uniq], batch: false };
+    const reply = props.get(MessageConst.MSG_TYPE) === REPLY_MESSAGE_TYPE;
+    return { topic: msg.topic, body, sysFlag, flag: msg.flag ?? 0, properties, uniqIds: [uniq], batch: false, reply };
   }
 
   private prepareBatch(msgs: readonly Message[]): PreparedSend {
@@ -448,7 +530,7 @@ export class Producer {
     } catch (err) {
       throw new ClientError((err as Error).message);
     }
-    return { topic, body, sysFlag: 0, flag: 0, properties: BATCH_PROPERTIES, uniqIds, batch: true };
+    return { topic, body, sysFlag: 0, flag: 0, properties: BATCH_PROPERTIES, uniqIds, batch: true, reply: false };
   }
 
   private header(p: PreparedSend, mq: MessageQueue): SendHeader {

@@ -18,12 +18,15 @@ const RESUBSCRIBE_CODES = new Set<number>([
 export class PullService {
   private readonly ctx: PushConsumerContext;
   private readonly arrived: (pq: ProcessQueue) => void;
+  /** Whether pulls carry the queue's commit offset (not for a LitePullConsumer that commits only when told). */
+  private readonly commitInPull: boolean;
   private lastResubscribe = 0;
 
   /** `arrived` is told when a pull added messages to a queue. */
-  constructor(ctx: PushConsumerContext, arrived: (pq: ProcessQueue) => void) {
+  constructor(ctx: PushConsumerContext, arrived: (pq: ProcessQueue) => void, options: { commitInPull?: boolean } = {}) {
     this.ctx = ctx;
     this.arrived = arrived;
+    this.commitInPull = options.commitInPull ?? true;
   }
 
   /** Pulls the queue until it is dropped or the consumer stops. */
@@ -35,6 +38,11 @@ export class PullService {
         await this.ctx.sleep(50);
         continue;
       }
+      // Orderly: nothing is read while another member may still own the queue (lock lost or not yet renewed).
+      if (o.orderly && o.messageModel === 'CLUSTERING' && !pq.isLocked()) {
+        await this.ctx.sleep(1_000);
+        continue;
+      }
       const sub = this.ctx.subscriptionOf(mq.topic);
       if (!sub) return;
       const broker = instance.brokerAddress(mq.brokerName, pq.suggestedBrokerId);
@@ -43,7 +51,7 @@ export class PullService {
         await this.ctx.sleep(o.pullErrorBackoffMs);
         continue;
       }
-      const commitOffset = o.messageModel === 'CLUSTERING' ? pq.commitOffset : 0;
+      const commitOffset = o.messageModel === 'CLUSTERING' && this.commitInPull ? pq.commitOffset : 0;
       const fromMaster = broker === instance.brokerAddress(mq.brokerName);
       try {
         const r = await instance.api.pullMessage(broker, {

@@ -53,6 +53,20 @@ export interface PushConsumerOptions extends ClientOptions {
   /** How long shutdown waits for listener calls in progress (30 s). */
   shutdownTimeoutMs?: number;
   allocateStrategy?: AllocateStrategy;
+  /**
+   * Orderly consumption (RocketMQ's MessageListenerOrderly): in CLUSTERING each queue is locked on its
+   * broker before it is read (LOCK_BATCH_MQ, renewed every 20 s), one listener call at a time per queue,
+   * and a failed batch is retried on the same queue after suspendCurrentQueueMs instead of going to the
+   * retry topic. Needs a listener (onMessage).
+   */
+  orderly?: boolean;
+  /** Orderly: pause of a queue after its listener failed (RocketMQ's suspendCurrentQueueTimeMillis, 1 s). */
+  suspendCurrentQueueMs?: number;
+  /**
+   * Orderly, beyond RocketMQ: a message whose listener call failed this many times goes to the group's
+   * dead-letter queue (%DLQ%group) so it cannot block its queue forever. 0 (default) retries forever, as RocketMQ.
+   */
+  orderlyDeadLetterAfter?: number;
 }
 
 export interface MessagesOptions {
@@ -86,5 +100,8 @@ export function resolvePushConsumerOptions(options: PushConsumerOptions): Resolv
     reconsumeDelayMs: options.reconsumeDelayMs ?? 5_000,
     sendBackDelayLevel: options.sendBackDelayLevel ?? 0,
     shutdownTimeoutMs: options.shutdownTimeoutMs ?? 30_000,
+    orderly: options.orderly ?? false,
+    suspendCurrentQueueMs: options.suspendCurrentQueueMs ?? 1_000,
+    orderlyDeadLetterAfter: Math.max(0, options.orderlyDeadLetterAfter ?? 0),
   };
 }

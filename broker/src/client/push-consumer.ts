@@ -16,6 +16,8 @@ import {
   type ResolvedPushConsumerOptions,
 } from './push-consumer-options.ts';
 import { RebalanceService } from './rebalance-service.ts';
+import { OrderlyConsumeService } from './orderly-consume-service.ts';
+import { LOCK_RENEW_INTERVAL_MS, QueueLockService } from './queue-lock-service.ts';
 import type { ReceivedMessage } from './received-message.ts';
 import { buildSubscription, type ExpressionType } from './subscription.ts';
 
@@ -66,7 +68,8 @@ export class PushConsumer {
   private readonly rebalance: RebalanceService;
   private readonly pulls: PullService;
   private readonly iterator: MessageIterator;
-  private consume: ConsumeService | undefined;
+  private consume: ConsumeService | OrderlyConsumeService | undefined;
+  private readonly locks: QueueLockService | undefined;
   private listener: MessageListener | undefined;
   private iterating = false;
   private state: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
@@ -97,7 +100,8 @@ export class PushConsumer {
       subscriptionOf: (topic) => this.subscriptionOf(topic),
     };
     this.pulls = new PullService(this.ctx, (pq) => this.dispatch(pq));
-    this.rebalance = new RebalanceService(this.ctx, options.allocateStrategy ?? allocateAveragely, (pq) => void this.pulls.pullLoop(pq));
+    if (this.o.orderly && this.messageModel === 'CLUSTERING') this.locks = new QueueLockService(this.ctx);
+    this.rebalance = new RebalanceService(this.ctx, options.allocateStrategy ?? allocateAveragely, (pq) => void this.pulls.pullLoop(pq), this.locks);
     this.iterator = new MessageIterator(this.rebalance.queues, () => this.state === 'stopping' || this.state === 'stopped');
     for (const [topic, expression] of Object.entries(options.subscriptions ?? {})) this.subscribe(topic, expression);
   }
@@ -145,6 +149,7 @@ export class PushConsumer {
   async start(): Promise<void> {
     if (this.state !== 'new') throw new ClientError(`consumer ${this.group} was already started`);
     if (this.subscriptions.size === 0) throw new ClientError(`consumer ${this.group} has no subscription`);
+    if (this.o.orderly && !this.listener) throw new ClientError(`orderly consumer ${this.group} needs a listener (onMessage) before start()`);
     this.state = 'running';
     try {
       await this.startRunning();
@@ -155,7 +160,7 @@ export class PushConsumer {
   }
 
   private async startRunning(): Promise<void> {
-    if (this.listener) this.consume = new ConsumeService(this.ctx, this.listener);
+    if (this.listener) this.consume = this.o.orderly ? new OrderlyConsumeService(this.ctx, this.listener) : new ConsumeService(this.ctx, this.listener);
     await this.offsets.load();
     this.instance.registerConsumer(this.group, {
       consumerData: () => this.consumerData(),
@@ -173,6 +178,8 @@ export class PushConsumer {
     await this.instance.heartbeatAll().catch((err) => this.instance.log.warn(`heartbeat: ${(err as Error).message}`));
     this.every(this.o.rebalanceIntervalMs, () => this.rebalance.requestRebalance());
     this.every(this.o.persistOffsetIntervalMs, () => void this.persistOffsets(false));
+    const locks = this.locks;
+    if (locks) this.every(LOCK_RENEW_INTERVAL_MS, () => void locks.renew(this.rebalance.queues.values()));
     await this.rebalance.requestRebalance();
   }
 
@@ -198,6 +205,8 @@ export class PushConsumer {
     await this.rebalance.settled();
     await this.persistOffsets(true);
     for (const pq of this.rebalance.queues.values()) pq.dropped = true;
+    // The group's other members may take the queues over at once instead of waiting for the locks to expire.
+    if (this.locks) await this.locks.unlock([...this.rebalance.queues.values()].filter((pq) => pq.lockedAt > 0).map((pq) => pq.mq));
     this.state = 'stopped';
     await this.instance.shutdown();
   }
@@ -218,6 +227,7 @@ export class PushConsumer {
    */
   messages(options: MessagesOptions = {}): AsyncIterableIterator<ReceivedMessage> {
     if (this.listener) throw new ClientError('this consumer has a listener; it cannot also be read with messages()');
+    if (this.o.orderly) throw new ClientError('an orderly consumer needs a listener (onMessage); messages() is not orderly');
     this.iterating = true;
     return this.iterator.iterate(options.ack ?? 'auto');
   }

@@ -2,6 +2,7 @@ import { RETRY_GROUP_TOPIC_PREFIX } from '../protocol/index.ts';
 import type { AllocateStrategy } from './allocate.ts';
 import { queueKey, type MessageQueue, type QueueOffset } from './message-queue.ts';
 import { ProcessQueue } from './process-queue.ts';
+import type { QueueLockService } from './queue-lock-service.ts';
 import type { PushConsumerContext } from './push-consumer-context.ts';
 import { allBrokerAddresses, subscribeQueues } from './topic-route.ts';
 
@@ -15,14 +16,19 @@ export class RebalanceService {
   private readonly ctx: PushConsumerContext;
   private readonly allocate: AllocateStrategy;
   private readonly startPulling: (pq: ProcessQueue) => void;
+  /** Orderly CLUSTERING: a queue is opened only once its broker lock is ours, and unlocked when given up. */
+  private readonly locks: QueueLockService | undefined;
   private rebalancing: Promise<void> | undefined;
   private rebalanceAgain = false;
   private routeRetryMs = 500;
+  /** Queues chosen by the application (LitePullConsumer.assign): no allocation among members. */
+  private assigned: MessageQueue[] | undefined;
 
-  constructor(ctx: PushConsumerContext, allocate: AllocateStrategy, startPulling: (pq: ProcessQueue) => void) {
+  constructor(ctx: PushConsumerContext, allocate: AllocateStrategy, startPulling: (pq: ProcessQueue) => void, locks?: QueueLockService) {
     this.ctx = ctx;
     this.allocate = allocate;
     this.startPulling = startPulling;
+    this.locks = locks;
   }
 
   /** Runs a rebalance now, or once more after the one in progress. */
@@ -41,6 +47,12 @@ export class RebalanceService {
       this.rebalancing = undefined;
     });
     return this.rebalancing;
+  }
+
+  /** Reads exactly these queues from now on instead of a share of the group's (then rebalances to apply it). */
+  assign(mqs: readonly MessageQueue[]): Promise<void> {
+    this.assigned = mqs.map((mq) => ({ topic: mq.topic, brokerName: mq.brokerName, queueId: mq.queueId }));
+    return this.requestRebalance();
   }
 
   /** Resolves once the rebalance in progress (if any) is over, whether it succeeded or not. */
@@ -80,7 +92,9 @@ export class RebalanceService {
     if (!route) return false;
     const all = subscribeQueues(topic, route);
     let mine: MessageQueue[];
-    if (this.ctx.options.messageModel === 'BROADCASTING') {
+    if (this.assigned) {
+      mine = this.assigned.filter((mq) => mq.topic === topic);
+    } else if (this.ctx.options.messageModel === 'BROADCASTING') {
       mine = all;
     } else {
       const brokers = allBrokerAddresses(route);
@@ -102,15 +116,24 @@ export class RebalanceService {
     for (const mq of mine) {
       if (this.queues.has(queueKey(mq))) continue;
       if (!this.ctx.isRunning()) return true;
+      // The previous owner may still be finishing its last batch: try again shortly rather than read alongside it.
+      if (this.locks && !(await this.locks.lock(mq))) {
+        instance.log.debug(`${instance.clientId} could not lock ${queueKey(mq)} yet`);
+        setTimeout(() => void this.requestRebalance(), 1_000).unref();
+        continue;
+      }
+      const lockedAt = Date.now();
       let offset: number;
       try {
         offset = await this.startOffset(mq);
       } catch (err) {
         instance.log.warn(`no start offset for ${mq.topic}/${mq.brokerName}/${mq.queueId}: ${(err as Error).message}`);
+        if (this.locks) await this.locks.unlock([mq]);
         continue;
       }
       if (!this.ctx.isRunning()) return true;
       const pq = new ProcessQueue(mq, offset);
+      if (this.locks) pq.lockedAt = lockedAt;
       this.queues.set(pq.key, pq);
       instance.log.debug(`${instance.clientId} reads ${pq.key} from offset ${offset}`);
       this.startPulling(pq);
@@ -125,11 +148,14 @@ export class RebalanceService {
     pq.clearReady();
     this.queues.delete(pq.key);
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([pq.consumeLoop, new Promise<void>((resolve) => { timer = setTimeout(resolve, 10_000); })]);
+    const finished = await Promise.race([pq.consumeLoop.then(() => true), new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), 10_000); })]);
     clearTimeout(timer);
     offsets.update(pq.mq, pq.commitOffset);
     await offsets.persist([pq.mq], true);
     offsets.remove(pq.mq);
+    // Only after the offset is committed may the next owner lock the queue and read from there.
+    // A listener call still running keeps the lock until the broker expires it (60 s).
+    if (this.locks && finished) await this.locks.unlock([pq.mq]);
     instance.log.debug(`${instance.clientId} gave up ${pq.key} at offset ${pq.commitOffset}`);
   }
 
@@ -156,6 +182,23 @@ export class RebalanceService {
     await store.persist(offsets.map((o) => o.mq), true);
     for (const { mq } of offsets) store.remove(mq);
     await this.requestRebalance();
+  }
+
+  /**
+   * Moves an owned queue to `offset`: the queue is reopened there and what was pulled but not taken is
+   * forgotten (an answer to a pull already in flight is dropped with the old queue). False if not owned.
+   */
+  seek(mq: MessageQueue, offset: number): boolean {
+    const old = this.queues.get(queueKey(mq));
+    if (!old || old.dropped) return false;
+    old.dropped = true;
+    old.clearReady();
+    const pq = new ProcessQueue(old.mq, offset);
+    pq.lockedAt = old.lockedAt;
+    this.queues.set(pq.key, pq);
+    this.ctx.offsets.update(pq.mq, offset);
+    this.startPulling(pq);
+    return true;
   }
 
   /** The committed offset, or where consumeFrom says a new group starts. */

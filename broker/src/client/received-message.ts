@@ -3,7 +3,7 @@ import * as zlib from 'node:zlib';
 import type { Message } from '../message/message.ts';
 import { messageFromProperties } from '../message/message.ts';
 import { MessageConst } from '../message/properties.ts';
-import { decodeStoredMessages } from '../message/stored-message.ts';
+import { decodeStoredMessages, type MessageExt } from '../message/stored-message.ts';
 import { compressionType, MessageSysFlag } from '../message/sys-flag.ts';
 import { RETRY_GROUP_TOPIC_PREFIX } from '../protocol/index.ts';
 import type { MessageQueue } from './message-queue.ts';
@@ -33,7 +33,8 @@ export interface ReceivedMessage extends Message {
 
 const zstdDecompress = (zlib as unknown as { zstdDecompressSync?: (b: Buffer) => Buffer }).zstdDecompressSync;
 
-function decompress(body: Buffer, sysFlag: number): Buffer {
+/** A compressed body (COMPRESSED_FLAG) back to its bytes, by the compression type in the sys flag. */
+export function decompressBody(body: Buffer, sysFlag: number): Buffer {
   const type = compressionType(sysFlag);
   if (type === 0 || type === MessageSysFlag.COMPRESSION_ZLIB_TYPE) return inflateSync(body);
   if (type === MessageSysFlag.COMPRESSION_ZSTD_TYPE && zstdDecompress) return zstdDecompress(body);
@@ -54,37 +55,44 @@ export function decodePulledMessages(
   const out: ReceivedMessage[] = [];
   const isRetryTopic = mq.topic.startsWith(RETRY_GROUP_TOPIC_PREFIX);
   for (const ext of decodeStoredMessages(body)) {
-    let payload = ext.body;
-    if ((ext.sysFlag & MessageSysFlag.COMPRESSED_FLAG) !== 0) {
-      try {
-        payload = decompress(ext.body, ext.sysFlag);
-      } catch (err) {
-        onUndecodable?.(ext.queueOffset, (err as Error).message);
-      }
-    }
-    const props = ext.properties;
-    props.set(MessageConst.MIN_OFFSET, String(offsets.minOffset));
-    props.set(MessageConst.MAX_OFFSET, String(offsets.maxOffset));
-    const originalTopic = isRetryTopic ? props.get(MessageConst.RETRY_TOPIC) : undefined;
-    const base = messageFromProperties(originalTopic ?? ext.topic, payload, ext.flag, props);
-    out.push({
-      ...base,
-      properties: props,
-      msgId: props.get(MessageConst.UNIQ_KEY) ?? ext.msgId,
-      offsetMsgId: ext.msgId,
-      brokerName: mq.brokerName,
-      queueId: mq.queueId,
-      queueOffset: ext.queueOffset,
-      commitLogOffset: ext.commitLogOffset,
-      bornTimestamp: ext.bornTimestamp,
-      storeTimestamp: ext.storeTimestamp,
-      bornHost: hostText(ext.bornHost),
-      storeHost: hostText(ext.storeHost),
-      reconsumeTimes: ext.reconsumeTimes,
-      sysFlag: ext.sysFlag,
-    });
+    ext.properties.set(MessageConst.MIN_OFFSET, String(offsets.minOffset));
+    ext.properties.set(MessageConst.MAX_OFFSET, String(offsets.maxOffset));
+    const originalTopic = isRetryTopic ? ext.properties.get(MessageConst.RETRY_TOPIC) : undefined;
+    out.push(receivedFromStored(ext, mq.brokerName, mq.queueId, originalTopic, onUndecodable));
   }
   return out;
+}
+
+/** One stored record as a received message, its body decompressed; `topic` overrides the stored topic. */
+export function receivedFromStored(
+  ext: MessageExt, brokerName: string, queueId: number, topic?: string, onUndecodable?: (offset: number, reason: string) => void,
+): ReceivedMessage {
+  let payload = ext.body;
+  if ((ext.sysFlag & MessageSysFlag.COMPRESSED_FLAG) !== 0) {
+    try {
+      payload = decompressBody(ext.body, ext.sysFlag);
+    } catch (err) {
+      onUndecodable?.(ext.queueOffset, (err as Error).message);
+    }
+  }
+  const props = ext.properties;
+  const base = messageFromProperties(topic ?? ext.topic, payload, ext.flag, props);
+  return {
+    ...base,
+    properties: props,
+    msgId: props.get(MessageConst.UNIQ_KEY) ?? ext.msgId,
+    offsetMsgId: ext.msgId,
+    brokerName,
+    queueId,
+    queueOffset: ext.queueOffset,
+    commitLogOffset: ext.commitLogOffset,
+    bornTimestamp: ext.bornTimestamp,
+    storeTimestamp: ext.storeTimestamp,
+    bornHost: hostText(ext.bornHost),
+    storeHost: hostText(ext.storeHost),
+    reconsumeTimes: ext.reconsumeTimes,
+    sysFlag: ext.sysFlag,
+  };
 }
 
 function hostText(h: { address: string; port: number }): string {

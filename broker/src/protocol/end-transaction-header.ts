@@ -13,12 +13,17 @@ export interface EndTransactionHeader {
   /** A MessageSysFlag transaction type: commit, rollback, or not yet known. */
   commitOrRollback: number;
   fromTransactionCheck: boolean;
+  /** Sent by producers for the broker's logs (the UNIQ_KEY, the transaction id, the broker name); not read. */
+  msgId?: string;
+  transactionId?: string;
+  bname?: string;
 }
 
 export function encodeEndTransactionHeader(h: EndTransactionHeader): HeaderInput {
   return {
     producerGroup: h.producerGroup, tranStateTableOffset: h.tranStateTableOffset, commitLogOffset: h.commitLogOffset,
     commitOrRollback: h.commitOrRollback, fromTransactionCheck: h.fromTransactionCheck,
+    msgId: h.msgId, transactionId: h.transactionId, bname: h.bname,
   };
 }
 

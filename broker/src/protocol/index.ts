@@ -16,6 +16,7 @@ export * from './consumer-send-back-header.ts';
 export * from './create-topic-header.ts';
 export * from './delete-topic-header.ts';
 export * from './end-transaction-header.ts';
+export * from './reply-message-header.ts';
 export * from './query-message-header.ts';
 export * from './view-message-header.ts';
 export * from './reset-offset-header.ts';

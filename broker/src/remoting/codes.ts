@@ -60,6 +60,9 @@ export const RequestCode = {
   GET_TOPIC_CONFIG: 351,
   SEND_BATCH_MESSAGE: 320,
   QUERY_DATA_VERSION: 322,
+  SEND_REPLY_MESSAGE: 324,
+  SEND_REPLY_MESSAGE_V2: 325,
+  PUSH_REPLY_MESSAGE_TO_CLIENT: 326,
   LITE_PULL_MESSAGE: 361,
   RECALL_MESSAGE: 370,
   /** Tern's own (RocketMQ has no remoting request for it): a Raft leader hands leadership to a caught-up follower. */

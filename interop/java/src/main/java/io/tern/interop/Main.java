@@ -17,9 +17,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.rocketmq.acl.common.AclClientRPCHook;
 import org.apache.rocketmq.acl.common.SessionCredentials;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.rocketmq.client.consumer.DefaultMQPushConsumer;
 import org.apache.rocketmq.client.consumer.listener.ConsumeConcurrentlyStatus;
+import org.apache.rocketmq.client.consumer.listener.ConsumeOrderlyStatus;
 import org.apache.rocketmq.client.consumer.listener.MessageListenerConcurrently;
+import org.apache.rocketmq.client.consumer.listener.MessageListenerOrderly;
 import org.apache.rocketmq.client.producer.DefaultMQProducer;
 import org.apache.rocketmq.client.producer.SendCallback;
 import org.apache.rocketmq.client.producer.SendResult;
@@ -44,8 +47,10 @@ public final class Main {
         "          [--delay-ms MS]        (timer message: Message.setDelayTimeMs(MS))",
         "          [--recall-first K]     (sync: then DefaultMQProducer.recallMessage for the first K sent; RECALLED lines)",
         "  consume -n NAMESRV -t TOPIC -g GROUP -c COUNT [--timeout-ms T] [--from first|last]",
-        "          [--print keys|bodies] [--tag EXPR] [--linger-ms MS]",
-        "  both: [--access-key AK --secret-key SK]   (sign requests with AclClientRPCHook)");
+        "          [--print keys|bodies] [--tag EXPR] [--linger-ms MS] [--orderly true] [--idle-exit-ms MS]",
+        "  request -n NAMESRV -t TOPIC -c COUNT [--timeout-ms T]   (DefaultMQProducer.request, prints REPLY lines)",
+        "  respond -n NAMESRV -t TOPIC -g GROUP -c COUNT [--timeout-ms T]   (answers COUNT requests with createReplyMessage)",
+        "  produce/consume: [--access-key AK --secret-key SK]   (sign requests with AclClientRPCHook)");
 
     private Main() {
     }
@@ -59,6 +64,8 @@ public final class Main {
             int status = switch (args[0]) {
                 case "produce" -> produce(options);
                 case "consume" -> consume(options);
+                case "request" -> RequestReply.request(options);
+                case "respond" -> RequestReply.respond(options);
                 default -> fail("unknown subcommand " + args[0] + "\n" + USAGE);
             };
             System.out.flush();
@@ -235,7 +242,8 @@ public final class Main {
         consumer.setConsumeFromWhere(o.get("--from", "first").equals("last")
             ? ConsumeFromWhere.CONSUME_FROM_LAST_OFFSET : ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET);
         consumer.subscribe(topic, o.get("--tag", "*"));
-        consumer.registerMessageListener((MessageListenerConcurrently) (messages, context) -> {
+        AtomicLong lastAt = new AtomicLong();
+        java.util.function.Consumer<List<MessageExt>> handle = (messages) -> {
             for (MessageExt m : messages) {
                 String line = printBodies
                     ? "BODY " + m.getKeys() + " " + new String(m.getBody(), StandardCharsets.UTF_8)
@@ -244,14 +252,25 @@ public final class Main {
                     System.out.println(line);
                 }
                 total.incrementAndGet();
+                lastAt.set(System.nanoTime());
                 if (distinct.add(String.valueOf(m.getKeys())) && distinct.size() >= count) {
                     enough.countDown();
                 }
             }
-            return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
-        });
+        };
+        if (o.get("--orderly", "false").equals("true")) {
+            consumer.registerMessageListener((MessageListenerOrderly) (messages, context) -> {
+                handle.accept(messages);
+                return ConsumeOrderlyStatus.SUCCESS;
+            });
+        } else {
+            consumer.registerMessageListener((MessageListenerConcurrently) (messages, context) -> {
+                handle.accept(messages);
+                return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
+            });
+        }
         consumer.start();
-        boolean complete = count == 0 || enough.await(o.integer("--timeout-ms", 60_000), TimeUnit.MILLISECONDS);
+        boolean complete = count == 0 || awaitEnough(enough, lastAt, o.integer("--timeout-ms", 60_000), o.integer("--idle-exit-ms", 0));
         // The listener counts a message before the client records its offset as consumed; linger so that
         // shutdown persists (UPDATE_CONSUMER_OFFSET) offsets that cover everything printed.
         Thread.sleep(o.integer("--linger-ms", 1000));
@@ -262,7 +281,7 @@ public final class Main {
         if (!complete) {
             System.err.println("timed out with " + distinct.size() + " of " + count + " distinct keys");
         }
-        return distinct.size() >= count ? 0 : 1;
+        return complete || distinct.size() >= count ? 0 : 1;
     }
 
     /** The official ACL signing hook when --access-key is given, else none (unsigned requests). */
@@ -271,7 +290,25 @@ public final class Main {
         return accessKey == null ? null : new AclClientRPCHook(new SessionCredentials(accessKey, o.required("--secret-key")));
     }
 
-    private static int fail(String message) {
+    /**
+     * Until COUNT distinct keys arrived or the timeout; with idleExitMs > 0 also once messages came and then
+     * none for that long (a member of a group that reads only its share).
+     */
+    private static boolean awaitEnough(CountDownLatch enough, AtomicLong lastAt, long timeoutMs, long idleExitMs) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        while (System.nanoTime() < deadline) {
+            if (enough.await(100, TimeUnit.MILLISECONDS)) {
+                return true;
+            }
+            long last = lastAt.get();
+            if (idleExitMs > 0 && last != 0 && System.nanoTime() - last > TimeUnit.MILLISECONDS.toNanos(idleExitMs)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    static int fail(String message) {
         System.err.println(message);
         System.exit(2);
         return 2;
@@ -299,7 +336,7 @@ public final class Main {
     }
 
     /** "-x value" / "--name value" pairs after the subcommand. */
-    private record Options(Map<String, String> values) {
+    record Options(Map<String, String> values) {
         static Options parse(String[] args, int from) {
             Map<String, String> values = new HashMap<>();
             for (int i = from; i < args.length; i += 2) {
