@@ -27,3 +27,4 @@ export type { ExpressionType } from './subscription.ts';
 export type { Message } from '../message/message.ts';
 export { Perm } from '../protocol/index.ts';
 export type { SessionCredentials } from '../protocol/request-signature.ts';
+export type { TlsClientSettings } from '../remoting/index.ts';
