@@ -36,6 +36,7 @@ import { TopicConfigManager } from './topic-config-manager.ts';
 import { TpsSampler } from './tps-sampler.ts';
 import { BrokerMetrics } from './broker-metrics.ts';
 import { MetricsHttpServer } from '../metrics/metrics-http-server.ts';
+import { registerAclAdminProcessor } from '../auth/acl-admin-processor.ts';
 import { innerRequestSigner, ServerSecurity } from '../auth/server-security.ts';
 import { tlsClientSettings, tlsServerSettings } from '../auth/tls-config.ts';
 
@@ -114,6 +115,7 @@ export class BrokerController {
     const server = new RemotingServer({ port: c.listenPort, host: c.bindAddress, logger: this.log, frameTimeoutMs: 30_000, tls: tlsServer });
     this.server = server;
     this.security = new ServerSecurity(server, c, path.join(root, 'config'), this.log);
+    registerAclAdminProcessor(server, this.security, this.log.child('auth'));
     await server.listen();
 
     const producers = new ProducerManager();
