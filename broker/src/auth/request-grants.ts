@@ -125,6 +125,8 @@ export const REQUEST_GRANTS: Readonly<Record<number, Grant>> = {
   // Sent by servers to clients, never the other way: only a super user may send them to a server.
   [RequestCode.CHECK_TRANSACTION_STATE]: cluster('Update'),
   [RequestCode.NOTIFY_CONSUMER_IDS_CHANGED]: cluster('Update'),
+  // Tern's own Raft admin request: moving leadership changes the cluster.
+  [RequestCode.TERN_RAFT_TRANSFER_LEADERSHIP]: cluster('Update'),
   // Users and ACLs: RocketMQ asks Cluster Update / Get; Tern lets only super users see or change them.
   [RequestCode.AUTH_CREATE_USER]: 'super',
   [RequestCode.AUTH_UPDATE_USER]: 'super',
