@@ -11,6 +11,7 @@ const dir = tempDir('tern-java-tls-');
 let ca: CertificateFiles;
 let otherCa: CertificateFiles;
 let cluster: LocalCluster;
+let server: CertificateFiles;
 
 const javaTls = (trust: CertificateFiles) =>
   `-Dtls.enable=true -Dtls.test.mode.enable=false -Dtls.client.authServer=true -Dtls.client.trustCertPath=${trust.cert}`;
@@ -18,7 +19,7 @@ const javaTls = (trust: CertificateFiles) =>
 beforeAll(async () => {
   ca = createCa(dir, 'ca');
   otherCa = createCa(dir, 'other-ca');
-  const server = issueCertificate(dir, ca, 'server');
+  server = issueCertificate(dir, ca, 'server');
   const tls = {
     'tls.server.mode': 'enforcing', 'tls.server.certPath': server.cert, 'tls.server.keyPath': server.key,
     'tls.enable': true, 'tls.client.authServer': true, 'tls.client.trustCertPath': ca.cert,
@@ -51,5 +52,26 @@ describe('official Java client with -Dtls.enable=true against Tern enforcing TLS
     const produced = await runJava(['produce', '-n', cluster.namesrvAddr, '-t', 'java-tls', '-c', '1', '--mode', 'sync'], { javaOpts: javaTls(otherCa) });
     expect(produced.code).not.toBe(0);
     expect(produced.stdout).not.toMatch(/SENT ok=1/);
+  });
+
+  it('with need.client.auth=require, its tls.client.certPath/keyPath certificate is what lets it in', async () => {
+    const client = issueCertificate(dir, ca, 'java-client');
+    const mutual = {
+      'tls.server.mode': 'enforcing', 'tls.server.certPath': server.cert, 'tls.server.keyPath': server.key,
+      'tls.server.trustCertPath': ca.cert, 'tls.server.need.client.auth': 'require',
+      'tls.enable': true, 'tls.client.authServer': true, 'tls.client.trustCertPath': ca.cert,
+      'tls.client.certPath': server.cert, 'tls.client.keyPath': server.key,
+    } as const;
+    const strict = await startLocalCluster(mutual, mutual);
+    try {
+      const withCert = `${javaTls(ca)} -Dtls.client.certPath=${client.cert} -Dtls.client.keyPath=${client.key}`;
+      const ok = await runJava(['produce', '-n', strict.namesrvAddr, '-t', 'java-mtls', '-c', '10', '--mode', 'sync'], { javaOpts: withCert });
+      expect(ok.stdout, ok.stderr).toMatch(/SENT ok=10 failed=0/);
+      const without = await runJava(['produce', '-n', strict.namesrvAddr, '-t', 'java-mtls', '-c', '1', '--mode', 'sync'], { javaOpts: javaTls(ca) });
+      expect(without.code).not.toBe(0);
+      expect(without.stdout).not.toMatch(/SENT ok=1/);
+    } finally {
+      await strict.stop();
+    }
   });
 });
