@@ -17,8 +17,9 @@ if ! is_up_to_date "$stamp" "$TERN_ROOT/interop/mqadmin/pom.xml"; then
 fi
 [[ "${1:-}" == "--fetch-only" ]] && exit 0
 
-# user.home and rocketmq.home.dir keep the client's logs and ACL lookup inside the cache.
-home="$TERN_ROOT/.cache/interop/mqadmin/home"
+# user.home and rocketmq.home.dir keep the client's logs and ACL lookup inside the cache; MQADMIN_HOME picks another
+# home, e.g. one whose conf/tools.yml holds the accessKey/secretKey mqadmin signs with.
+home="${MQADMIN_HOME:-$TERN_ROOT/.cache/interop/mqadmin/home}"
 mkdir -p "$home"
 exec java -Xms32m -Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
   "-Duser.home=$home" "-Drocketmq.home.dir=$home" "-Drocketmq.log.root=$home/logs" \

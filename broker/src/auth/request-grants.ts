@@ -14,7 +14,7 @@ export interface Need {
 }
 
 /** 'public': any signed user may ask (no resource is touched); otherwise what the request needs, read from it. */
-export type Grant = 'public' | ((request: RemotingCommand) => Need[]);
+export type Grant = 'public' | 'super' | ((request: RemotingCommand) => Need[]);
 
 const RETRY_PREFIX = '%RETRY%';
 const field = (r: RemotingCommand, name: string) => r.extFields?.[name] ?? '';
@@ -128,4 +128,15 @@ export const REQUEST_GRANTS: Readonly<Record<number, Grant>> = {
   // Sent by servers to clients, never the other way: only a super user may send them to a server.
   [RequestCode.CHECK_TRANSACTION_STATE]: cluster('Update'),
   [RequestCode.NOTIFY_CONSUMER_IDS_CHANGED]: cluster('Update'),
+  // Users and ACLs: RocketMQ asks Cluster Update / Get; Tern lets only super users see or change them.
+  [RequestCode.AUTH_CREATE_USER]: 'super',
+  [RequestCode.AUTH_UPDATE_USER]: 'super',
+  [RequestCode.AUTH_DELETE_USER]: 'super',
+  [RequestCode.AUTH_GET_USER]: 'super',
+  [RequestCode.AUTH_LIST_USER]: 'super',
+  [RequestCode.AUTH_CREATE_ACL]: 'super',
+  [RequestCode.AUTH_UPDATE_ACL]: 'super',
+  [RequestCode.AUTH_DELETE_ACL]: 'super',
+  [RequestCode.AUTH_GET_ACL]: 'super',
+  [RequestCode.AUTH_LIST_ACL]: 'super',
 };

@@ -14,7 +14,9 @@ import { WatchedJsonFile } from './watched-json-file.ts';
 /** What a server (broker or namesrv) runs for ACL: its users, their policies and the gate in front of its processors. */
 export class ServerSecurity {
   readonly users: UserStore | undefined;
-  private readonly acls: WatchedJsonFile<Acl[]> | undefined;
+  readonly acls: WatchedJsonFile<Acl[]> | undefined;
+  /** Folder of users.json and acls.json; undefined when authentication is off or the server keeps no files (namesrv). */
+  readonly dir: string | undefined;
   private readonly log: Logger;
 
   /** authDir: where users.json and acls.json live when authConfigPath is empty (the broker's config folder). */
@@ -25,6 +27,7 @@ export class ServerSecurity {
       return;
     }
     const dir = config.authConfigPath || authDir;
+    this.dir = dir;
     const users = new UserStore(dir, initialUser(config), this.log);
     this.users = users;
     if (users.list().length === 0) {
@@ -53,7 +56,7 @@ export class ServerSecurity {
       this.log.warn(`authorization refused ${requestCodeName(request.code)} from ${peer}: ${reason}`);
       throw new RequestRefusedError(ResponseCode.NO_PERMISSION, reason);
     };
-    if (!grant) return refuse(`request ${requestCodeName(request.code)} is for super users only; user ${user.username} is not one`);
+    if (!grant || grant === 'super') return refuse(`request ${requestCodeName(request.code)} is for super users only; user ${user.username} is not one`);
     let needs;
     try {
       needs = grant(request);

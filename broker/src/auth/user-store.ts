@@ -48,6 +48,15 @@ export class UserStore {
     return [...(this.initial ? [this.initial] : []), ...this.file.value.filter((u) => u.username !== this.initial?.username)];
   }
 
+  /** The initial super user (initAuthenticationUser): it lives in the config, not in users.json. */
+  isInitial(username: string): boolean {
+    return username === this.initial?.username;
+  }
+
+  reload(): void {
+    this.file.reload();
+  }
+
   close(): void {
     this.file.close();
   }

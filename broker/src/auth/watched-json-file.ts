@@ -33,7 +33,8 @@ export class WatchedJsonFile<T> {
     if (this.file) fs.unwatchFile(this.file);
   }
 
-  private reload(): void {
+  /** Reads the file now (after this process wrote it), instead of at the next poll. */
+  reload(): void {
     if (!this.file || !fs.existsSync(this.file)) {
       this.current = this.empty;
       return;

@@ -4,6 +4,7 @@ import { messageStoreConfigTable } from '../store/message-store-config.ts';
 import { metricsConfigTable } from '../metrics/metrics-config.ts';
 import { parseRaftPeers, raftSelfId } from '../raft/raft-peers.ts';
 import { authConfigTable } from '../auth/auth-config.ts';
+import { tlsConfigTable } from '../auth/tls-config.ts';
 
 export type { FlushDiskType } from '../store/message-store-config.ts';
 
@@ -82,7 +83,7 @@ const brokerOnlyConfigTable = {
 } satisfies ConfigTable;
 
 /** broker.conf: the broker's keys, the /metrics keys, the ACL keys and the store's, under RocketMQ's names. */
-export const brokerConfigTable = { ...brokerOnlyConfigTable, ...metricsConfigTable, ...authConfigTable, ...messageStoreConfigTable } satisfies ConfigTable;
+export const brokerConfigTable = { ...brokerOnlyConfigTable, ...metricsConfigTable, ...authConfigTable, ...tlsConfigTable, ...messageStoreConfigTable } satisfies ConfigTable;
 
 export type BrokerConfig = ConfigOf<typeof brokerConfigTable>;
 

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { createLogger, type Logger } from '../logging/logger.ts';
 import { Perm, type TopicConfigSerializeWrapper } from '../protocol/index.ts';
-import { RemotingClient, RemotingServer } from '../remoting/index.ts';
+import { openSocket, RemotingClient, RemotingServer, TlsAcceptor } from '../remoting/index.ts';
 import { pickKeys } from '../config/config-table.ts';
 import { ACK_BEFORE_SYNC_FOR_TESTS } from '../store/group-commit.ts';
 import { MessageStore } from '../store/message-store.ts';
@@ -40,8 +40,10 @@ import { TopicConfigManager } from './topic-config-manager.ts';
 import { TpsSampler } from './tps-sampler.ts';
 import { BrokerMetrics } from './broker-metrics.ts';
 import { MetricsHttpServer } from '../metrics/metrics-http-server.ts';
+import { registerAclAdminProcessor } from '../auth/acl-admin-processor.ts';
 import { innerRequestSigner, ServerSecurity } from '../auth/server-security.ts';
 import { TimerMessageStore } from '../timer/timer-message-store.ts';
+import { tlsClientSettings, tlsServerSettings } from '../auth/tls-config.ts';
 
 const MASTER_LOOKUP_INTERVAL_MS = 2000;
 const RAFT_MASTER_LOOKUP_INTERVAL_MS = 250;
@@ -113,9 +115,12 @@ export class BrokerController {
     const schedule = new ScheduleMessageService(store, c.messageDelayLevel, path.join(root, 'config', 'delayOffset.json'), this.log);
 
     // The server listens first so that port 0 (tests) resolves before the address goes into routes and msgIds.
-    const server = new RemotingServer({ port: c.listenPort, host: c.bindAddress, logger: this.log, frameTimeoutMs: 30_000 });
+    const tlsServer = tlsServerSettings(c);
+    const tlsClient = tlsClientSettings(c, this.log);
+    const server = new RemotingServer({ port: c.listenPort, host: c.bindAddress, logger: this.log, frameTimeoutMs: 30_000, tls: tlsServer });
     this.server = server;
     this.security = new ServerSecurity(server, c, path.join(root, 'config'), this.log);
+    registerAclAdminProcessor(server, this.security, this.log.child('auth'));
     await server.listen();
 
     const producers = new ProducerManager();
@@ -154,11 +159,13 @@ export class BrokerController {
         reportIntervalMs: c.haSendHeartbeatInterval, reconnectDelayMs: 1000, connectTimeoutMs: 3000,
         housekeepingMs: c.haHousekeepingInterval, maxFrameBody: 16 * 1024 * 1024,
         segmentSize: c.mappedFileSizeCommitLog,
+        openSocket: (host, port) => openSocket(host, port, tlsClient),
       }, this.log);
     } else {
       ctx.haMaster = new HaMaster(store, {
         port: c.haListenPort, host: c.bindAddress, transferBatchSize: c.haTransferBatchSize,
         heartbeatIntervalMs: c.haSendHeartbeatInterval, housekeepingMs: c.haHousekeepingInterval, maxGapNotInSync: c.haMaxGapNotInSync,
+        secureAccept: tlsServer && ((onReady) => new TlsAcceptor(tlsServer, this.log.child('ha'), onReady)),
       }, this.log);
       await ctx.haMaster.start();
     }
@@ -210,7 +217,7 @@ export class BrokerController {
       await this.metricsServer.listen(c.metricsPromExporterPort, c.metricsPromExporterHost || c.bindAddress);
     }
 
-    this.outbound = new RemotingClient({ logger: this.log, beforeRequest: innerRequestSigner(c) });
+    this.outbound = new RemotingClient({ logger: this.log, beforeRequest: innerRequestSigner(c), tls: tlsClient });
     this.registrar = new NamesrvRegistrar({
       client: this.outbound, config: c, brokerAddr: ctx.brokerAddr, haServerAddr: `${c.brokerIP1}:${ctx.haMaster?.port ?? c.haListenPort}`,
       topics: () => routableTopics(topics.serializeWrapper(), c.brokerPermission), log: this.log,

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { Admin, type BrokerSummary } from '../client/admin.ts';
 import { Perm, permToString } from '../protocol/index.ts';
-import { credentialOptions, credentialsOption, credentialUsage, intOption, namesrvOption, UsageError } from './cli-error.ts';
+import { credentialOptions, credentialsOption, credentialUsage, intOption, namesrvOption, tlsOption, UsageError } from './cli-error.ts';
 import { renderKeyValues, renderTable } from './table.ts';
 
 export const adminUsage = `tern admin <command> [options]          (flags as in mqadmin)
@@ -63,7 +63,7 @@ export async function runAdmin(argv: string[]): Promise<number> {
     if (!values.topic) throw new UsageError(`admin ${sub} needs -t TOPIC`);
     return values.topic;
   };
-  const admin = new Admin({ namesrvAddr: namesrvOption(values.namesrv), credentials: credentialsOption(values) });
+  const admin = new Admin({ namesrvAddr: namesrvOption(values.namesrv), credentials: credentialsOption(values), tls: tlsOption(values) });
   try {
     switch (sub) {
       case 'updateTopic': {

@@ -1,4 +1,5 @@
 import type { SessionCredentials } from '../protocol/request-signature.ts';
+import type { TlsClientSettings } from '../remoting/index.ts';
 
 /** A mistake in how `tern` was called: printed as one line with a hint, exit code 2. */
 export class UsageError extends Error {
@@ -21,13 +22,21 @@ export function namesrvOption(value: string | undefined): string {
   return value ?? process.env.NAMESRV_ADDR ?? '127.0.0.1:9876';
 }
 
-/** The options every client command takes for ACL: parseArgs entries and their lines of usage. */
+/** The options every client command takes for ACL and TLS: parseArgs entries and their lines of usage. */
 export const credentialOptions = {
   'access-key': { type: 'string' },
   'secret-key': { type: 'string' },
+  tls: { type: 'boolean' },
+  'tls-ca': { type: 'string' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
 } as const;
 export const credentialUsage = `  --access-key AK, --secret-key SK
-                       sign requests as this ACL user (default $TERN_ACCESS_KEY, $TERN_SECRET_KEY)`;
+                       sign requests as this ACL user (default $TERN_ACCESS_KEY, $TERN_SECRET_KEY)
+  --tls                connect with TLS; the server's certificate must chain to the system's roots
+  --tls-ca FILE        ... or to this PEM CA bundle (implies --tls)
+  --tls-cert FILE, --tls-key FILE
+                       client certificate for servers that ask for one (implies --tls)`;
 
 /** --access-key/--secret-key, then $TERN_ACCESS_KEY/$TERN_SECRET_KEY; none means unsigned requests. */
 export function credentialsOption(values: { 'access-key'?: string | undefined; 'secret-key'?: string | undefined }): SessionCredentials | undefined {
@@ -36,4 +45,12 @@ export function credentialsOption(values: { 'access-key'?: string | undefined; '
   if (accessKey === undefined && secretKey === undefined) return undefined;
   if (!accessKey || !secretKey) throw new UsageError('an access key needs its secret key: give both --access-key and --secret-key (or TERN_ACCESS_KEY and TERN_SECRET_KEY)');
   return { accessKey, secretKey };
+}
+
+/** --tls and its files; none means plain TCP. The server's certificate is always checked. */
+export function tlsOption(values: { tls?: boolean | undefined; 'tls-ca'?: string | undefined; 'tls-cert'?: string | undefined; 'tls-key'?: string | undefined }): TlsClientSettings | undefined {
+  const { tls, 'tls-ca': ca, 'tls-cert': cert, 'tls-key': key } = values;
+  if (!tls && ca === undefined && cert === undefined && key === undefined) return undefined;
+  if ((cert === undefined) !== (key === undefined)) throw new UsageError('a client certificate needs its key: give both --tls-cert and --tls-key');
+  return { verifyServer: true, trustCertPath: ca, certPath: cert, keyPath: key };
 }

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { Admin } from '../client/admin.ts';
 import { PushConsumer, type ConsumeFrom } from '../client/push-consumer.ts';
-import { credentialOptions, credentialsOption, credentialUsage, intOption, namesrvOption, UsageError } from './cli-error.ts';
+import { credentialOptions, credentialsOption, credentialUsage, intOption, namesrvOption, tlsOption, UsageError } from './cli-error.ts';
 import { LatencyRecorder, Progress, renderSummary } from './run-stats.ts';
 
 export const consumeUsage = `tern consume -n NAMESRV -t TOPIC -g GROUP [options]
@@ -73,7 +73,8 @@ export async function runConsume(argv: string[]): Promise<number> {
   const credentials = credentialsOption(values);
 
   // A clear error for a topic that does not exist, instead of waiting for it forever.
-  const admin = new Admin({ namesrvAddr, credentials });
+  const tls = tlsOption(values);
+  const admin = new Admin({ namesrvAddr, credentials, tls });
   try {
     await admin.topicRoute(topic);
   } finally {
@@ -83,6 +84,7 @@ export async function runConsume(argv: string[]): Promise<number> {
   const consumer = new PushConsumer({
     namesrvAddr,
     credentials,
+    tls,
     group: values.group,
     subscriptions: { [topic]: values.tag ?? '*' },
     messageModel: values.broadcast ? 'BROADCASTING' : 'CLUSTERING',

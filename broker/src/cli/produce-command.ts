@@ -6,7 +6,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { Message } from '../message/message.ts';
 import { Producer } from '../client/producer.ts';
 import { SendStatus, type SendResult } from '../client/send-result.ts';
-import { credentialOptions, credentialsOption, credentialUsage, intOption, namesrvOption, UsageError } from './cli-error.ts';
+import { credentialOptions, credentialsOption, credentialUsage, intOption, namesrvOption, tlsOption, UsageError } from './cli-error.ts';
 import { LatencyRecorder, Progress, renderSummary } from './run-stats.ts';
 
 export const produceUsage = `tern produce -n NAMESRV -t TOPIC [options]
@@ -102,6 +102,7 @@ export async function runProduce(argv: string[]): Promise<number> {
   const producer = new Producer({
     namesrvAddr: namesrvOption(values.namesrv), group: values.group ?? 'tern_producer', sendTimeoutMs: timeoutMs,
     credentials: credentialsOption(values),
+    tls: tlsOption(values),
   });
   await producer.start();
   const ackLog = values['ack-log'] ? openSync(values['ack-log'], 'a') : undefined;

@@ -16,7 +16,7 @@ import { MessageSysFlag, compressionType } from '../message/sys-flag.ts';
 import { RemotingClient, RequestCode, ResponseCode } from '../remoting/index.ts';
 import { signRequest } from '../protocol/request-signature.ts';
 import { encodeQueryMessageHeader, encodeViewMessageHeader } from '../protocol/index.ts';
-import { credentialOptions, credentialsOption, credentialUsage, intOption, namesrvOption, UsageError } from './cli-error.ts';
+import { credentialOptions, credentialsOption, credentialUsage, intOption, namesrvOption, tlsOption, UsageError } from './cli-error.ts';
 import { renderTable } from './table.ts';
 
 export const QUERY_COMMANDS = ['queryMsgById', 'queryMsgByKey', 'queryMsgByUniqueKey'] as const;
@@ -54,7 +54,7 @@ export async function runQuery(argv: string[]): Promise<number> {
     },
   });
   const credentials = credentialsOption(values);
-  const remoting = new RemotingClient({ logger: createLogger('tern'), beforeRequest: credentials && ((r) => signRequest(r, credentials)) });
+  const remoting = new RemotingClient({ logger: createLogger('tern'), beforeRequest: credentials && ((r) => signRequest(r, credentials)), tls: tlsOption(values) });
   const api = new ClientApi(remoting);
   try {
     let messages: MessageExt[];

@@ -9,7 +9,7 @@ import { randomInt } from 'node:crypto';
 import { createLogger, type Logger } from '../logging/logger.ts';
 import {
   createResponse, isOneway, RemotingClient, RequestCode, ResponseCode, SerializeType,
-  type RemotingCommand, type RemotingConnection, type SerializeTypeValue,
+  type RemotingCommand, type RemotingConnection, type SerializeTypeValue, type TlsClientSettings,
 } from '../remoting/index.ts';
 import { type BrokerData, type ConsumerData, type HeartbeatData, type TopicRouteData } from '../protocol/index.ts';
 import { signRequest, type SessionCredentials } from '../protocol/request-signature.ts';
@@ -35,6 +35,8 @@ export interface ClientOptions {
   logger?: Logger;
   /** ACL user to sign every request as (AclClientRPCHook's AccessKey/SecretKey); unsigned without. */
   credentials?: SessionCredentials | undefined;
+  /** Connect to name servers and brokers with TLS (RocketMQ's tls.enable); plain TCP without. */
+  tls?: TlsClientSettings | undefined;
 }
 
 /** What a consumer tells the instance so heartbeats and broker notifications reach it. */
@@ -102,6 +104,7 @@ export class ClientInstance {
     this.remoting = new RemotingClient({
       logger: this.log, handler: (req, connection) => this.onServerRequest(req, connection),
       beforeRequest: credentials && ((request) => signRequest(request, credentials)),
+      tls: options.tls,
     });
     const serializeType: SerializeTypeValue = options.serializeType === 'ROCKETMQ' ? SerializeType.ROCKETMQ : SerializeType.JSON;
     this.api = new ClientApi(this.remoting, serializeType);

@@ -42,3 +42,4 @@ export { Perm } from '../protocol/index.ts';
 export type { SessionCredentials } from '../protocol/request-signature.ts';
 export type { BrokerData, ClusterInfo, QueueData, SubscriptionGroupConfig, TopicRouteData } from '../protocol/index.ts';
 export type { Logger, LogFields } from '../logging/logger.ts';
+export type { TlsClientSettings } from '../remoting/index.ts';

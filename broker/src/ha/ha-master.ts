@@ -15,6 +15,8 @@ export interface HaMasterOptions {
   housekeepingMs: number;
   /** A slave further behind than this does not count for synchronous replication (haMaxGapNotInSync, 256 MiB). */
   maxGapNotInSync: number;
+  /** TLS on the HA port: given the handler of ready sockets, returns what takes each new connection (the broker's TLS acceptor). */
+  secureAccept?: (onReady: (socket: net.Socket) => void) => { accept(socket: net.Socket): void; close(): void };
 }
 
 export interface ReplicaInfo {
@@ -121,12 +123,15 @@ export class HaMaster {
   private timer: NodeJS.Timeout | undefined;
   private unsubscribe: (() => void) | undefined;
   private pumpScheduled = false;
+  private readonly secure: { accept(socket: net.Socket): void; close(): void } | undefined;
 
   constructor(store: MessageStore, options: HaMasterOptions, log: Logger) {
     this.store = store;
     this.options = options;
     this.log = log;
-    this.server = net.createServer((socket) => this.onSocket(socket));
+    const secure = options.secureAccept?.((socket) => this.onSocket(socket));
+    this.secure = secure;
+    this.server = net.createServer((socket) => (secure ? secure.accept(socket) : this.onSocket(socket)));
   }
 
   get port(): number {
@@ -233,6 +238,7 @@ export class HaMaster {
     this.unsubscribe?.();
     this.releaseAll('SLAVE_NOT_AVAILABLE');
     for (const r of this.replicas) r.socket.destroy();
+    this.secure?.close();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 }

@@ -16,6 +16,8 @@ export interface HaSlaveOptions {
   maxFrameBody: number;
   /** Must equal the master's mappedFileSizeCommitLog: segments are copied as they are. */
   segmentSize: number;
+  /** Opens the connection to the master (TLS when the broker's tls.enable is set) and names the event that says it is up. */
+  openSocket?: (host: string, port: number) => { socket: net.Socket; readyEvent: 'connect' | 'secureConnect' };
 }
 
 /**
@@ -95,13 +97,22 @@ export class HaSlave {
 
   private connect(address: string): void {
     const split = address.lastIndexOf(':');
-    const socket = net.connect({ host: address.slice(0, split), port: Number(address.slice(split + 1)) });
+    const host = address.slice(0, split);
+    const port = Number(address.slice(split + 1));
+    let opened: { socket: net.Socket; readyEvent: 'connect' | 'secureConnect' };
+    try {
+      opened = this.options.openSocket ? this.options.openSocket(host, port) : { socket: net.connect({ host, port }), readyEvent: 'connect' };
+    } catch (err) {
+      this.log.error(`cannot connect to master ${address}: ${(err as Error).message}`);
+      return;
+    }
+    const socket = opened.socket;
     this.socket = socket;
     this.connectingTo = address;
     const reader = new HaStreamReader();
     const splitter = new ReplicaRecordSplitter(this.options.segmentSize);
     socket.setNoDelay(true);
-    socket.on('connect', () => {
+    socket.on(opened.readyEvent, () => {
       this.connectedTo = address;
       this.lastHeard = Date.now();
       this.log.info(`replicating from master ${address}, our log ends at ${this.store.getCommitLogMaxOffset()}`);

@@ -1,6 +1,7 @@
 import { boolKey, defaultsOf, intKey, stringKey, type ConfigOf, type ConfigTable } from '../config/config-table.ts';
 import { metricsConfigTable } from '../metrics/metrics-config.ts';
 import { authConfigTable } from '../auth/auth-config.ts';
+import { tlsConfigTable } from '../auth/tls-config.ts';
 
 /** namesrv.conf, under RocketMQ's key names. */
 export const namesrvConfigTable = {
@@ -11,6 +12,7 @@ export const namesrvConfigTable = {
   orderMessageEnable: boolKey({ default: false, doc: 'Put a topic\'s ORDER_TOPIC_CONFIG KV entry into its route.' }),
   ...metricsConfigTable,
   ...authConfigTable,
+  ...tlsConfigTable,
 } satisfies ConfigTable;
 
 export type NamesrvConfig = ConfigOf<typeof namesrvConfigTable>;

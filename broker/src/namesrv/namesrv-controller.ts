@@ -7,6 +7,7 @@ import { RouteInfoManager } from './route-info-manager.ts';
 import { MetricsHttpServer } from '../metrics/metrics-http-server.ts';
 import { namesrvMetricsRegistry } from './namesrv-metrics.ts';
 import { ServerSecurity } from '../auth/server-security.ts';
+import { tlsServerSettings } from '../auth/tls-config.ts';
 
 /** A running name server: the route table, its request handlers and the liveness scan. */
 export class NamesrvController {
@@ -22,7 +23,9 @@ export class NamesrvController {
     this.config = config;
     this.log = log;
     this.routes = new RouteInfoManager(log, config.brokerChannelExpiredTime);
-    this.server = new RemotingServer({ port: config.listenPort, host: config.bindAddress, logger: log, frameTimeoutMs: 30_000 });
+    this.server = new RemotingServer({
+      port: config.listenPort, host: config.bindAddress, logger: log, frameTimeoutMs: 30_000, tls: tlsServerSettings(config),
+    });
     registerNamesrvProcessors(this.server, this.routes, new KvConfigTable(), config.orderMessageEnable);
     this.security = new ServerSecurity(this.server, config, undefined, log);
   }

@@ -67,6 +67,17 @@ export const RequestCode = {
   RECALL_MESSAGE: 370,
   /** Tern's own (RocketMQ has no remoting request for it): a Raft leader hands leadership to a caught-up follower. */
   TERN_RAFT_TRANSFER_LEADERSHIP: 60001,
+  // ACL 2.0 administration (mqadmin createUser ... listAcl), RocketMQ 5.3.
+  AUTH_CREATE_USER: 3001,
+  AUTH_UPDATE_USER: 3002,
+  AUTH_DELETE_USER: 3003,
+  AUTH_GET_USER: 3004,
+  AUTH_LIST_USER: 3005,
+  AUTH_CREATE_ACL: 3006,
+  AUTH_UPDATE_ACL: 3007,
+  AUTH_DELETE_ACL: 3008,
+  AUTH_GET_ACL: 3009,
+  AUTH_LIST_ACL: 3010,
 } as const;
 
 /** Response codes (RemotingSysResponseCode + ResponseCode, 5.x numbering). */

@@ -4,3 +4,4 @@ export * from './frame-codec.ts';
 export * from './remoting-connection.ts';
 export * from './remoting-server.ts';
 export * from './remoting-client.ts';
+export * from './tls-transport.ts';

@@ -1,7 +1,7 @@
-import net from 'node:net';
 import type { Logger } from '../logging/logger.ts';
 import type { RemotingCommand } from './remoting-command.ts';
 import { RemoteError, RemotingConnection, type RequestHandler } from './remoting-connection.ts';
+import { openSocket, type TlsClientSettings } from './tls-transport.ts';
 
 export interface RemotingClientOptions {
   logger: Logger;
@@ -10,6 +10,8 @@ export interface RemotingClientOptions {
   handler?: RequestHandler;
   /** Rewrites each request before it leaves, on every connection (the ACL signature). */
   beforeRequest?: (request: RemotingCommand) => RemotingCommand;
+  /** Connect with TLS (RocketMQ's tls.enable); absent: plain TCP. */
+  tls?: TlsClientSettings | undefined;
 }
 
 /** Keeps one connection per "host:port" and sends requests over it. */
@@ -74,7 +76,14 @@ export class RemotingClient {
     if (split <= 0 || !Number.isInteger(port)) return Promise.reject(new RemoteError(`bad address "${address}", want host:port`));
     const timeoutMs = this.options.connectTimeoutMs ?? 3000;
     return new Promise((resolve, reject) => {
-      const socket = net.connect({ host, port });
+      let opened: ReturnType<typeof openSocket>;
+      try {
+        opened = openSocket(host, port, this.options.tls);
+      } catch (err) {
+        reject(new RemoteError(`connect to ${address} failed: ${(err as Error).message}`));
+        return;
+      }
+      const socket = opened.socket;
       const timer = setTimeout(() => {
         socket.destroy();
         reject(new RemoteError(`connect to ${address} timed out after ${timeoutMs} ms`));
@@ -83,7 +92,7 @@ export class RemotingClient {
         clearTimeout(timer);
         reject(new RemoteError(`connect to ${address} failed: ${err.message}`));
       });
-      socket.once('connect', () => {
+      socket.once(opened.readyEvent, () => {
         clearTimeout(timer);
         socket.removeAllListeners('error');
         const connection = new RemotingConnection(socket, {

@@ -3,6 +3,7 @@ import type { Logger } from '../logging/logger.ts';
 import { ResponseCode, responseCodeName } from './codes.ts';
 import { createResponse, isOneway, type RemotingCommand } from './remoting-command.ts';
 import { RemotingConnection, RequestRefusedError, type ConnectionOptions, type RequestHandler } from './remoting-connection.ts';
+import { TlsAcceptor, type TlsServerSettings } from './tls-transport.ts';
 
 /** One answered request, for metrics: requests answered later (held pulls) or never (oneway) are not reported. */
 export interface AnsweredRequest {
@@ -19,6 +20,8 @@ export type RequestGate = (request: RemotingCommand, connection: RemotingConnect
 export interface RemotingServerOptions extends Omit<ConnectionOptions, 'handler'> {
   port: number;
   host?: string;
+  /** TLS on this port; absent or mode disabled: plain only, as before. */
+  tls?: TlsServerSettings | undefined;
 }
 
 /** Accepts connections and routes each request to the processor registered for its code. */
@@ -32,11 +35,17 @@ export class RemotingServer {
   private readonly answeredListeners: ((a: AnsweredRequest) => void)[] = [];
   private accepting = true;
   private gate: RequestGate | undefined;
+  private readonly tls: TlsAcceptor | undefined;
 
   constructor(options: RemotingServerOptions) {
     this.options = options;
     this.log = options.logger;
-    this.server = net.createServer((socket) => this.onSocket(socket));
+    const tlsOn = options.tls && options.tls.mode !== 'disabled';
+    this.tls = tlsOn ? new TlsAcceptor(options.tls!, this.log, (socket) => this.onSocket(socket)) : undefined;
+    this.server = net.createServer((socket) => {
+      if (this.tls && this.accepting) this.tls.accept(socket);
+      else this.onSocket(socket);
+    });
   }
 
   registerProcessor(codes: number | number[], handler: RequestHandler): void {
@@ -74,6 +83,7 @@ export class RemotingServer {
   /** Stop accepting, let in-flight requests finish (up to graceMs), then close every connection. */
   async shutdown(graceMs = 10_000): Promise<void> {
     this.accepting = false;
+    this.tls?.close();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     const deadline = Date.now() + graceMs;
     while (Date.now() < deadline && [...this.connections].some((c) => c.inFlight > 0)) {
