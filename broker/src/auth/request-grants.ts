@@ -61,6 +61,9 @@ function sendNeeds(topicField: string, groupField: string): Grant {
  */
 export const REQUEST_GRANTS: Readonly<Record<number, Grant>> = {
   [RequestCode.SEND_MESSAGE]: sendNeeds('topic', 'producerGroup'),
+  // A reply is published on the requester's reply topic, as RocketMQ grants it (Pub).
+  [RequestCode.SEND_REPLY_MESSAGE]: sendNeeds('topic', 'producerGroup'),
+  [RequestCode.SEND_REPLY_MESSAGE_V2]: sendNeeds('b', 'a'),
   [RequestCode.SEND_MESSAGE_V2]: sendNeeds('b', 'a'),
   // Cancelling a timer message is publishing on its topic, as RocketMQ 5.4 grants it.
   [RequestCode.RECALL_MESSAGE]: onTopic('topic', 'Pub'),
@@ -128,6 +131,7 @@ export const REQUEST_GRANTS: Readonly<Record<number, Grant>> = {
   // Sent by servers to clients, never the other way: only a super user may send them to a server.
   [RequestCode.CHECK_TRANSACTION_STATE]: cluster('Update'),
   [RequestCode.NOTIFY_CONSUMER_IDS_CHANGED]: cluster('Update'),
+  [RequestCode.PUSH_REPLY_MESSAGE_TO_CLIENT]: cluster('Update'),
   // Users and ACLs: RocketMQ asks Cluster Update / Get; Tern lets only super users see or change them.
   [RequestCode.AUTH_CREATE_USER]: 'super',
   [RequestCode.AUTH_UPDATE_USER]: 'super',
