@@ -53,6 +53,11 @@ bench-timer: node_modules
 	cd broker && ../node_modules/.bin/node --expose-gc --disable-warning=ExperimentalWarning src/tools/timer-bench.ts --pending $(or $(PENDING),1000000) --burst $(or $(BURST),100000)
 .PHONY: bench-timer
 
+# The issue's 100k pending timers through kill -9, SIGTERM and restarts (too slow for npm test, which runs 20k)
+test-timer-restart: node_modules
+	cd broker && TERN_TIMER_RESTART_TOTAL=$(or $(TOTAL),100000) ../node_modules/.bin/vitest run test/timer/timer-restart-process.test.ts
+.PHONY: test-timer-restart
+
 bench-store: node_modules
 	cd broker && ../node_modules/.bin/node --disable-warning=ExperimentalWarning src/tools/store-bench.ts --mb $(or $(BENCH_MB),256) --restart-gb $(or $(RESTART_GB),10)
 .PHONY: faults bench-store

@@ -375,6 +375,8 @@ export const scenarios: Scenario[] = [
   javaScenario("lite-pull", 90_000),
   javaScenario("retry-dlq", 150_000),
   javaScenario("delay-level-3", 90_000),
+  javaScenario("timer-messages", 90_000),
+  javaScenario("timer-recall", 90_000),
   javaScenario("transaction", 150_000),
   goScenario,
   ...mqadminScenarios,

@@ -103,7 +103,9 @@ async function startApache(dir: string): Promise<Target> {
     APACHE_RMQ_NAMESRV_PORT: String(namesrvPort),
     APACHE_RMQ_BROKER_PORT: String(brokerPort),
     APACHE_RMQ_BROKER_CONF_EXTRA: `transactionCheckInterval=${SHARED_BROKER_CONF.transactionCheckInterval}\n`
-      + `transactionTimeOut=${SHARED_BROKER_CONF.transactionTimeOut}\n`,
+      + `transactionTimeOut=${SHARED_BROKER_CONF.transactionTimeOut}\n`
+      // RocketMQ 5.3.3 answers RECALL_MESSAGE with NO_PERMISSION unless this is on; Tern always serves recall.
+      + 'recallMessageEnable=true\n',
   };
   const stop = async () => {
     await run(script, ["stop", "--dir", dir], { env, timeout: 60_000 }).catch(() => undefined);

@@ -5,6 +5,7 @@ import { registerRpcMetrics } from '../metrics/rpc-metrics.ts';
 import type { RemotingServer } from '../remoting/index.ts';
 import type { BrokerConfig } from './broker-config.ts';
 import type { BrokerContext } from './broker-context.ts';
+import type { TimerStats } from '../timer/timer-message-store.ts';
 
 /** RocketMQ 5's message_type label values. */
 export type MessageType = 'Normal' | 'FIFO' | 'Delay' | 'Transaction';
@@ -169,6 +170,7 @@ export class BrokerMetrics {
       name: 'tern_store_put_failures_total', help: 'Puts the store refused or failed.', registers,
       collect(this: Counter) { this.reset(); this.inc(ctx.store.runtimeStats().putMessageFailedTimes); },
     });
+    this.registerTimerMetrics(ctx, gauge);
     gauge('tern_long_poll_held_requests', 'Pull requests held until a message arrives (long polling).', [], (g) => g.set(ctx.pullHold.size));
     gauge('tern_replication_lag_bytes', 'CommitLog bytes a slave lacks, per slave connected to this master.', ['slave'], (g) => {
       for (const r of ctx.haMaster?.replicaInfo() ?? []) g.set({ slave: r.address }, r.lagBytes);
@@ -178,6 +180,26 @@ export class BrokerMetrics {
         g.set({ label: 'topic' }, this.topics.foldedCount);
         g.set({ label: 'consumer_group' }, this.groups.foldedCount);
       });
+  }
+
+  /** The timer wheel, under RocketMQ 5's timer names where it has one (its latencies are in ms, so is ours). */
+  private registerTimerMetrics(ctx: BrokerContext, gauge: <L extends string>(name: string, help: string, labelNames: readonly L[], collect: (g: Gauge<L>) => void) => Gauge<L>): void {
+    const registers = [this.registry];
+    const counter = (name: string, help: string, read: (t: TimerStats) => number) => new Counter({
+      name, help, registers, collect(this: Counter) { this.reset(); this.inc(read(ctx.timer.stats())); },
+    });
+    gauge('rocketmq_timing_messages', 'Timer messages waiting for their due time (all topics).', [], (g) => g.set(ctx.timer.stats().pending));
+    counter('rocketmq_timer_enqueue_total', 'Timer messages indexed into the timer log and wheel.', (t) => t.enqueued);
+    counter('rocketmq_timer_dequeue_total', 'Timer messages re-put to their real topic when due.', (t) => t.delivered);
+    gauge('rocketmq_timer_enqueue_lag', 'Messages of the timer topic stored but not yet indexed into the wheel.', [], (g) => g.set(ctx.timer.offsetBehind()));
+    gauge('rocketmq_timer_dequeue_latency', 'Milliseconds the wheel\'s delivery is behind the clock (0 on a slave).', [], (g) => g.set(ctx.timer.stats().lagMs));
+    gauge('tern_timer_next_due_timestamp_seconds', 'Due time of the earliest pending timer, in Unix seconds (absent when none is pending).', [], (g) => {
+      const next = ctx.timer.stats().nextDueMs;
+      if (next >= 0) g.set(next / 1000);
+    });
+    counter('tern_timer_recalled_total', 'Timer messages recalled before their due time.', (t) => t.recalled);
+    counter('tern_timer_rolled_total', 'Timer messages rolled forward in the CommitLog so retention does not delete them.', (t) => t.rolled);
+    gauge('tern_timer_log_bytes', 'Bytes of the timer log on disk.', [], (g) => g.set(ctx.timer.stats().timerLogBytes));
   }
 }
 

@@ -9,7 +9,10 @@
  *    runs on its own timers and real clock; lateness = store time of the delivered copy - due time.
  * 4. Restart: the store and the timer store closed cleanly and opened again with everything still pending; the timer
  *    store's load (checkpoint + timer log -> wheel) is timed on its own.
+ * 5. Restart after kill -9: a child process opens the same store and timer store, runs them, and is SIGKILLed; the
+ *    store's recovery after the crash and the timer store's load are timed the same way.
  */
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -73,13 +76,39 @@ function openTimer(store: MessageStore, root: string): TimerMessageStore {
   return t;
 }
 
+function storeConfig(root: string) {
+  return { storePathRootDir: root, mappedFileSizeCommitLog: 256 * 1024 * 1024 };
+}
+
+/** Runs a child that holds the store at `root` open with its timers running, and SIGKILLs it once it says so. */
+async function killedHolder(root: string): Promise<void> {
+  const child = spawn(process.execPath, [...process.execArgv, import.meta.filename, '--hold', root], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
+  const holding = new Promise<void>((resolve) => child.stdout.on('data', (d: Buffer) => { if (d.toString().includes('holding')) resolve(); }));
+  if (await Promise.race([holding.then(() => true), exited.then(() => false)]) === false) throw new Error('the store holder exited before it was killed');
+  // Past one timer flush interval, so the child wrote what a running broker would have.
+  await delay(1500);
+  child.kill('SIGKILL');
+  if ((await exited) !== 'SIGKILL') throw new Error('the store holder exited before it was killed');
+}
+
+/** The child of killedHolder: opens the store and the timer store, starts delivery, and waits to be killed. */
+async function hold(root: string): Promise<void> {
+  const store = await MessageStore.open(storeConfig(root), { logger: quiet });
+  openTimer(store, root).start();
+  process.stdout.write('holding\n');
+  // The timer store's own timers do not keep a process alive; this one waits for the SIGKILL.
+  setInterval(() => undefined, 60_000);
+}
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { pending: { type: 'string' }, burst: { type: 'string' }, plain: { type: 'string' } } });
+  const { values } = parseArgs({ options: { pending: { type: 'string' }, burst: { type: 'string' }, plain: { type: 'string' }, hold: { type: 'string' } } });
+  if (values.hold) return hold(values.hold);
   const pending = Number(values.pending ?? 1_000_000);
   const burst = Number(values.burst ?? 100_000);
   const plain = Number(values.plain ?? 200_000);
   const root = tempDir('tern-timer-bench-');
-  const config = { storePathRootDir: root, mappedFileSizeCommitLog: 256 * 1024 * 1024 };
+  const config = storeConfig(root);
   let store = await MessageStore.open(config, { logger: quiet });
   let timer = openTimer(store, root);
   const out: string[] = [`timer bench: ${pending} pending over a day, a burst of ${burst} due in one second; store ${root}`];
@@ -131,6 +160,17 @@ async function main(): Promise<void> {
   timer = openTimer(store, root);
   const r2 = performance.now();
   out.push(`restart:          store ${Math.round(r1 - r0)} ms, timer store load ${Math.round(r2 - r1)} ms with ${timer.stats().pending} pending`);
+  await timer.stop();
+  await store.shutdown();
+  await timer.close();
+
+  await killedHolder(root);
+  const k0 = performance.now();
+  store = await MessageStore.open(config, { logger: quiet });
+  const k1 = performance.now();
+  timer = openTimer(store, root);
+  const k2 = performance.now();
+  out.push(`kill -9 restart:  store ${Math.round(k1 - k0)} ms, timer store load ${Math.round(k2 - k1)} ms with ${timer.stats().pending} pending`);
   await timer.close();
   await store.shutdown();
   fs.rmSync(root, { recursive: true, force: true });

@@ -97,6 +97,29 @@ describe('/metrics on a broker and a namesrv (metricsExporterType=PROM)', () => 
     expect(sampleSum(s, 'tern_metrics_label_values_folded', { label: 'topic' })).toBe(6 - capNamed);
   });
 
+  it('reports the timer wheel: pending, next due, enqueued and delivered, its lag', async () => {
+    const before = await brokerScrape();
+    const sentAt = Date.now();
+    for (let i = 0; i < 3; i++) await producer.send({ topic: TOPIC, body: BODY }, { delayMs: 600_000 + i });
+    for (let i = 0; i < 2; i++) await producer.send({ topic: TOPIC, body: BODY }, { delayMs: 200 });
+    const total = (samples: typeof before, name: string) => sampleSum(samples, name) ?? Number.NaN;
+    const enqueuedBefore = total(before, 'rocketmq_timer_enqueue_total');
+    const deliveredBefore = total(before, 'rocketmq_timer_dequeue_total');
+    const s = await waitFor('2 timers delivered and 3 pending', async () => {
+      const now = await brokerScrape();
+      return total(now, 'rocketmq_timer_dequeue_total') - deliveredBefore === 2 && sampleSum(now, 'rocketmq_timing_messages') === 3 && now;
+    }, 20_000);
+    expect(total(s, 'rocketmq_timer_enqueue_total') - enqueuedBefore).toBe(5);
+    expect(sampleSum(s, 'rocketmq_timer_enqueue_lag')).toBe(0);
+    const nextDue = sampleSum(s, 'tern_timer_next_due_timestamp_seconds');
+    // The wheel keeps slots (100 ms by default): the earliest pending is due in the slot of sentAt + 600 s or later.
+    expect(nextDue).toBeGreaterThanOrEqual((sentAt + 600_000) / 1000 - 0.1);
+    expect(nextDue).toBeLessThanOrEqual((Date.now() + 600_002) / 1000);
+    expect(sampleSum(s, 'rocketmq_timer_dequeue_latency')).toBeLessThan(5_000);
+    expect(sampleSum(s, 'tern_timer_log_bytes')).toBeGreaterThan(0);
+    expect(sampleSum(s, 'tern_timer_recalled_total')).toBe(0);
+  });
+
   it('serves the namesrv\'s route table and rpc latency', async () => {
     const s = parseSamples(await scrapeMetrics(cluster.namesrv.metricsPort!));
     expect(sampleSum(s, 'tern_namesrv_broker_addresses', { cluster: 'DefaultCluster', node_type: 'nameserver' })).toBe(1);

@@ -28,6 +28,7 @@ import org.apache.rocketmq.client.consumer.listener.ConsumeConcurrentlyStatus;
 import org.apache.rocketmq.client.consumer.listener.ConsumeOrderlyStatus;
 import org.apache.rocketmq.client.consumer.listener.MessageListenerConcurrently;
 import org.apache.rocketmq.client.consumer.listener.MessageListenerOrderly;
+import org.apache.rocketmq.client.exception.MQBrokerException;
 import org.apache.rocketmq.client.producer.DefaultMQProducer;
 import org.apache.rocketmq.client.producer.LocalTransactionState;
 import org.apache.rocketmq.client.producer.SendCallback;
@@ -41,6 +42,7 @@ import org.apache.rocketmq.common.message.Message;
 import org.apache.rocketmq.common.message.MessageClientIDSetter;
 import org.apache.rocketmq.common.message.MessageExt;
 import org.apache.rocketmq.common.message.MessageQueue;
+import org.apache.rocketmq.remoting.protocol.ResponseCode;
 import org.apache.rocketmq.remoting.protocol.heartbeat.MessageModel;
 
 /**
@@ -120,6 +122,8 @@ public final class Conformance {
             case "lite-pull" -> litePull();
             case "retry-dlq" -> retryDlq();
             case "delay-level-3" -> delayLevel3();
+            case "timer-messages" -> timerMessages();
+            case "timer-recall" -> timerRecall();
             case "transaction" -> transaction();
             default -> throw new IllegalArgumentException("unknown scenario " + name);
         }
@@ -588,6 +592,98 @@ public final class Conformance {
     private void delayLevel3() throws Exception {
         String topic = topic("t");
         DefaultMQProducer producer = producer("p");
+        Map<String, Long> arrived = arrivals(topic, producer);
+        Message m = new Message(topic, "TagA", "delayed", body(3, 10));
+        m.setDelayTimeLevel(3);
+        long before = System.currentTimeMillis();
+        SendResult r = producer.send(m);
+        long after = System.currentTimeMillis();
+        check(r.getSendStatus() == SendStatus.SEND_OK, "send status " + r.getSendStatus());
+        await(() -> arrived.containsKey("delayed"), 20, () -> "delayed message not delivered within 20 s");
+        long at = arrived.get("delayed");
+        System.err.println("delayed message delivered " + (at - before) + " ms after the send started");
+        check(at >= before + 10_000, "delivered " + (at - before) + " ms after send, before the 10 s delay");
+        check(at <= after + 11_000, "delivered " + (at - after) + " ms after send, more than 1 s late");
+    }
+
+    /** How late a timer message may arrive: RocketMQ 5's wheel has 1 s slots, plus the consumer's pull. */
+    private static final long TIMER_LATE_MS = 2_000;
+
+    /**
+     * Timer messages (RocketMQ 5): Message.setDelayTimeMs and Message.setDeliverTimeMs arrive no earlier than due and
+     * at most TIMER_LATE_MS after; a delay beyond the broker's maximum (3 days on RocketMQ, 366 days on Tern) is
+     * refused with MESSAGE_ILLEGAL, not delivered at once.
+     */
+    private void timerMessages() throws Exception {
+        String topic = topic("t");
+        DefaultMQProducer producer = producer("p");
+        Map<String, Long> arrived = arrivals(topic, producer);
+        Message relative = new Message(topic, "TagA", "delay-ms", body(1, 10));
+        relative.setDelayTimeMs(3_000);
+        long sentAt = System.currentTimeMillis();
+        check(producer.send(relative).getSendStatus() == SendStatus.SEND_OK, "delay-ms send not SEND_OK");
+        long relativeDue = sentAt + 3_000;
+        Message absolute = new Message(topic, "TagA", "deliver-ms", body(2, 10));
+        long absoluteDue = System.currentTimeMillis() + 5_000;
+        absolute.setDeliverTimeMs(absoluteDue);
+        check(producer.send(absolute).getSendStatus() == SendStatus.SEND_OK, "deliver-ms send not SEND_OK");
+
+        Message tooFar = new Message(topic, "TagA", "too-far", body(3, 10));
+        tooFar.setDelayTimeMs(400L * 24 * 3600 * 1000);
+        try {
+            SendResult r = producer.send(tooFar);
+            throw new AssertionError("a 400-day delay was accepted: " + r.getSendStatus());
+        } catch (MQBrokerException e) {
+            System.err.println("400-day delay refused: code " + e.getResponseCode() + " " + e.getErrorMessage());
+            check(e.getResponseCode() == ResponseCode.MESSAGE_ILLEGAL, "400-day delay refused with code " + e.getResponseCode() + ", expected MESSAGE_ILLEGAL");
+        }
+
+        await(() -> arrived.containsKey("delay-ms") && arrived.containsKey("deliver-ms"), 20, () -> "timer messages not delivered: " + arrived.keySet());
+        checkDue("delay-ms", arrived.get("delay-ms"), relativeDue);
+        checkDue("deliver-ms", arrived.get("deliver-ms"), absoluteDue);
+        Thread.sleep(1_000);
+        check(!arrived.containsKey("too-far"), "the refused 400-day message was delivered");
+    }
+
+    /** The delay measured from before the send started, so the due time is never later than the broker's. */
+    private static void checkDue(String key, long at, long due) {
+        System.err.println(key + " delivered " + (at - due) + " ms after due");
+        check(at >= due, key + " delivered " + (due - at) + " ms early");
+        check(at <= due + TIMER_LATE_MS, key + " delivered " + (at - due) + " ms late");
+    }
+
+    /**
+     * Recall (DefaultMQProducer.recallMessage with the handle the send returned): the recalled timer is never delivered,
+     * its twin is; recalling the twin after delivery is refused.
+     */
+    private void timerRecall() throws Exception {
+        String topic = topic("t");
+        DefaultMQProducer producer = producer("p");
+        Map<String, Long> arrived = arrivals(topic, producer);
+        Message recalled = new Message(topic, "TagA", "recalled", body(1, 10));
+        recalled.setDelayTimeMs(4_000);
+        SendResult r = producer.send(recalled);
+        check(r.getRecallHandle() != null, "no recall handle in the send result of a timer message");
+        Message kept = new Message(topic, "TagA", "kept", body(2, 10));
+        kept.setDelayTimeMs(4_000);
+        SendResult keptResult = producer.send(kept);
+        String msgId = producer.recallMessage(topic, r.getRecallHandle());
+        System.err.println("recalled " + msgId);
+        check(r.getMsgId().equals(msgId), "recall answered message id " + msgId + ", sent " + r.getMsgId());
+        await(() -> arrived.containsKey("kept"), 20, () -> "the message not recalled was not delivered");
+        Thread.sleep(2_000);
+        check(!arrived.containsKey("recalled"), "the recalled message was delivered");
+        try {
+            producer.recallMessage(topic, keptResult.getRecallHandle());
+            throw new AssertionError("recalling a delivered timer succeeded");
+        } catch (MQBrokerException e) {
+            System.err.println("recall after delivery refused: code " + e.getResponseCode() + " " + e.getErrorMessage());
+            check(e.getResponseCode() == ResponseCode.ILLEGAL_OPERATION, "recall after delivery refused with code " + e.getResponseCode() + ", expected ILLEGAL_OPERATION");
+        }
+    }
+
+    /** A push consumer on TOPIC from its first offset, ready once a warm-up message arrived; key -> first arrival time. */
+    private Map<String, Long> arrivals(String topic, DefaultMQProducer producer) throws Exception {
         producer.send(new Message(topic, "TagA", "warm-up", body(0, 10)));
         Map<String, Long> arrived = new ConcurrentHashMap<>();
         DefaultMQPushConsumer c = new DefaultMQPushConsumer(group("g"));
@@ -604,17 +700,7 @@ public final class Conformance {
         clients.add(c::shutdown);
         c.start();
         await(() -> arrived.containsKey("warm-up") && assigned(c, topic).size() == 4, 30, () -> "consumer not ready");
-        Message m = new Message(topic, "TagA", "delayed", body(3, 10));
-        m.setDelayTimeLevel(3);
-        long before = System.currentTimeMillis();
-        SendResult r = producer.send(m);
-        long after = System.currentTimeMillis();
-        check(r.getSendStatus() == SendStatus.SEND_OK, "send status " + r.getSendStatus());
-        await(() -> arrived.containsKey("delayed"), 20, () -> "delayed message not delivered within 20 s");
-        long at = arrived.get("delayed");
-        System.err.println("delayed message delivered " + (at - before) + " ms after the send started");
-        check(at >= before + 10_000, "delivered " + (at - before) + " ms after send, before the 10 s delay");
-        check(at <= after + 11_000, "delivered " + (at - after) + " ms after send, more than 1 s late");
+        return arrived;
     }
 
     private void transaction() throws Exception {
