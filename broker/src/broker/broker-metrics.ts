@@ -5,6 +5,7 @@ import { registerRpcMetrics } from '../metrics/rpc-metrics.ts';
 import type { RemotingServer } from '../remoting/index.ts';
 import type { BrokerConfig } from './broker-config.ts';
 import type { BrokerContext } from './broker-context.ts';
+import type { RaftMemberStatus } from '../raft/raft-commit-log.ts';
 import type { TimerStats } from '../timer/timer-message-store.ts';
 
 /** RocketMQ 5's message_type label values. */
@@ -171,6 +172,17 @@ export class BrokerMetrics {
       collect(this: Counter) { this.reset(); this.inc(ctx.store.runtimeStats().putMessageFailedTimes); },
     });
     this.registerTimerMetrics(ctx, gauge);
+    // DLedger mode only: where this member stands in its Raft group (absent otherwise).
+    const raftGauge = (name: string, help: string, read: (r: RaftMemberStatus) => number) =>
+      gauge(name, help, [], (g) => {
+        const r = ctx.raft?.status();
+        if (r) g.set(read(r));
+      });
+    raftGauge('tern_raft_term', 'Raft term this member is in.', (r) => r.term);
+    raftGauge('tern_raft_leader', '1 while this member leads its Raft group, else 0.', (r) => (r.role === 'leader' ? 1 : 0));
+    raftGauge('tern_raft_commit_index', 'Last Raft index this member knows committed by a majority.', (r) => r.commitIndex);
+    raftGauge('tern_raft_applied_index', 'Last Raft index this member confirmed to its ConsumeQueues.', (r) => r.appliedIndex);
+    raftGauge('tern_raft_last_index', 'Last Raft index in this member\'s log (committed or not).', (r) => r.lastIndex);
     gauge('tern_long_poll_held_requests', 'Pull requests held until a message arrives (long polling).', [], (g) => g.set(ctx.pullHold.size));
     gauge('tern_replication_lag_bytes', 'CommitLog bytes a slave lacks, per slave connected to this master.', ['slave'], (g) => {
       for (const r of ctx.haMaster?.replicaInfo() ?? []) g.set({ slave: r.address }, r.lagBytes);

@@ -1,9 +1,10 @@
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Producer, PushConsumer } from '../../src/client/index.ts';
+import { Admin, Producer, PushConsumer } from '../../src/client/index.ts';
 import { BrokerController } from '../../src/broker/broker-controller.ts';
 import { defaultBrokerConfig } from '../../src/broker/broker-config.ts';
 import { tempDir } from '../../src/harness/temp-dir.ts';
+import { freePort } from '../../src/harness/free-port.ts';
 import { defaultNamesrvConfig } from '../../src/namesrv/namesrv-config.ts';
 import { createLogger } from '../../src/logging/logger.ts';
 import { encodeProperties } from '../../src/message/properties.ts';
@@ -146,6 +147,43 @@ describe('/metrics on a broker and a namesrv (metricsExporterType=PROM)', () => 
       fs.rmSync(slaveStore, { recursive: true, force: true });
     }
   });
+
+  it('reports a Raft member\'s term, leadership, commit and applied index (DLedger mode)', async () => {
+    const store = tempDir();
+    const raftPort = await freePort();
+    // A one-member group elects itself: enough to see the series move with real commits.
+    const member = new BrokerController({
+      ...defaultBrokerConfig(), ...PROM, brokerClusterName: 'raft-metrics', brokerName: 'raft-m', brokerIP1: '127.0.0.1', bindAddress: '127.0.0.1',
+      listenPort: 0, namesrvAddr: cluster.namesrvAddr, storePathRootDir: store, mappedFileSizeCommitLog: 4 * 1024 * 1024,
+      enableDLegerCommitLog: true, dLegerGroup: 'raft-m', dLegerPeers: `n0-127.0.0.1:${raftPort}`, dLegerSelfId: 'n0',
+    }, createLogger('raft-member'));
+    await member.start();
+    const p = new Producer({ namesrvAddr: cluster.namesrvAddr, group: 'raft-metrics-producer' });
+    try {
+      await waitFor('the member to lead and serve as master', () => member.raftStatus?.role === 'leader' && member.config.brokerId === 0);
+      const admin = new Admin({ namesrvAddr: cluster.namesrvAddr });
+      try {
+        await admin.createTopic('raft-metrics-topic', { clusterName: 'raft-metrics' });
+        await waitFor('a route to the Raft member', async () => (await admin.topicRoute('raft-metrics-topic')).brokerDatas.some((b) => b.brokerName === 'raft-m'));
+      } finally {
+        await admin.shutdown();
+      }
+      await p.start();
+      for (let i = 0; i < 5; i++) expect((await p.send({ topic: 'raft-metrics-topic', body: BODY })).status).toBe('SEND_OK');
+      const s = parseSamples(await scrapeMetrics(member.metricsPort!));
+      const value = (name: string) => s.find((x) => x.name === name)?.value;
+      expect(value('tern_raft_leader')).toBe(1);
+      expect(value('tern_raft_term')).toBeGreaterThanOrEqual(1);
+      expect(value('tern_raft_commit_index')).toBeGreaterThanOrEqual(2);
+      expect(value('tern_raft_applied_index')).toBe(value('tern_raft_commit_index'));
+      const promtool = ensurePromtool();
+      if (promtool.path) expect(promtoolCheckMetrics(promtool.path, await scrapeMetrics(member.metricsPort!))).toBe('');
+    } finally {
+      await p.shutdown();
+      await member.shutdown();
+      fs.rmSync(store, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   it('answers 404 off /metrics', async () => {
     await expect(scrapeMetrics(cluster.broker.metricsPort!, '127.0.0.1', '/healthz')).rejects.toThrow(/answered 404/);
