@@ -87,7 +87,7 @@ export function registerAdminProcessor(server: RemotingServer, ctx: BrokerContex
   // mqadmin updateBrokerConfig: keys that take effect at once (others need a restart and are refused).
   server.registerProcessor(RequestCode.UPDATE_BROKER_CONFIG, (req) => {
     const props = parseProperties(req.body?.toString('utf8') ?? '');
-    const live = new Set(['brokerPermission', 'autoCreateTopicEnable', 'autoCreateSubscriptionGroup', 'slaveReadEnable',
+    const live = new Set(['brokerPermission', 'autoCreateTopicEnable', 'autoCreateSubscriptionGroup', 'slaveReadEnable', 'recallMessageEnable',
       'accessMessageInMemoryMaxRatio', 'enablePropertyFilter', 'notifyConsumerIdsChangedEnable', 'longPollingEnable']);
     const notLive = [...props.keys()].filter((k) => !live.has(k));
     if (notLive.length > 0) {

@@ -47,6 +47,10 @@ const brokerOnlyConfigTable = {
   }),
   // Timer messages (delivery at any time), under RocketMQ 5's names; Tern's defaults are finer and longer.
   timerWheelEnable: boolKey({ default: true, doc: 'Accept timer messages (TIMER_DELIVER_MS / TIMER_DELAY_SEC / TIMER_DELAY_MS); false refuses them.' }),
+  recallMessageEnable: boolKey({
+    default: true,
+    doc: 'Serve RECALL_MESSAGE (cancel a pending timer message); false refuses it with NO_PERMISSION as RocketMQ does (RocketMQ\'s default is false).',
+  }),
   timerMaxDelaySec: intKey({ default: 366 * 24 * 3600, min: 1, doc: 'Longest timer delay accepted, in seconds (Tern 366 days, RocketMQ 3 days).' }),
   timerPrecisionMs: intKey({ default: 10, min: 1, max: 60_000, doc: 'Slot width of the time wheel in ms: a timer is delivered at most this late (Tern 10, RocketMQ 1000).' }),
   timerFlushIntervalMs: intKey({ default: 1000, min: 1, doc: 'Ms between timer log flushes and timer checkpoints.' }),

@@ -24,6 +24,7 @@ export function registerRecallProcessor(server: RemotingServer, ctx: BrokerConte
 async function processRecall(ctx: BrokerContext, req: RemotingCommand, conn: RemotingConnection): Promise<RemotingCommand> {
   const h = decodeRecallMessageHeader(req.extFields);
   const refuse = (code: number, remark: string) => new RequestRefusedError(code, remark);
+  if (!ctx.config.recallMessageEnable) throw refuse(ResponseCode.NO_PERMISSION, 'recall failed, operation is forbidden (recallMessageEnable=false)');
   if (ctx.config.brokerRole === 'SLAVE') throw refuse(ResponseCode.SLAVE_NOT_AVAILABLE, 'recall failed, broker service not available');
   if (!isWriteable(ctx.config.brokerPermission)) throw refuse(ResponseCode.SERVICE_NOT_AVAILABLE, 'recall failed, broker service not available');
   if (!ctx.topics.select(h.topic)) throw refuse(ResponseCode.TOPIC_NOT_EXIST, `recall failed, the topic[${h.topic}] not exist`);

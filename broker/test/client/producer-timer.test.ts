@@ -75,6 +75,19 @@ describe('Producer.send with deliverAt / delayMs', () => {
     }
   });
 
+  it('refuses recall with NO_PERMISSION while recallMessageEnable=false, as RocketMQ does', async () => {
+    const admin = new Admin({ namesrvAddr: cluster.namesrvAddr });
+    try {
+      const r = await producer.send({ topic: 'ts-timer-no-recall', body: Buffer.from('x') }, { delayMs: 60_000 });
+      await admin.updateBrokerConfig(cluster.brokerAddr, { recallMessageEnable: false });
+      await expect(producer.recall(r.recallHandle!)).rejects.toThrow(/operation is forbidden \(recallMessageEnable=false\)/);
+      await admin.updateBrokerConfig(cluster.brokerAddr, { recallMessageEnable: true });
+      expect(await producer.recall(r.recallHandle!)).toBe(r.msgId);
+    } finally {
+      await admin.shutdown();
+    }
+  });
+
   it('a recall racing the due time answers truly: recalled and never delivered, or refused as delivered', async () => {
     const admin = new Admin({ namesrvAddr: cluster.namesrvAddr });
     try {
