@@ -12,6 +12,7 @@ import { RebalanceService } from './rebalance-service.ts';
 import type { ReceivedMessage } from './received-message.ts';
 import { buildSubscription, type ExpressionType } from './subscription.ts';
 import { subscribeQueues } from './topic-route.ts';
+import { abortableSleep } from './abortable-sleep.ts';
 
 export interface LitePullConsumerOptions extends ClientOptions {
   group: string;
@@ -87,7 +88,7 @@ export class LitePullConsumer {
       }),
       offsets: this.offsets,
       isRunning: () => this.state === 'running',
-      sleep: (ms) => this.sleep(ms),
+      sleep: (ms) => abortableSleep(ms, this.stop.signal),
       topics: () => [...this.subscriptions.keys()],
       subscriptionOf: (topic) => this.subscriptions.get(topic),
     };
@@ -268,19 +269,6 @@ export class LitePullConsumer {
       mqs.push(pq.mq);
     }
     await this.offsets.persist(mqs, wait);
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      if (this.stop.signal.aborted) return resolve();
-      const done = () => {
-        clearTimeout(timer);
-        this.stop.signal.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.stop.signal.addEventListener('abort', done);
-    });
   }
 
   private every(ms: number, task: () => unknown): void {

@@ -24,6 +24,7 @@ import { buildSubscription, type ExpressionType } from './subscription.ts';
 export type {
   ConsumeFrom, MessageListener, MessageModel, MessagesOptions, PushConsumerOptions,
 } from './push-consumer-options.ts';
+import { abortableSleep } from './abortable-sleep.ts';
 
 const CONSUME_FROM_WHERE = {
   first: 'CONSUME_FROM_FIRST_OFFSET',
@@ -95,7 +96,7 @@ export class PushConsumer {
       options: this.o,
       offsets: this.offsets,
       isRunning: () => this.state === 'running',
-      sleep: (ms) => this.sleep(ms),
+      sleep: (ms) => abortableSleep(ms, this.stop.signal),
       topics: () => this.topics(),
       subscriptionOf: (topic) => this.subscriptionOf(topic),
     };
@@ -272,20 +273,6 @@ export class PushConsumer {
   }
 
   // --- timers and offsets --------------------------------------------------------------------------
-
-  /** Resolves after `ms`, or early when the consumer stops. */
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      if (this.stop.signal.aborted) return resolve();
-      const done = () => {
-        clearTimeout(timer);
-        this.stop.signal.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.stop.signal.addEventListener('abort', done);
-    });
-  }
 
   private every(ms: number, task: () => unknown): void {
     const t = setInterval(task, ms);
